@@ -1,0 +1,37 @@
+"""The repopilot code location: ``dagster dev -m pipelines.definitions``."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, Definitions, define_asset_job
+
+from pipelines.defs.checks import core_keys_unique
+from pipelines.defs.ingestion import INGEST_GROUP, core_tables, landed_assets, raw_tables
+from pipelines.defs.partitions import repository_partitions
+from pipelines.defs.resources import HistorySourceResource, WarehouseResource
+from pipelines.defs.sensors import repository_partitions_sensor
+
+ingest_job = define_asset_job(
+    "ingest_repositories",
+    selection=AssetSelection.groups(INGEST_GROUP),
+    partitions_def=repository_partitions,
+    description="Fetch every stream of one repository partition into the landing zone.",
+)
+
+
+def build_definitions(
+    history: HistorySourceResource | None = None, warehouse: WarehouseResource | None = None
+) -> Definitions:
+    """The code location, with resources that can be replaced (the CLI and tests do)."""
+    return Definitions(
+        assets=[*landed_assets, raw_tables, core_tables],
+        asset_checks=[core_keys_unique],
+        jobs=[ingest_job],
+        sensors=[repository_partitions_sensor],
+        resources={
+            "history": history or HistorySourceResource(),
+            "warehouse": warehouse or WarehouseResource(),
+        },
+    )
+
+
+defs = build_definitions()

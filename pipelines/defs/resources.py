@@ -1,0 +1,80 @@
+"""Dagster resources: the history source and the warehouse.
+Both read their configuration when a run uses them, never at import: fields left empty fall
+back to the documented environment variables (``GITHUB_TOKEN``, ``REPOPILOT_REPOS``,
+``GITHUB_API_URL``, ``REPOPILOT_HOME``). The token is read from the environment by name so it
+never appears in run configuration, the Dagster UI or event logs.
+"""
+
+
+import os
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from pipelines.sources.base import HistorySource
+from pipelines.sources.spec import open_source, parse_source
+from warehouse.db import connect
+from warehouse.landing import LandingZone
+
+
+class HistorySourceResource(ConfigurableResource):  # type: ignore[misc]
+    """Where GitHub history comes from: ``github``, ``sample``, ``snapshot:DIR``.
+
+    The ``sample`` source is the offline twin of ``github``: the same streams, in the same
+    JSON shapes, from a seeded synthetic organisation.
+    """
+
+    source: str = Field(default="", description="github | sample | snapshot:DIR; empty: github if configured")
+    token_env: str = Field(default="GITHUB_TOKEN", description="environment variable holding the token")
+    repos: str = Field(default="", description="owner/name,...; empty: $REPOPILOT_REPOS")
+    api_url: str = Field(default="", description="REST base URL; empty: $GITHUB_API_URL or api.github.com")
+    backoff_factor: float = Field(default=1.0, description="seconds × 2**attempt between retries")
+    max_attempts: int = Field(default=6, description="attempts per request before giving up")
+    timeout: float = Field(default=30.0, description="seconds per request")
+    max_rate_limit_wait: float = Field(default=900.0, description="longest rate-limit wait, seconds")
+    jobs_for: str = Field(default="failed", description="fetch jobs for 'failed' attempts or 'all'")
+
+    def open(self) -> HistorySource:
+        """Open the configured source."""
+        token = os.environ.get(self.token_env) or None
+        repos = self.repos or os.environ.get("REPOPILOT_REPOS", "")
+        spec = parse_source(self.source, token=token, repos=repos)
+        return open_source(
+            spec,
+            token=token,
+            repos=repos,
+            api_url=self.api_url or os.environ.get("GITHUB_API_URL") or None,
+            overrides={
+                "backoff_factor": self.backoff_factor,
+                "max_attempts": self.max_attempts,
+                "timeout": self.timeout,
+                "max_rate_limit_wait": self.max_rate_limit_wait,
+                "jobs_for": self.jobs_for,
+            },
+        )
+
+
+class WarehouseResource(ConfigurableResource):  # type: ignore[misc]
+    """The DuckDB warehouse and the landing zone under ``$REPOPILOT_HOME``."""
+
+    home: str = Field(default="", description="data directory; empty: $REPOPILOT_HOME or ./.repopilot")
+
+    @property
+    def home_path(self) -> Path:
+        """The data directory."""
+        return Path(self.home or os.environ.get("REPOPILOT_HOME") or ".repopilot").expanduser().resolve()
+
+    @property
+    def database_path(self) -> Path:
+        """The DuckDB file."""
+        return self.home_path / "warehouse.duckdb"
+
+    def landing_zone(self) -> LandingZone:
+        """The landing zone of fetched batches."""
+        return LandingZone(self.home_path / "landing")
+
+    def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """Open the warehouse (read-write opens create the schemas)."""
+        return connect(self.database_path, read_only=read_only)

@@ -1,0 +1,221 @@
+"""The one GraphQL query the double answers: ``PullRequestDetails``.
+
+The double does not parse GraphQL. It recognises the query of
+:mod:`pipelines.sources.github.queries` by its operation name and answers it from the recording,
+converting REST reviews and files into their GraphQL shapes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pipelines.sources.double.views import RecordingView
+from pipelines.sources.recording import JSON
+
+OPERATION = "PullRequestDetails"
+_OPERATION = re.compile(r"\bquery\s+PullRequestDetails\b")
+_CURSOR_PREFIX = "cursor:v1:"
+MAX_FIRST = 100
+NESTED_FIRST = 100
+
+_CHANGE_TYPES = {
+    "added": "ADDED",
+    "removed": "DELETED",
+    "modified": "MODIFIED",
+    "renamed": "RENAMED",
+    "copied": "COPIED",
+    "changed": "CHANGED",
+}
+
+
+class GraphQLError(Exception):
+    """A request the double cannot execute; answered as ``{"errors": [...]}`` at no cost."""
+
+    def __init__(self, message: str, error_type: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error_type = error_type
+
+    def payload(self) -> JSON:
+        """The response body."""
+        error: JSON = {"message": self.message}
+        if self.error_type is not None:
+            error["type"] = self.error_type
+        return {"errors": [error]}
+
+
+class BadRequestError(Exception):
+    """A body that is not a JSON object with a ``query`` string (answered with HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class PullRequestDetailsCall:
+    """Validated variables of a ``PullRequestDetails`` query."""
+
+    owner: str
+    name: str
+    first: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class RateLimitInfo:
+    """The ``rateLimit`` field: what this request cost and what is left."""
+
+    cost: int
+    remaining: int
+    reset_at: str
+
+
+def encode_cursor(offset: int) -> str:
+    """The opaque cursor that resumes after ``offset`` items."""
+    return base64.b64encode(f"{_CURSOR_PREFIX}{offset}".encode()).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The offset an opaque cursor stands for.
+
+    Raises:
+        GraphQLError: when the cursor is not one the double issued.
+    """
+    try:
+        text = base64.b64decode(cursor.encode("ascii"), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        text = ""
+    if text.startswith(_CURSOR_PREFIX) and text[len(_CURSOR_PREFIX) :].isdigit():
+        return int(text[len(_CURSOR_PREFIX) :])
+    raise GraphQLError(f"`{cursor}` does not appear to be a valid cursor.", "INVALID_CURSOR_ARGUMENTS")
+
+
+def parse_request(body: bytes) -> PullRequestDetailsCall:
+    """Read and validate a GraphQL POST body.
+
+    Raises:
+        BadRequestError: when the body is not a JSON object carrying a query.
+        GraphQLError: for any other query, or invalid variables.
+    """
+    try:
+        document = json.loads(body.decode("utf-8") or "null")
+    except (UnicodeDecodeError, ValueError) as error:
+        raise BadRequestError("Problems parsing JSON") from error
+    if not isinstance(document, dict) or not isinstance(document.get("query"), str):
+        raise BadRequestError("Problems parsing JSON")
+    if not _OPERATION.search(document["query"]):
+        raise GraphQLError("unsupported query")
+    variables = document.get("variables") or {}
+    if not isinstance(variables, dict):
+        raise GraphQLError("Variables must be an object")
+    owner, name, first, after = (variables.get(key) for key in ("owner", "name", "first", "after"))
+    if not isinstance(owner, str) or not isinstance(name, str):
+        raise GraphQLError("Variable $owner and $name of type String! are required")
+    if isinstance(first, bool) or not isinstance(first, int) or first < 0:
+        raise GraphQLError("Variable $first of type Int! was provided invalid value")
+    if first > MAX_FIRST:
+        raise GraphQLError(
+            f"Requesting {first} records on the `pullRequests` connection exceeds the `first` limit"
+            f" of {MAX_FIRST} records.",
+            "EXCESSIVE_PAGINATION",
+        )
+    if after is not None and not isinstance(after, str):
+        raise GraphQLError("Variable $after of type String was provided invalid value")
+    offset = 0 if after is None else decode_cursor(after)
+    return PullRequestDetailsCall(owner=owner, name=name, first=first, offset=offset)
+
+
+def _connection(items: list[JSON], nodes: list[JSON]) -> JSON:
+    return {
+        "totalCount": len(items),
+        "pageInfo": {
+            "hasNextPage": len(items) > len(nodes),
+            "endCursor": encode_cursor(len(nodes)) if nodes else None,
+        },
+        "nodes": nodes,
+    }
+
+
+def _author(user: Any) -> JSON | None:
+    if not isinstance(user, dict):
+        return None
+    login = str(user.get("login") or "")
+    bot = user.get("type") == "Bot" or login.endswith("[bot]")
+    return {"login": login, "__typename": "Bot" if bot else "User"}
+
+
+def review_node(review: JSON) -> JSON:
+    """A REST pull request review in the GraphQL shape the query selects."""
+    commit_id = review.get("commit_id")
+    return {
+        "databaseId": review.get("id"),
+        "author": _author(review.get("user")),
+        "state": review.get("state"),
+        "body": review.get("body"),
+        "submittedAt": review.get("submitted_at"),
+        "authorAssociation": review.get("author_association"),
+        "commit": {"oid": commit_id} if commit_id else None,
+    }
+
+
+def file_node(changed: JSON) -> JSON:
+    """A REST pull request file in the GraphQL shape the query selects."""
+    status = str(changed.get("status") or "")
+    return {
+        "path": changed.get("filename"),
+        "additions": changed.get("additions"),
+        "deletions": changed.get("deletions"),
+        "changeType": _CHANGE_TYPES.get(status, "CHANGED"),
+    }
+
+
+def _pull_node(view: RecordingView, repo: str, pull: JSON) -> JSON:
+    number = pull.get("number")
+    reviews = view.reviews(repo, number) if isinstance(number, int) else []
+    files = view.recording.pr_files.get((repo, number), [])
+    return {
+        "number": number,
+        "updatedAt": pull.get("updated_at"),
+        "reviews": _connection(reviews, [review_node(r) for r in reviews[:NESTED_FIRST]]),
+        "files": _connection(files, [file_node(f) for f in files[:NESTED_FIRST]]),
+    }
+
+
+def execute(view: RecordingView, call: PullRequestDetailsCall, rate: RateLimitInfo) -> JSON:
+    """Answer a validated ``PullRequestDetails`` query.
+
+    Args:
+        view: cached views of the recording.
+        call: the validated variables.
+        rate: the ``rateLimit`` values to report (the request has been charged already).
+
+    Returns:
+        The response body: ``data`` and, for an unknown repository, ``errors``.
+    """
+    rate_limit = {"cost": rate.cost, "remaining": rate.remaining, "resetAt": rate.reset_at}
+    repo = view.resolve_repo(call.owner, call.name)
+    if repo is None:
+        return {
+            "data": {"rateLimit": rate_limit, "repository": None},
+            "errors": [
+                {
+                    "type": "NOT_FOUND",
+                    "path": ["repository"],
+                    "locations": [{"line": 4, "column": 3}],
+                    "message": f"Could not resolve to a Repository with the name '{call.owner}/{call.name}'.",
+                }
+            ],
+        }
+    ordered = view.sorted_list("pull_requests", repo, "updated_at", descending=True)
+    page = ordered[call.offset : call.offset + call.first]
+    end = call.offset + len(page)
+    pulls = {
+        "pageInfo": {
+            "hasNextPage": end < len(ordered),
+            "endCursor": encode_cursor(end) if page else None,
+        },
+        "nodes": [_pull_node(view, repo, pull) for pull in page],
+    }
+    return {"data": {"rateLimit": rate_limit, "repository": {"pullRequests": pulls}}}

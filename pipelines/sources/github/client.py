@@ -1,0 +1,251 @@
+"""A thin, well-behaved HTTP layer over PyGithub's requester.
+
+PyGithub does the transport: authentication, connection reuse, and retries through
+:class:`github.GithubRetry` (5xx, connection resets and timeouts with exponential backoff and
+jitter; primary rate limits until ``X-RateLimit-Reset``; secondary limits honouring
+``Retry-After``). This module adds what list syncing needs on top: conditional requests
+(``If-None-Match`` → 304, which costs no rate limit), Link-header pagination, a proactive
+pause when the primary budget is spent, bounded waits that say how long and why, and errors
+that name the request but never the token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from github import Auth, Github, GithubException, GithubRetry
+from github.GithubException import RateLimitExceededExceedsMaxWait
+from github.Requester import Requester
+from urllib3.response import BaseHTTPResponse
+
+from pipelines.sources.base import SourceError
+from pipelines.sources.github.settings import GitHubSettings
+
+log = logging.getLogger("repopilot.github")
+
+
+class LoggedRetry(GithubRetry):
+    """:class:`GithubRetry` that logs each wait with its length and reason, and bounds it."""
+
+    max_wait: float = 900.0
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        """Wait before the next attempt, logging why and for how long."""
+        retry_after = self.get_retry_after(response) if response is not None else None
+        if retry_after is not None:
+            if retry_after > self.max_wait:
+                raise SourceError(
+                    f"GitHub asked to wait {retry_after:.0f}s (Retry-After), longer than the "
+                    f"{self.max_wait:.0f}s allowed; try again later"
+                )
+            reason = f"HTTP {response.status if response is not None else '?'} with Retry-After"
+            log.warning("GitHub rate limit: waiting %.1fs (%s)", retry_after, reason)
+        else:
+            backoff = self.get_backoff_time()
+            last = self.history[-1] if self.history else None
+            if last is not None and last.status:
+                reason = f"HTTP {last.status}"
+            elif last is not None and last.error is not None:
+                reason = type(last.error).__name__
+            else:
+                reason = "retry"
+            log.warning("GitHub request failed (%s): retrying in %.1fs", reason, backoff)
+        super().sleep(response)
+
+
+@dataclass
+class Response:
+    """One answered request: status, body (``None`` for 304) and the headers used by syncing."""
+
+    status: int
+    body: Any
+    etag: str | None
+    next_url: str | None
+
+
+@dataclass
+class RequestStats:
+    """Requests spent, by outcome, for benchmark and asset metadata."""
+
+    by_status: Counter[str] = field(default_factory=Counter)
+    rate_limit_used: int = 0
+
+    def total(self) -> int:
+        """All requests answered."""
+        return sum(self.by_status.values())
+
+
+def _next_link(link_header: str | None) -> str | None:
+    if not link_header:
+        return None
+    for part in link_header.split(","):
+        segments = part.split(";")
+        if any(seg.strip() == 'rel="next"' for seg in segments[1:]):
+            return segments[0].strip().strip("<>")
+    return None
+
+
+class GitHubClient:
+    """GET and GraphQL requests against one GitHub API, with the policies described above."""
+
+    def __init__(self, settings: GitHubSettings) -> None:
+        self.settings = settings
+        retry = LoggedRetry(
+            total=settings.max_attempts,
+            backoff_factor=settings.backoff_factor,
+            backoff_max=60,
+            backoff_jitter=1.0,
+            secondary_rate_wait=min(60.0, settings.max_rate_limit_wait),
+            max_rate_limit_wait=settings.max_rate_limit_wait,
+        )
+        retry.max_wait = settings.max_rate_limit_wait
+        token = settings.token.get_secret_value() if settings.token is not None else None
+        self._github = Github(
+            base_url=settings.api_url,
+            auth=Auth.Token(token) if token else None,
+            per_page=settings.per_page,
+            timeout=int(max(1, settings.timeout)),
+            retry=retry,
+            seconds_between_requests=settings.seconds_between_requests or None,
+        )
+        self._requester: Requester = self._github.requester
+        self.stats = RequestStats()
+        self._base_path = urlsplit(settings.api_url).path.rstrip("/")
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._github.close()
+
+    def _describe(self, url: str) -> str:
+        path = urlsplit(url).path if url.startswith("http") else url
+        return path.removeprefix(self._base_path) or "/"
+
+    def _pause_if_exhausted(self, headers: dict[str, Any]) -> None:
+        remaining = headers.get("x-ratelimit-remaining")
+        reset = headers.get("x-ratelimit-reset")
+        if remaining is None or reset is None or int(remaining) > 0:
+            return
+        wait = max(0.0, int(reset) - datetime.now(UTC).timestamp()) + 1.0
+        if wait > self.settings.max_rate_limit_wait:
+            raise SourceError(
+                f"GitHub rate limit exhausted; it resets in {wait:.0f}s, longer than the "
+                f"{self.settings.max_rate_limit_wait:.0f}s allowed; try again later"
+            )
+        log.warning("GitHub rate limit exhausted: waiting %.1fs for the reset", wait)
+        time.sleep(wait)
+
+    def get(self, url: str, params: dict[str, Any] | None = None, etag: str | None = None) -> Response:
+        """GET a JSON document, conditionally when ``etag`` is given.
+
+        Malformed JSON is retried like a 5xx (a proxy can truncate a body) a bounded number of
+        times, then reported.
+
+        Raises:
+            SourceError: when GitHub keeps failing, refuses the request, or the body is not JSON.
+        """
+        headers = {"If-None-Match": etag} if etag else {}
+        what = self._describe(url)
+        for attempt in range(1, self.settings.max_attempts + 1):
+            status, response_headers, output = self._request("GET", url, params, headers, what)
+            lowered = {k.lower(): v for k, v in response_headers.items()}
+            self.stats.by_status[str(status)] += 1
+            if status == 304:
+                return Response(304, None, lowered.get("etag", etag), None)
+            try:
+                body = json.loads(output) if output else None
+            except json.JSONDecodeError:
+                if attempt == self.settings.max_attempts:
+                    raise SourceError(
+                        f"GitHub returned malformed JSON for GET {what} {self.settings.max_attempts} times; "
+                        "stopped without writing a partial page"
+                    ) from None
+                log.warning("GitHub returned malformed JSON for GET %s; retrying", what)
+                time.sleep(min(60.0, self.settings.backoff_factor * 2**attempt))
+                continue
+            if status >= 400:
+                raise self._error("GET", what, status, lowered, body)
+            self.stats.rate_limit_used += 1
+            self._pause_if_exhausted(lowered)
+            return Response(status, body, lowered.get("etag"), _next_link(lowered.get("link")))
+        raise SourceError(f"GET {what} failed")  # pragma: no cover - loop always returns or raises
+
+    def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """Run a GraphQL query and return its ``data``.
+
+        Raises:
+            SourceError: on HTTP errors, GraphQL errors (rate limit included) or a bad body.
+        """
+        status, response_headers, output = self._request(
+            "POST", self._requester.graphql_url, None, {}, "graphql", {"query": query, "variables": variables}
+        )
+        self.stats.by_status[f"graphql {status}"] += 1
+        lowered = {k.lower(): v for k, v in response_headers.items()}
+        try:
+            body = json.loads(output) if output else {}
+        except json.JSONDecodeError:
+            raise SourceError("GitHub returned malformed JSON for a GraphQL query") from None
+        if status >= 400:
+            raise self._error("POST", "/graphql", status, lowered, body)
+        errors = body.get("errors") or []
+        if errors:
+            message = "; ".join(str(err.get("message", err)) for err in errors[:3])
+            raise SourceError(f"GitHub GraphQL query failed: {message}")
+        self._pause_if_exhausted(lowered)
+        data: dict[str, Any] = body.get("data") or {}
+        return data
+
+    def _request(
+        self,
+        verb: str,
+        url: str,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+        what: str,
+        body: Any | None = None,
+    ) -> tuple[int, dict[str, Any], str]:
+        try:
+            return self._requester.requestJson(verb, url, params, headers, body)
+        except RateLimitExceededExceedsMaxWait as exc:
+            raise SourceError(
+                f"GitHub rate limit on {verb} {what}: the reset is {exc.wait:.0f}s away, longer than "
+                f"the {self.settings.max_rate_limit_wait:.0f}s allowed; try again later"
+            ) from None
+        except GithubException as exc:
+            message = exc.data.get("message") if isinstance(exc.data, dict) else None
+            raise SourceError(
+                f"GitHub refused {verb} {what}: HTTP {exc.status}" + (f": {message}" if message else ""),
+                exc.status,
+            ) from None
+        except requests.exceptions.RetryError:
+            raise SourceError(
+                f"GitHub kept failing on {verb} {what} after {self.settings.max_attempts} attempts "
+                "(server errors); nothing partial was written, re-run to resume"
+            ) from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "lost the connection"
+            raise SourceError(
+                f"GitHub {kind} on {verb} {what} after {self.settings.max_attempts} attempts; "
+                "nothing partial was written, re-run to resume"
+            ) from None
+
+    def _error(self, verb: str, what: str, status: int, headers: dict[str, Any], body: Any) -> SourceError:
+        message = body.get("message") if isinstance(body, dict) else None
+        hint = {
+            401: "the token is missing, expired or wrong (GITHUB_TOKEN)",
+            403: "the token lacks access, or a rate limit could not be waited out",
+            404: "no such repository or object, or the token cannot see it",
+        }.get(status, "")
+        text = f"GitHub answered HTTP {status} to {verb} {what}"
+        if message:
+            text += f": {message}"
+        if hint:
+            text += f" ({hint})"
+        return SourceError(text, status)

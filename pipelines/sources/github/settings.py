@@ -1,0 +1,71 @@
+"""Settings of the live GitHub source."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+REPO_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+DEFAULT_API_URL = "https://api.github.com"
+
+
+def parse_repos(value: str) -> list[str]:
+    """Parse ``REPOPILOT_REPOS`` (comma-separated ``owner/name``), rejecting bad names.
+
+    Raises:
+        ValueError: naming the first entry that is not ``owner/name``.
+    """
+    repos = [part.strip() for part in value.split(",") if part.strip()]
+    for repo in repos:
+        if not REPO_NAME.match(repo) or repo.endswith((".", "..")):
+            raise ValueError(f"REPOPILOT_REPOS: {repo!r} is not a repository name of the form owner/name")
+    return repos
+
+
+class GitHubSettings(BaseModel):
+    """How the live source talks to GitHub.
+
+    Attributes:
+        api_url: REST base URL; ``https://HOST/api/v3`` for GitHub Enterprise Server.
+        token: a token with read access to the repositories (never logged or stored).
+        repos: repositories to ingest.
+        per_page: items per list page; GitHub's maximum of 100 minimises requests.
+        graphql_page_size: pull requests per GraphQL page (each with up to 100 reviews and files).
+        timeout: seconds before a request is abandoned and retried.
+        max_attempts: attempts per request on 5xx, resets and timeouts before giving up.
+        backoff_factor: seconds multiplied by ``2**attempt`` between attempts (jitter added).
+        max_rate_limit_wait: longest wait, in seconds, for a rate-limit reset before stopping.
+        lookback_hours: workflow runs created this long before the cursor are re-read, so
+            that re-runs and runs that were still in progress are seen again.
+        jobs_for: fetch jobs (with steps) for ``failed`` attempts only, or for ``all``.
+        seconds_between_requests: pause between requests (GitHub recommends serial requests).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    api_url: str = DEFAULT_API_URL
+    token: SecretStr | None = None
+    repos: list[str] = Field(default_factory=list)
+    per_page: int = Field(default=100, ge=1, le=100)
+    graphql_page_size: int = Field(default=50, ge=1, le=100)
+    timeout: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=6, ge=1)
+    backoff_factor: float = Field(default=1.0, ge=0)
+    max_rate_limit_wait: float = Field(default=900.0, ge=0)
+    lookback_hours: float = Field(default=72.0, ge=0)
+    jobs_for: Literal["failed", "all"] = "failed"
+    seconds_between_requests: float = Field(default=0.0, ge=0)
+
+    @field_validator("api_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"GITHUB_API_URL must start with http:// or https://, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("repos")
+    @classmethod
+    def _check_repos(cls, value: list[str]) -> list[str]:
+        return parse_repos(",".join(value))

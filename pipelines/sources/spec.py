@@ -1,0 +1,96 @@
+"""Parse a ``--source`` value and open the source it names.
+
+``github`` (live, through PyGithub), ``snapshot:DIR`` (a DevLake recording), ``sample`` (the
+synthetic organisation), and ``travistorrent:PATH`` (reserved for real CI history; its mapping
+into the warehouse is not built yet and says so). With no value: ``github`` when a token and
+repositories are configured, else ``sample``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr, ValidationError
+
+from pipelines.sources.base import HistorySource, RecordingSource, SourceError
+from pipelines.sources.github.settings import DEFAULT_API_URL, GitHubSettings, parse_repos
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A parsed source value."""
+
+    kind: str
+    path: Path | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.path}" if self.path is not None else self.kind
+
+
+def parse_source(value: str | None, *, token: str | None = None, repos: str | None = None) -> SourceSpec:
+    """Parse a source value; ``None`` or empty picks ``github`` if configured, else ``sample``.
+
+    Raises:
+        SourceError: for an unknown kind or a missing path.
+    """
+    if not value:
+        return SourceSpec("github") if token and repos else SourceSpec("sample")
+    kind, _, rest = value.partition(":")
+    if kind in {"github", "sample"}:
+        if rest:
+            raise SourceError(f"source {kind!r} takes no argument (got {value!r})")
+        return SourceSpec(kind)
+    if kind in {"snapshot", "travistorrent"}:
+        if not rest:
+            raise SourceError(f"source {kind!r} needs a path: {kind}:PATH")
+        return SourceSpec(kind, Path(rest).expanduser())
+    raise SourceError(f"unknown source {value!r}: use github, sample, snapshot:DIR or travistorrent:PATH")
+
+
+def open_source(
+    spec: SourceSpec,
+    *,
+    token: str | None = None,
+    repos: str | None = None,
+    api_url: str | None = None,
+    overrides: dict[str, object] | None = None,
+) -> HistorySource:
+    """Open the source a spec names. Secrets stay inside the returned source.
+
+    Raises:
+        SourceError: when the source's configuration is incomplete or invalid.
+    """
+    if spec.kind == "sample":
+        from pipelines.sources.sample import generate_sample_org
+
+        return RecordingSource(generate_sample_org(), "sample (synthetic)")
+    if spec.kind == "snapshot":
+        from pipelines.sources.snapshot import read_devlake_snapshot
+
+        assert spec.path is not None
+        return RecordingSource(read_devlake_snapshot(spec.path), f"snapshot:{spec.path}")
+    if spec.kind == "travistorrent":
+        raise SourceError(
+            "the travistorrent source is not available yet: its mapping into core.ci_runs is planned work"
+        )
+    if not token:
+        raise SourceError("the github source needs a token: set GITHUB_TOKEN (read access to the repositories)")
+    try:
+        settings = GitHubSettings(
+            api_url=api_url or DEFAULT_API_URL,
+            token=SecretStr(token),
+            repos=parse_repos(repos or ""),
+            **(overrides or {}),  # type: ignore[arg-type]
+        )
+    except (ValidationError, ValueError) as exc:
+        raise SourceError(f"invalid GitHub settings: {_safe_errors(exc)}") from None
+    from pipelines.sources.github.source import GitHubSource
+
+    return GitHubSource(settings)
+
+
+def _safe_errors(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in exc.errors(include_input=False))
+    return str(exc)

@@ -1,0 +1,138 @@
+"""DuckDB connections and the SQL files of the warehouse.
+
+The warehouse is one DuckDB file, ``$REPOPILOT_HOME/warehouse.duckdb``. DuckDB allows one
+writing process at a time; readers (dashboard, notebooks) open it read-only.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from pipelines.sources.streams import RAW_TABLES
+
+CORE_SOURCES: dict[str, tuple[str, ...]] = {
+    "pull_requests": ("pull_requests",),
+    "reviews": ("reviews",),
+    "pr_files": ("pr_files",),
+    "issues": ("issues",),
+    "comments": ("issue_comments", "review_comments"),
+    "issue_events": ("issue_events",),
+    "ci_runs": ("workflow_runs",),
+    "ci_jobs": ("jobs",),
+    "check_runs": ("check_runs",),
+    "commit_statuses": ("commit_statuses",),
+}
+"""Each core table and the raw tables it is built from."""
+
+CORE_TABLES = tuple(CORE_SOURCES)
+
+CORE_KEYS: dict[str, tuple[str, ...]] = {
+    "pull_requests": ("repo", "id"),
+    "reviews": ("repo", "id"),
+    "pr_files": ("repo", "pull_number", "filename"),
+    "issues": ("repo", "id"),
+    "comments": ("repo", "kind", "id"),
+    "issue_events": ("repo", "id"),
+    "ci_runs": ("repo", "id", "run_attempt"),
+    "ci_jobs": ("repo", "id"),
+    "check_runs": ("repo", "id"),
+    "commit_statuses": ("repo", "sha", "id"),
+}
+"""The columns that identify one row of each core table."""
+
+
+@cache
+def sql(name: str) -> str:
+    """Return the text of ``warehouse/sql/<name>.sql`` (``name`` may contain a sub-folder)."""
+    return resources.files("warehouse").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def core_model_names() -> list[str]:
+    """The core model files, in the order they must run."""
+    folder = resources.files("warehouse").joinpath("sql", "core")
+    return sorted(f"core/{entry.name.removesuffix('.sql')}" for entry in folder.iterdir() if entry.name.endswith(".sql"))
+
+
+def raw_table_sql(template: str, table: str) -> str:
+    """Fill a raw-table template with a table name from the fixed list of raw tables.
+
+    Raises:
+        ValueError: for a name that is not a raw table (identifiers are never user input).
+    """
+    if table not in RAW_TABLES:
+        raise ValueError(f"unknown raw table {table!r}")
+    return sql(template).replace("{table}", table)
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse at ``path``, creating schemas and raw tables unless read-only."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect(str(path), read_only=read_only)
+    conn.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        ensure_schema(conn)
+    return conn
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the schemas, bookkeeping tables and every raw table if missing."""
+    conn.execute(sql("schema"))
+    for table in RAW_TABLES:
+        conn.execute(raw_table_sql("raw_table", table))
+
+
+def build_core(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rebuild every ``core`` table from ``raw`` in one transaction; return row counts."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for name in core_model_names():
+            conn.execute(sql(name))
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return table_counts(conn, "core", CORE_TABLES)
+
+
+def table_counts(conn: duckdb.DuckDBPyConnection, schema: str, tables: tuple[str, ...] | list[str]) -> dict[str, int]:
+    """Row count of each ``schema.table`` (0 for a missing table)."""
+    present = {
+        row[0]
+        for row in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $schema", {"schema": schema}
+        ).fetchall()
+    }
+    counts: dict[str, int] = {}
+    for table in tables:
+        if table in present:
+            row = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()  # noqa: S608 - fixed names
+            counts[table] = int(row[0]) if row else 0
+        else:
+            counts[table] = 0
+    return counts
+
+
+def duplicate_keys(conn: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Number of key values of ``core.<table>`` held by more than one row."""
+    key = ", ".join(CORE_KEYS[table])
+    query = f"SELECT count(*) FROM (SELECT {key} FROM core.{table} GROUP BY ALL HAVING count(*) > 1)"  # noqa: S608
+    row = conn.execute(query).fetchone()
+    return int(row[0]) if row else 0
+
+
+def preview(conn: duckdb.DuckDBPyConnection, relation: str, limit: int = 5) -> str:
+    """The first rows of a table as a markdown table, for asset metadata."""
+    cursor = conn.execute(f"SELECT * FROM {relation} LIMIT {int(limit)}")  # noqa: S608 - fixed names
+    columns = [d[0] for d in cursor.description or []]
+    rows = cursor.fetchall()
+    def cell(value: object) -> str:
+        text = "" if value is None else str(value)
+        return (text[:40] + "…" if len(text) > 40 else text).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
