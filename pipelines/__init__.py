@@ -1,0 +1,1 @@
+"""repopilot's Dagster pipelines and the logic they wire together."""

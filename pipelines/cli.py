@@ -20,7 +20,9 @@ INGEST_SELECTION = "group:github_ingest or group:warehouse"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="repopilot", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="repopilot", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     parser.add_argument("--home", help="data directory (default: $REPOPILOT_HOME or ./.repopilot)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every retry and wait")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -33,15 +35,17 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--source",
             default=os.environ.get("REPOPILOT_SOURCE", ""),
-            help="github | sample | snapshot:DIR (default: github when GITHUB_TOKEN and REPOPILOT_REPOS are set, "
-            "else the synthetic sample organisation)",
+            help="github | sample | snapshot:DIR (default: github when GITHUB_TOKEN and "
+            "REPOPILOT_REPOS are set, else the synthetic sample organisation)",
         )
         if name == "run":
             command.add_argument("--select", help="Dagster asset selection, e.g. 'group:github_ingest'")
 
     bench = commands.add_parser("benchmark", help="measure cost and speed")
     bench_kinds = bench.add_subparsers(dest="benchmark", required=True)
-    ingest = bench_kinds.add_parser("ingest", help="sync the large sample organisation through the API double")
+    ingest = bench_kinds.add_parser(
+        "ingest", help="sync the large sample organisation through the API double"
+    )
     ingest.add_argument("--json", type=Path, help="also write the figures as JSON here")
     ingest.add_argument("--scale", choices=["benchmark", "default"], default="benchmark")
     return parser
@@ -89,7 +93,10 @@ def _run(args: argparse.Namespace, home: Path) -> int:
     for table, count in summary.core_counts.items():
         print(f"  core.{table:<18} {count:>8,} rows")
     print(f"warehouse:    {summary.warehouse}")
-    print("Dagster UI:   make ui   (or: DAGSTER_HOME=" f"{summary.dagster_home} dagster dev -m pipelines.definitions)")
+    print(
+        "Dagster UI:   make ui   (or: DAGSTER_HOME="
+        f"{summary.dagster_home} dagster dev -m pipelines.definitions)"
+    )
     return 0
 
 

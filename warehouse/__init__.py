@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: connections, the landing zone, the loader and the SQL models."""

@@ -54,7 +54,9 @@ def sql(name: str) -> str:
 def core_model_names() -> list[str]:
     """The core model files, in the order they must run."""
     folder = resources.files("warehouse").joinpath("sql", "core")
-    return sorted(f"core/{entry.name.removesuffix('.sql')}" for entry in folder.iterdir() if entry.name.endswith(".sql"))
+    return sorted(
+        f"core/{entry.name.removesuffix('.sql')}" for entry in folder.iterdir() if entry.name.endswith(".sql")
+    )
 
 
 def raw_table_sql(template: str, table: str) -> str:
@@ -99,12 +101,15 @@ def build_core(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return table_counts(conn, "core", CORE_TABLES)
 
 
-def table_counts(conn: duckdb.DuckDBPyConnection, schema: str, tables: tuple[str, ...] | list[str]) -> dict[str, int]:
+def table_counts(
+    conn: duckdb.DuckDBPyConnection, schema: str, tables: tuple[str, ...] | list[str]
+) -> dict[str, int]:
     """Row count of each ``schema.table`` (0 for a missing table)."""
     present = {
         row[0]
         for row in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = $schema", {"schema": schema}
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $schema",
+            {"schema": schema},
         ).fetchall()
     }
     counts: dict[str, int] = {}
@@ -130,9 +135,11 @@ def preview(conn: duckdb.DuckDBPyConnection, relation: str, limit: int = 5) -> s
     cursor = conn.execute(f"SELECT * FROM {relation} LIMIT {int(limit)}")  # noqa: S608 - fixed names
     columns = [d[0] for d in cursor.description or []]
     rows = cursor.fetchall()
+
     def cell(value: object) -> str:
         text = "" if value is None else str(value)
         return (text[:40] + "…" if len(text) > 40 else text).replace("|", "\\|").replace("\n", " ")
+
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)

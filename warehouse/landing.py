@@ -142,7 +142,9 @@ class LandingZone:
         payload: JSON = json.loads(landed.path.read_text(encoding="utf-8"))
         return payload
 
-    def mark_committed(self, loaded: list[LandedBatch], states: dict[tuple[str, str], tuple[int, JSON]]) -> None:
+    def mark_committed(
+        self, loaded: list[LandedBatch], states: dict[tuple[str, str], tuple[int, JSON]]
+    ) -> None:
         """After the warehouse commit: record committed states, then remove loaded files."""
         for (repo, stream), (seq, state) in states.items():
             _write_atomically(self._folder(repo, stream) / _COMMITTED, {"seq": seq, "state": state})

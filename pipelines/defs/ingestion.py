@@ -1,6 +1,7 @@
 """Ingestion assets: one landed stream per repository partition, one loader, the core models."""
 
 from collections.abc import Iterator
+from typing import Any
 
 from dagster import (
     AssetExecutionContext,
@@ -35,13 +36,13 @@ def _landed_asset(stream: Stream) -> AssetsDefinition:
     )
     def _landed(
         context: AssetExecutionContext, history: HistorySourceResource, warehouse: WarehouseResource
-    ) -> MaterializeResult:
+    ) -> MaterializeResult[None]:
         source = history.open()
         try:
             report = land_stream(source, context.partition_key, stream.name, warehouse.landing_zone())
         finally:
             source.close()
-        metadata: dict[str, object] = {
+        metadata: dict[str, Any] = {
             "source": source.label,
             "batches": report.batches,
             "objects": report.objects(),
@@ -76,7 +77,7 @@ _STREAM_OF_TABLE = {table: stream.name for stream in STREAMS.values() for table 
     pool=WAREHOUSE_POOL,
     description="Upsert every landed batch into raw.* and advance the stream cursors in one transaction.",
 )
-def raw_tables(warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
+def raw_tables(warehouse: WarehouseResource) -> Iterator[MaterializeResult[None]]:
     """Load the landing zone into the raw tables (the single DuckDB writer)."""
     with warehouse.connect() as conn:
         report = load_landed(conn, warehouse.landing_zone())
@@ -105,7 +106,7 @@ def raw_tables(warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
     ],
     pool=WAREHOUSE_POOL,
 )
-def core_tables(warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
+def core_tables(warehouse: WarehouseResource) -> Iterator[MaterializeResult[None]]:
     """Rebuild the core tables from raw with the SQL models in ``warehouse/sql/core``."""
     with warehouse.connect() as conn:
         counts = build_core(conn)

@@ -1,10 +1,10 @@
 """Dagster resources: the history source and the warehouse.
+
 Both read their configuration when a run uses them, never at import: fields left empty fall
 back to the documented environment variables (``GITHUB_TOKEN``, ``REPOPILOT_REPOS``,
 ``GITHUB_API_URL``, ``REPOPILOT_HOME``). The token is read from the environment by name so it
 never appears in run configuration, the Dagster UI or event logs.
 """
-
 
 import os
 from pathlib import Path
@@ -19,7 +19,7 @@ from warehouse.db import connect
 from warehouse.landing import LandingZone
 
 
-class HistorySourceResource(ConfigurableResource):  # type: ignore[misc]
+class HistorySourceResource(ConfigurableResource):  # type: ignore[type-arg]
     """Where GitHub history comes from: ``github``, ``sample``, ``snapshot:DIR``.
 
     The ``sample`` source is the offline twin of ``github``: the same streams, in the same
@@ -56,7 +56,7 @@ class HistorySourceResource(ConfigurableResource):  # type: ignore[misc]
         )
 
 
-class WarehouseResource(ConfigurableResource):  # type: ignore[misc]
+class WarehouseResource(ConfigurableResource):  # type: ignore[type-arg]
     """The DuckDB warehouse and the landing zone under ``$REPOPILOT_HOME``."""
 
     home: str = Field(default="", description="data directory; empty: $REPOPILOT_HOME or ./.repopilot")

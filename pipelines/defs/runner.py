@@ -72,17 +72,16 @@ def run_assets(
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     partitioned = sorted((k for k in keys if graph.get(k).is_partitioned), key=AssetKey.to_user_string)
     unpartitioned = sorted((k for k in keys if not graph.get(k).is_partitioned), key=AssetKey.to_user_string)
-    if partitioned:
-        job = defs.resolve_implicit_job_def_def_for_assets(partitioned)
-        assert job is not None
-        for repo in repos:
+    for group, partition_keys in ((partitioned, repos), (unpartitioned, [None])):
+        if not group:
+            continue
+        job = defs.resolve_implicit_job_def_def_for_assets(group)
+        if job is None:
+            raise ValueError(f"no job can materialise {[k.to_user_string() for k in group]}")
+        for partition_key in partition_keys:
             job.execute_in_process(
-                run_config=quiet, instance=instance, partition_key=repo, asset_selection=partitioned
+                run_config=quiet, instance=instance, partition_key=partition_key, asset_selection=group
             )
-    if unpartitioned:
-        job = defs.resolve_implicit_job_def_def_for_assets(unpartitioned)
-        assert job is not None
-        job.execute_in_process(run_config=quiet, instance=instance, asset_selection=unpartitioned)
     summary.materialized = [k.to_user_string() for k in partitioned + unpartitioned]
     with warehouse.connect(read_only=False) as conn:
         summary.core_counts = table_counts(conn, "core", CORE_TABLES)

@@ -1,0 +1,1 @@
+"""Writers of the export files the actions read."""

@@ -1,0 +1,1 @@
+"""Pure Polars feature transforms."""

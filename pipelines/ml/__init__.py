@@ -1,0 +1,1 @@
+"""Datasets, splits, tuning, training and evaluation."""

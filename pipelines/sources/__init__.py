@@ -1,0 +1,1 @@
+"""Where GitHub history comes from: the live API, recordings, the sample organisation."""

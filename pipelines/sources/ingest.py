@@ -52,3 +52,8 @@ def land_stream(source: HistorySource, repo: str, stream: str, zone: LandingZone
         report.completed = report.completed or batch.state is not None
     report.seconds = time.perf_counter() - started
     return report
+
+
+def land_repository(source: HistorySource, repo: str, zone: LandingZone) -> list[LandReport]:
+    """Land every stream of one repository, in dependency order (what one partition does)."""
+    return [land_stream(source, repo, stream, zone) for stream in STREAMS]

@@ -93,12 +93,21 @@ def read_devlake_snapshot(directory: Path) -> Recording:
                     raise SourceError(f"{path.name}: cannot tell the pull request of {url!r}")
                 _keep_newest(per_repo[target], (repo, int(match.group(1)), obj["id"]), obj)
             elif target == "jobs":
-                _keep_newest(per_repo[target], (repo, obj["run_id"], obj.get("run_attempt") or 1, obj["id"]), obj)
+                _keep_newest(
+                    per_repo[target], (repo, obj["run_id"], obj.get("run_attempt") or 1, obj["id"]), obj
+                )
             else:
                 _keep_newest(per_repo[target], (repo, obj["id"]), obj)
 
     rec = Recording(repos=sorted(repos))
-    for field in ("pull_requests", "review_comments", "issues", "issue_comments", "issue_events", "workflow_runs"):
+    for field in (
+        "pull_requests",
+        "review_comments",
+        "issues",
+        "issue_comments",
+        "issue_events",
+        "workflow_runs",
+    ):
         listing: dict[str, list[JSON]] = getattr(rec, field)
         for (repo, _id), obj in per_repo[field].items():
             listing.setdefault(repo, []).append(obj)

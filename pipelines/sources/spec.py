@@ -68,20 +68,21 @@ def open_source(
     if spec.kind == "snapshot":
         from pipelines.sources.snapshot import read_devlake_snapshot
 
-        assert spec.path is not None
-        return RecordingSource(read_devlake_snapshot(spec.path), f"snapshot:{spec.path}")
+        return RecordingSource(read_devlake_snapshot(spec.path or Path()), f"snapshot:{spec.path}")
     if spec.kind == "travistorrent":
         raise SourceError(
             "the travistorrent source is not available yet: its mapping into core.ci_runs is planned work"
         )
     if not token:
-        raise SourceError("the github source needs a token: set GITHUB_TOKEN (read access to the repositories)")
+        raise SourceError(
+            "the github source needs a token: set GITHUB_TOKEN (read access to the repositories)"
+        )
     try:
         settings = GitHubSettings(
             api_url=api_url or DEFAULT_API_URL,
             token=SecretStr(token),
             repos=parse_repos(repos or ""),
-            **(overrides or {}),  # type: ignore[arg-type]
+            **(overrides or {}),
         )
     except (ValidationError, ValueError) as exc:
         raise SourceError(f"invalid GitHub settings: {_safe_errors(exc)}") from None
@@ -92,5 +93,7 @@ def open_source(
 
 def _safe_errors(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in exc.errors(include_input=False))
+        return "; ".join(
+            f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in exc.errors(include_input=False)
+        )
     return str(exc)

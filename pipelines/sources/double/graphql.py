@@ -173,7 +173,9 @@ def file_node(changed: JSON) -> JSON:
 
 def _pull_node(view: RecordingView, repo: str, pull: JSON) -> JSON:
     number = pull.get("number")
-    reviews = view.reviews(repo, number) if isinstance(number, int) else []
+    if not isinstance(number, int):
+        return {"number": number, "updatedAt": pull.get("updated_at"), "reviews": None, "files": None}
+    reviews = view.reviews(repo, number)
     files = view.recording.pr_files.get((repo, number), [])
     return {
         "number": number,

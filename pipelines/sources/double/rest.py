@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 from pipelines.sources.double.views import (
     RecordingView,
     is_date_only,
-    item_id,
     parse_timestamp,
     timestamp_key,
 )
@@ -367,27 +366,34 @@ def _bound(text: str) -> tuple[float, float, bool]:
     return parsed, parsed, True
 
 
-def _created_filter(expression: str) -> Callable[[float], bool]:
-    """A predicate for GitHub's ``created`` qualifier: ``>=X``, ``>X``, ``<=X``, ``<X``, ``A..B``, ``X``."""
+def _split_operator(expression: str) -> tuple[str, str]:
     for operator in (">=", "<=", ">", "<"):
         if expression.startswith(operator):
-            start, end, inclusive = _bound(expression[len(operator) :])
-            if operator == ">=":
-                return lambda ts: ts >= start
-            if operator == "<":
-                return lambda ts: ts < start
-            if operator == ">":
-                return (lambda ts: ts > end) if inclusive else (lambda ts: ts >= end)
-            return (lambda ts: ts <= end) if inclusive else (lambda ts: ts < end)
-    if ".." in expression:
-        low, high = expression.split("..", 1)
-        lower = _created_filter(f">={low}") if low.strip() not in ("", "*") else None
-        upper = _created_filter(f"<={high}") if high.strip() not in ("", "*") else None
+            return operator, expression[len(operator) :]
+    return "", expression
+
+
+def _created_filter(expression: str) -> Callable[[float], bool]:
+    """A predicate for GitHub's ``created`` qualifier: ``>=X``, ``>X``, ``<=X``, ``<X``, ``A..B``, ``X``.
+
+    A bare date stands for the whole day, so ``>2024-01-01`` starts on the 2nd.
+    """
+    operator, operand = _split_operator(expression)
+    if not operator and ".." in operand:
+        low, high = (part.strip() for part in operand.split("..", 1))
+        lower = _created_filter(f">={low}") if low not in ("", "*") else None
+        upper = _created_filter(f"<={high}") if high not in ("", "*") else None
         return lambda ts: (lower is None or lower(ts)) and (upper is None or upper(ts))
-    start, end, inclusive = _bound(expression)
-    if inclusive:
-        return lambda ts: ts == start
-    return lambda ts: start <= ts < end
+    start, end, inclusive = _bound(operand)
+    if operator == ">=":
+        return lambda ts: ts >= start
+    if operator == "<":
+        return lambda ts: ts < start
+    if operator == ">":
+        return lambda ts: ts > end if inclusive else ts >= end
+    if operator == "<=":
+        return lambda ts: ts <= end if inclusive else ts < end
+    return lambda ts: start <= ts <= end if inclusive else start <= ts < end
 
 
 def _run_matches(run: JSON, filters: dict[str, str]) -> bool:

@@ -1,0 +1,1 @@
+"""The live GitHub source (PyGithub): settings, queries, client and helpers."""

@@ -250,12 +250,15 @@ class GitHubSource:
                     "seen": {
                         key: value
                         for key, value in merged.items()
-                        if keep_after is None or (parse_time(value.split("|", 2)[2]) or keep_after) >= keep_after
+                        if keep_after is None
+                        or (parse_time(value.split("|", 2)[2]) or keep_after) >= keep_after
                     },
                 }
             yield batch
 
-    def _add_run(self, base: str, run: JSON, seen: dict[str, str], fresh: dict[str, str], batch: Batch) -> None:
+    def _add_run(
+        self, base: str, run: JSON, seen: dict[str, str], fresh: dict[str, str], batch: Batch
+    ) -> None:
         run_id = run["id"]
         attempt = int(run.get("run_attempt") or 1)
         conclusion = (run.get("conclusion") or "").lower()
@@ -306,7 +309,9 @@ class GitHubSource:
                 heads[sha] = previous
                 continue
             checks = self.client.get(
-                f"{base}/commits/{sha}/check-runs", {"per_page": self.settings.per_page}, previous.get("checks_etag")
+                f"{base}/commits/{sha}/check-runs",
+                {"per_page": self.settings.per_page},
+                previous.get("checks_etag"),
             )
             status = self.client.get(f"{base}/commits/{sha}/status", None, previous.get("status_etag"))
             complete = bool(previous.get("complete"))
@@ -318,9 +323,10 @@ class GitHubSource:
             if status.status != 304:
                 for item in status.body.get("statuses", []):
                     batch.add("commit_statuses", item, sha)
-                statuses_pending = status.body.get("total_count", 0) > 0 and status.body.get("state") == "pending"
+                statuses_pending = (
+                    status.body.get("total_count", 0) > 0 and status.body.get("state") == "pending"
+                )
                 complete = complete and not statuses_pending
             heads[sha] = {"checks_etag": checks.etag, "status_etag": status.etag, "complete": complete}
         batch.state = {"heads": heads}
         yield batch
-
