@@ -285,9 +285,7 @@ def _pulls(request: RestRequest, view: RecordingView, repo: str, _: re.Match[str
 @_route(r"/pulls/comments")
 def _review_comments(request: RestRequest, view: RecordingView, repo: str, _: re.Match[str]) -> Reply:
     field, descending = _comment_order(request, default_sort=None)
-    items = _ordered(
-        view, "review_comments", repo, field=field, descending=descending, since=_since(request)
-    )
+    items = _ordered(view, "review_comments", repo, field=field, descending=descending, since=_since(request))
     return paginate(request, items)
 
 
@@ -341,9 +339,7 @@ def _issues(request: RestRequest, view: RecordingView, repo: str, _: re.Match[st
 @_route("/issues/comments")
 def _issue_comments(request: RestRequest, view: RecordingView, repo: str, _: re.Match[str]) -> Reply:
     field, descending = _comment_order(request, default_sort="created")
-    items = _ordered(
-        view, "issue_comments", repo, field=field, descending=descending, since=_since(request)
-    )
+    items = _ordered(view, "issue_comments", repo, field=field, descending=descending, since=_since(request))
     return paginate(request, items)
 
 

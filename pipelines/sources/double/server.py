@@ -37,10 +37,7 @@ PRIMARY_RATE_LIMIT_MESSAGE = "API rate limit exceeded for user ID 1."
 SECONDARY_RATE_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
-RATE_LIMIT_DOCS = (
-    "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-    "#about-secondary-rate-limits"
-)
+RATE_LIMIT_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 MALFORMED_BODY = b'[{"id": 1, "url": '
 BAD_GATEWAY_HTML = (
     b"<html><head><title>502 Bad Gateway</title></head>"
@@ -165,6 +162,7 @@ class GitHubDouble:
         self.url = ""
         self.requests: list[RequestRecord] = []
         self.timeout_seconds = 3.0
+        self.retry_after_seconds = 1
         self.errors: list[str] = []
         self._token = token
         self._view = RecordingView(recording)
@@ -391,11 +389,14 @@ class GitHubDouble:
                     return fault.kind
             return None
 
-    def _record(self, seq: int, record: RequestRecord) -> None:
+    def _record(self, seq: int, record: RequestRecord, *, replace: bool = False) -> None:
         with self._lock:
-            position = bisect.bisect(self._seqs, seq)
-            self._seqs.insert(position, seq)
-            self.requests.insert(position, record)
+            position = bisect.bisect_left(self._seqs, seq)
+            if replace and position < len(self._seqs) and self._seqs[position] == seq:
+                self.requests[position] = record
+            elif not replace:
+                self._seqs.insert(position, seq)
+                self.requests.insert(position, record)
 
     def _authorized(self, header: str | None) -> bool:
         if self._token is None:
@@ -454,6 +455,8 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     # Headers and body go out in two writes; without this, Nagle plus delayed ACKs add ~40 ms.
     disable_nagle_algorithm = True
+    # (arrival number, method, path, query) of the request not yet logged.
+    _pending: tuple[int, str, str, str] | None = None
 
     @property
     def double(self) -> GitHubDouble:
@@ -492,30 +495,47 @@ class _Handler(BaseHTTPRequestHandler):
         double = self.double
         path, _, raw_query = self.path.partition("?")
         seq, drop = double._arrive()
-        status, cost = 0, 0
+        self._pending = (seq, method, path, raw_query)
         try:
             body = self._read_body()
             if drop:
-                self.close_connection = True
+                self._hang_up()
             else:
-                status, cost = self._answer(method, path, raw_query, body)
+                self._answer(method, path, raw_query, body)
         except Exception:
             double.errors.append(traceback.format_exc())
             self.close_connection = True
-            status = self._send(500, _dump(rest.error_payload("double internal error")), [])
+            if self._pending is not None:
+                self._send(500, _dump(rest.error_payload("double internal error")), [])
         finally:
-            double._record(
-                seq,
-                RequestRecord(
-                    method=method,
-                    path=path,
-                    query=dict(parse_qsl(raw_query, keep_blank_values=True)),
-                    status=status,
-                    if_none_match=self.headers.get("If-None-Match"),
-                    authorization_seen=self.headers.get("Authorization") is not None,
-                    rate_cost=cost,
-                ),
-            )
+            if self._pending is not None:
+                self._commit(0, 0)
+
+    def _commit(self, status: int, cost: int, *, replace: bool = False) -> None:
+        """Log the request; done before the answer is written so a client never outruns the log."""
+        pending = self._pending
+        if pending is None:
+            return
+        seq, method, path, raw_query = pending
+        self.double._record(
+            seq,
+            RequestRecord(
+                method=method,
+                path=path,
+                query=dict(parse_qsl(raw_query, keep_blank_values=True)),
+                status=status,
+                if_none_match=self.headers.get("If-None-Match"),
+                authorization_seen=self.headers.get("Authorization") is not None,
+                rate_cost=cost,
+            ),
+            replace=replace,
+        )
+        self._pending = None
+
+    def _hang_up(self) -> None:
+        """Close the connection without answering."""
+        self.close_connection = True
+        self._commit(0, 0)
 
     def _read_body(self) -> bytes:
         length = self.headers.get("Content-Length")
@@ -529,8 +549,12 @@ class _Handler(BaseHTTPRequestHandler):
         body: bytes | None,
         headers: list[tuple[str, str]],
         content_type: str = _JSON_TYPE,
-    ) -> int:
-        """Write a response; returns the status, or 0 when the client had already gone."""
+        *,
+        cost: int = 0,
+    ) -> None:
+        """Log and write a response; logged with status 0 if the client has already gone."""
+        pending = self._pending
+        self._commit(status, cost)
         try:
             self.send_response(status)
             for name, value in headers:
@@ -543,8 +567,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body)
         except OSError:
             self.close_connection = True
-            return 0
-        return status
+            self._pending = pending
+            self._commit(0, cost, replace=True)
 
     def _peer_closed(self) -> bool:
         try:
@@ -558,40 +582,38 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- semantics ------------------------------------------------------------------------------
 
-    def _answer(self, method: str, path: str, raw_query: str, body: bytes) -> tuple[int, int]:
+    def _answer(self, method: str, path: str, raw_query: str, body: bytes) -> None:
         double = self.double
         is_graphql = path.rstrip("/") in GRAPHQL_PATHS
         resource = "graphql" if is_graphql else "core"
         target = f"{path}?{raw_query}" if raw_query else path
         fault = double._take_fault(target)
         if fault == "drop":
-            self.close_connection = True
-            return 0, 0
+            return self._hang_up()
         if fault == "timeout":
             double._stopping.wait(double.timeout_seconds)
             if self._peer_closed():
-                self.close_connection = True
-                return 0, 0
+                return self._hang_up()
         elif fault is not None:
             return self._fault(fault, resource)
 
         if not double._authorized(self.headers.get("Authorization")):
             payload = rest.error_payload("Bad credentials")
-            return self._send(401, _dump(payload), double._rate_headers(resource)), 0
+            return self._send(401, _dump(payload), double._rate_headers(resource))
         if is_graphql and method == "POST":
             return self._graphql(body)
         if method != "GET":
             payload = rest.error_payload("Not Found")
-            return self._send(404, _dump(payload), double._rate_headers("core")), 0
+            return self._send(404, _dump(payload), double._rate_headers("core"))
         return self._rest(path, raw_query)
 
-    def _fault(self, fault: FaultKind, resource: str) -> tuple[int, int]:
+    def _fault(self, fault: FaultKind, resource: str) -> None:
         double = self.double
         if fault == "500":
             payload = {"message": "Server Error"}
-            return self._send(500, _dump(payload), double._rate_headers(resource)), 0
+            return self._send(500, _dump(payload), double._rate_headers(resource))
         if fault == "502_html":
-            return self._send(502, BAD_GATEWAY_HTML, [], "text/html; charset=utf-8"), 0
+            return self._send(502, BAD_GATEWAY_HTML, [], "text/html; charset=utf-8")
         if fault == "403_primary":
             with double._lock:
                 limit = double._budget(resource).limit
@@ -603,16 +625,16 @@ class _Handler(BaseHTTPRequestHandler):
                 ("X-RateLimit-Resource", resource),
             ]
             payload = {"message": PRIMARY_RATE_LIMIT_MESSAGE, "documentation_url": RATE_LIMIT_DOCS}
-            return self._send(403, _dump(payload), headers), 0
+            return self._send(403, _dump(payload), headers)
         if fault == "429_secondary":
-            headers = [("Retry-After", "1"), *double._rate_headers(resource)]
+            headers = [("Retry-After", str(double.retry_after_seconds)), *double._rate_headers(resource)]
             payload = {"message": SECONDARY_RATE_LIMIT_MESSAGE, "documentation_url": RATE_LIMIT_DOCS}
-            return self._send(429, _dump(payload), headers), 0
+            return self._send(429, _dump(payload), headers)
         # malformed_json: a 200 whose body was cut short; GitHub would have charged for it.
         charged, headers = double._charge(resource)
-        return self._send(200, MALFORMED_BODY, headers), int(charged)
+        return self._send(200, MALFORMED_BODY, headers, cost=int(charged))
 
-    def _rest(self, path: str, raw_query: str) -> tuple[int, int]:
+    def _rest(self, path: str, raw_query: str) -> None:
         double = self.double
         prefix = ""
         route = path
@@ -621,7 +643,7 @@ class _Handler(BaseHTTPRequestHandler):
         route = route.rstrip("/") or "/"
         if route == "/rate_limit":
             overview = double._rate_limit_overview()
-            return self._send(200, _dump(overview), double._rate_headers("core")), 0
+            return self._send(200, _dump(overview), double._rate_headers("core"))
 
         host = self.headers.get("Host")
         request = rest.RestRequest(
@@ -638,7 +660,7 @@ class _Handler(BaseHTTPRequestHandler):
             etag = f'W/"{hashlib.sha1(body, usedforsecurity=False).hexdigest()}"'
             if_none_match = self.headers.get("If-None-Match")
             if if_none_match and _etag_matches(if_none_match, etag):
-                return self._send(304, None, [("ETag", etag), *double._rate_headers("core")]), 0
+                return self._send(304, None, [("ETag", etag), *double._rate_headers("core")])
             headers.append(("ETag", etag))
             headers.append(("Cache-Control", "private, max-age=60, s-maxage=60"))
             if reply.link:
@@ -646,19 +668,19 @@ class _Handler(BaseHTTPRequestHandler):
         charged, rate_headers = double._charge("core")
         if not charged:
             payload = {"message": PRIMARY_RATE_LIMIT_MESSAGE, "documentation_url": RATE_LIMIT_DOCS}
-            return self._send(403, _dump(payload), rate_headers), 0
+            return self._send(403, _dump(payload), rate_headers)
         headers.append(("X-GitHub-Media-Type", "github.v3; format=json"))
-        return self._send(reply.status, body, headers + rate_headers), 1
+        return self._send(reply.status, body, headers + rate_headers, cost=1)
 
-    def _graphql(self, body: bytes) -> tuple[int, int]:
+    def _graphql(self, body: bytes) -> None:
         double = self.double
         try:
             call = graphql.parse_request(body)
         except graphql.BadRequestError as error:
             payload = rest.error_payload(str(error))
-            return self._send(400, _dump(payload), double._rate_headers("graphql")), 0
+            return self._send(400, _dump(payload), double._rate_headers("graphql"))
         except graphql.GraphQLError as error:
-            return self._send(200, _dump(error.payload()), double._rate_headers("graphql")), 0
+            return self._send(200, _dump(error.payload()), double._rate_headers("graphql"))
         with double._lock:
             budget = double._graphql
             charged = budget.charge()
@@ -670,6 +692,6 @@ class _Handler(BaseHTTPRequestHandler):
             headers = budget.headers()
         if not charged:
             payload = {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}
-            return self._send(200, _dump(payload), headers), 0
+            return self._send(200, _dump(payload), headers)
         answer = graphql.execute(double._view, call, rate)
-        return self._send(200, _dump(answer), headers), 1
+        return self._send(200, _dump(answer), headers, cost=1)

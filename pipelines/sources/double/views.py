@@ -198,9 +198,7 @@ class RecordingView:
                 self._lists.popitem(last=False)
             return built
 
-    def sorted_list(
-        self, source: str, repo: str, field: str | None, *, descending: bool
-    ) -> list[JSON]:
+    def sorted_list(self, source: str, repo: str, field: str | None, *, descending: bool) -> list[JSON]:
         """A repository-keyed list of the recording (e.g. ``"pull_requests"``), sorted and cached.
 
         Args:

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 from github import Auth, Github, GithubException, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.Requester import Requester
@@ -51,13 +52,13 @@ class LoggedRetry(GithubRetry):
         else:
             backoff = self.get_backoff_time()
             last = self.history[-1] if self.history else None
-            if last is not None and last.status:
-                reason = f"HTTP {last.status}"
-            elif last is not None and last.error is not None:
-                reason = type(last.error).__name__
+            if last is not None and last.status in (403, 429):
+                log.warning("GitHub rate limit (HTTP %s): waiting %.1fs for the reset", last.status, backoff)
+            elif last is not None and last.status:
+                log.warning("GitHub answered HTTP %s: waiting %.1fs before retrying", last.status, backoff)
             else:
-                reason = "retry"
-            log.warning("GitHub request failed (%s): retrying in %.1fs", reason, backoff)
+                error = type(last.error).__name__ if last is not None and last.error is not None else "error"
+                log.warning("GitHub request failed (%s): waiting %.1fs before retrying", error, backoff)
         super().sleep(response)
 
 
@@ -230,7 +231,9 @@ class GitHubClient:
                 "(server errors); nothing partial was written, re-run to resume"
             ) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "lost the connection"
+            reason = getattr(exc.args[0], "reason", None) if exc.args else None
+            timed_out = isinstance(exc, requests.exceptions.Timeout) or isinstance(reason, urllib3.exceptions.TimeoutError)
+            kind = "timed out" if timed_out else "lost the connection"
             raise SourceError(
                 f"GitHub {kind} on {verb} {what} after {self.settings.max_attempts} attempts; "
                 "nothing partial was written, re-run to resume"

@@ -32,7 +32,12 @@ def review_from_graphql(node: JSON, pull_request_url: str) -> JSON:
     author = node.get("author")
     user = None
     if author is not None:
-        user = {"login": author["login"], "type": "Bot" if author.get("__typename") == "Bot" else "User"}
+        is_bot = author.get("__typename") == "Bot"
+        login = str(author["login"])
+        # GraphQL names apps without the "[bot]" suffix that REST (and so the warehouse) uses.
+        if is_bot and not login.endswith("[bot]"):
+            login += "[bot]"
+        user = {"login": login, "type": "Bot" if is_bot else "User"}
     commit = node.get("commit") or {}
     return {
         "id": node["databaseId"],
