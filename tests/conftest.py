@@ -16,7 +16,9 @@ FAKE_TOKEN = "ghp_REPOPILOTFAKETOKEN0123456789abcdefXYZ"  # recognisable, so tes
 
 
 def shared_data_dir() -> Path:
-    return Path(os.environ.get("REPOPILOT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    return Path(
+        os.environ.get("REPOPILOT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+    )
 
 
 def require_shared(relative: str) -> Path:

@@ -312,7 +312,7 @@ def _main_lines(role: str, step_name: str, ctx: LogContext) -> list[str]:
     return [f"##[group]Run {step_name}", "##[endgroup]"]
 
 
-def _failure_lines(failure: Failure, ctx: LogContext, job: LogJob) -> list[str]:  # noqa: C901
+def _failure_lines(failure: Failure, ctx: LogContext, job: LogJob) -> list[str]:
     lang = ctx.language
     pkg = ctx.package
     code, test, name = ctx.code_file, ctx.test_file, _name_of(ctx.repo)

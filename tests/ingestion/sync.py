@@ -24,7 +24,9 @@ def settings_for(double: GitHubDouble, repos: list[str], **overrides: Any) -> Gi
     return GitHubSettings(api_url=double.url, token=SecretStr(FAKE_TOKEN), repos=repos, **defaults)
 
 
-def sync(double: GitHubDouble, home: Path, repos: list[str] | None = None, **overrides: Any) -> dict[str, int]:
+def sync(
+    double: GitHubDouble, home: Path, repos: list[str] | None = None, **overrides: Any
+) -> dict[str, int]:
     """One full sync: land every stream of every repository, load, rebuild core."""
     repos = repos or list(double.recording.repos)
     source = GitHubSource(settings_for(double, repos, **overrides))
@@ -54,6 +56,8 @@ def raw_snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 
     with duckdb.connect(str(db), read_only=True) as conn:
         return {
-            table: conn.execute(f"SELECT repo, key, parent, version, data FROM raw.{table} ORDER BY repo, key").fetchall()  # noqa: S608
+            table: conn.execute(
+                f"SELECT repo, key, parent, version, data FROM raw.{table} ORDER BY repo, key"
+            ).fetchall()  # noqa: S608
             for table in RAW_TABLES
         }

@@ -54,7 +54,9 @@ def _env(double: GitHubDouble) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize(("stall_on", "landed_stream"), [("/issues/comments", "issues"), ("/actions/runs", "issue_events")])
+@pytest.mark.parametrize(
+    ("stall_on", "landed_stream"), [("/issues/comments", "issues"), ("/actions/runs", "issue_events")]
+)
 def test_process_killed_with_sigkill_then_rerun(
     devlake_double: GitHubDouble, home: Path, uninterrupted: Path, stall_on: str, landed_stream: str
 ) -> None:
@@ -76,7 +78,12 @@ def test_process_killed_with_sigkill_then_rerun(
     assert landed_before_kill, "nothing had landed before the kill"
 
     rerun = subprocess.run(  # noqa: S603
-        _ingest_command(home), env=_env(devlake_double), capture_output=True, text=True, timeout=300, check=False
+        _ingest_command(home),
+        env=_env(devlake_double),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert core_snapshot(home / "warehouse.duckdb") == core_snapshot(uninterrupted)

@@ -37,14 +37,20 @@ def test_core_tables_hold_exactly_the_distinct_recorded_objects(
             rec.pull_requests[ANTS]
         )
         assert ids(f"SELECT id FROM core.issues WHERE repo = '{ANTS}'") == _distinct_ids(rec.issues[ANTS])
-        assert ids("SELECT id FROM core.comments WHERE kind = 'issue'") == _distinct_ids(rec.issue_comments[ANTS])
-        assert ids("SELECT id FROM core.comments WHERE kind = 'review'") == _distinct_ids(rec.review_comments[ANTS])
+        assert ids("SELECT id FROM core.comments WHERE kind = 'issue'") == _distinct_ids(
+            rec.issue_comments[ANTS]
+        )
+        assert ids("SELECT id FROM core.comments WHERE kind = 'review'") == _distinct_ids(
+            rec.review_comments[ANTS]
+        )
         assert ids("SELECT id FROM core.issue_events") == _distinct_ids(rec.issue_events[ANTS])
         assert ids("SELECT DISTINCT id FROM core.ci_runs") == _distinct_ids(rec.workflow_runs[ANTS])
         # Reviews are reachable through their pull request; the recording's two test/repo reviews
         # belong to a pull request it does not hold (#1), so the API cannot reach them.
         numbers = {(repo, int(p["number"])) for repo, prs in rec.pull_requests.items() for p in prs}
-        recorded_reviews = {int(r["id"]) for key, reviews in rec.reviews.items() if key in numbers for r in reviews}
+        recorded_reviews = {
+            int(r["id"]) for key, reviews in rec.reviews.items() if key in numbers for r in reviews
+        }
         assert len(recorded_reviews) == 30
         assert ids("SELECT id FROM core.reviews") == recorded_reviews
         # Likewise the 35 recorded jobs belong to runs the recording's run list does not hold.
@@ -63,7 +69,11 @@ def test_core_tables_hold_exactly_the_distinct_recorded_objects(
 def test_edge_case_rows_are_normalised_not_dropped(devlake_double: GitHubDouble, home: Path) -> None:
     sync(devlake_double, home)
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
-        conclusions = dict(conn.execute("SELECT coalesce(conclusion, '<null>'), count(*) FROM core.ci_runs GROUP BY 1").fetchall())
+        conclusions = dict(
+            conn.execute(
+                "SELECT coalesce(conclusion, '<null>'), count(*) FROM core.ci_runs GROUP BY 1"
+            ).fetchall()
+        )
         statuses = {r[0] for r in conn.execute("SELECT status FROM core.ci_runs").fetchall()}
         bots = conn.execute("SELECT author FROM core.pull_requests WHERE author_is_bot").fetchall()
         bot_reviews = conn.execute("SELECT reviewer FROM core.reviews WHERE reviewer_is_bot").fetchall()
@@ -75,7 +85,9 @@ def test_edge_case_rows_are_normalised_not_dropped(devlake_double: GitHubDouble,
     assert bot_reviews == []  # the only bot review is one of the orphans above
 
 
-def test_resync_without_changes_costs_one_304_per_stream_at_most(devlake_double: GitHubDouble, home: Path) -> None:
+def test_resync_without_changes_costs_one_304_per_stream_at_most(
+    devlake_double: GitHubDouble, home: Path
+) -> None:
     sync(devlake_double, home)
     before = raw_snapshot(home / "warehouse.duckdb")
     budget = devlake_double.rate_remaining

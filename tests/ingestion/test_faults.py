@@ -52,7 +52,9 @@ def test_transient_faults_are_retried_and_the_sync_completes(
     faulted = [r for r in devlake_double.requests if r.status != 200 and r.status != 304]
     assert len(faulted) >= times, f"the {kind} fault was never served"
     if kind in {"403_primary", "429_secondary"}:
-        assert any("waiting" in rec.getMessage() for rec in caplog.records), "no log line says how long it waits"
+        assert any("waiting" in rec.getMessage() for rec in caplog.records), (
+            "no log line says how long it waits"
+        )
 
 
 @pytest.mark.parametrize(

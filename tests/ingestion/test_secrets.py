@@ -24,7 +24,10 @@ def _files_containing(root: Path, needle: bytes) -> list[Path]:
 
 
 def test_token_absent_from_logs_errors_and_storage_in_process(
-    devlake_double: GitHubDouble, home: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    devlake_double: GitHubDouble,
+    home: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     devlake_double.inject("500", times=1, path_contains="/pulls")
     devlake_double.inject("429_secondary", times=1, path_contains="/issues")
@@ -43,7 +46,9 @@ def test_token_absent_from_logs_errors_and_storage_in_process(
     assert _files_containing(home, FAKE_TOKEN.encode()) == []
 
 
-def test_token_absent_from_cli_output_and_dagster_storage(devlake_recording: Recording, tmp_path: Path) -> None:
+def test_token_absent_from_cli_output_and_dagster_storage(
+    devlake_recording: Recording, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
     with GitHubDouble(devlake_recording, token=FAKE_TOKEN) as double:
         double.inject("502_html", times=1, path_contains="/issues/events")
