@@ -158,7 +158,8 @@ def _print(figures: dict[str, Any]) -> None:
         f"(generated in {org['generate_seconds']}s)"
     )
     print(
-        f"\nfirst sync: {first['requests']:,} requests, {first['seconds']}s, {first['objects_per_second']:,} objects/s"
+        f"\nfirst sync: {first['requests']:,} requests, {first['seconds']}s, "
+        f"{first['objects_per_second']:,} objects/s"
     )
     print(f"{'stream':<24}{'requests':>10}{'per 1000 objects':>18}{'minimum pages':>15}")
     for stream, n in first["requests_by_stream"].items():
@@ -170,5 +171,6 @@ def _print(figures: dict[str, Any]) -> None:
     )
     print(
         f"\nsecond sync (no changes): {second['requests']} requests for {second['stream_repository_pairs']} "
-        f"stream × repository pairs, statuses {second['statuses']}, {second['rate_limit_points']} rate-limit points"
+        f"stream × repository pairs, statuses {second['statuses']}, "
+        f"{second['rate_limit_points']} rate-limit points"
     )

@@ -45,7 +45,7 @@ def core_snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every core table's rows, sorted, for equality checks."""
     with duckdb.connect(str(db), read_only=True) as conn:
         return {
-            table: conn.execute(f"SELECT * FROM core.{table} ORDER BY ALL").fetchall()  # noqa: S608
+            table: conn.execute(f"SELECT * FROM core.{table} ORDER BY ALL").fetchall()
             for table in CORE_TABLES
         }
 
@@ -58,6 +58,6 @@ def raw_snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:
         return {
             table: conn.execute(
                 f"SELECT repo, key, parent, version, data FROM raw.{table} ORDER BY repo, key"
-            ).fetchall()  # noqa: S608
+            ).fetchall()
             for table in RAW_TABLES
         }

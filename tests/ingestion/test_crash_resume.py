@@ -63,7 +63,7 @@ def test_process_killed_with_sigkill_then_rerun(
     # Stall one request so the kill lands mid-sync, after earlier streams have landed batches.
     devlake_double.timeout_seconds = 20
     devlake_double.inject("timeout", times=1, path_contains=stall_on)
-    proc = subprocess.Popen(  # noqa: S603 - our own CLI
+    proc = subprocess.Popen(
         _ingest_command(home), env=_env(devlake_double), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     # The stream before the stalled one has landed its batch: the fetcher now waits on the stall.
@@ -77,7 +77,7 @@ def test_process_killed_with_sigkill_then_rerun(
     assert proc.returncode == -signal.SIGKILL
     assert landed_before_kill, "nothing had landed before the kill"
 
-    rerun = subprocess.run(  # noqa: S603
+    rerun = subprocess.run(
         _ingest_command(home),
         env=_env(devlake_double),
         capture_output=True,

@@ -96,9 +96,9 @@ def test_rate_limit_longer_than_allowed_stops_clearly(devlake_double: GitHubDoub
 
 
 def test_bad_token_is_refused_clearly_without_echoing_it(devlake_recording: Recording, home: Path) -> None:
-    with GitHubDouble(devlake_recording, token="ghp_the_right_one") as double:  # noqa: S106
-        with pytest.raises(SourceError) as excinfo:
-            sync(double, home)
+    right_token = "ghp_the_right_one"
+    with GitHubDouble(devlake_recording, token=right_token) as double, pytest.raises(SourceError) as excinfo:
+        sync(double, home)
     text = str(excinfo.value)
     assert "401" in text and "GITHUB_TOKEN" in text
     assert FAKE_TOKEN not in text

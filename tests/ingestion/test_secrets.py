@@ -59,7 +59,7 @@ def test_token_absent_from_cli_output_and_dagster_storage(
             REPOPILOT_REPOS=",".join(double.recording.repos),
             PYTHONPATH=str(ROOT),
         )
-        ok = subprocess.run(  # noqa: S603 - our own CLI
+        ok = subprocess.run(
             [sys.executable, "-m", "pipelines.cli", "-v", "--home", str(home), "ingest"],
             env=env,
             capture_output=True,
@@ -68,7 +68,7 @@ def test_token_absent_from_cli_output_and_dagster_storage(
             check=False,
         )
         env["GITHUB_TOKEN"] = FAKE_TOKEN[::-1]
-        refused = subprocess.run(  # noqa: S603
+        refused = subprocess.run(
             [sys.executable, "-m", "pipelines.cli", "-v", "--home", str(home), "ingest"],
             env=env,
             capture_output=True,

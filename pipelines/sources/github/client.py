@@ -232,7 +232,9 @@ class GitHubClient:
             ) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             reason = getattr(exc.args[0], "reason", None) if exc.args else None
-            timed_out = isinstance(exc, requests.exceptions.Timeout) or isinstance(reason, urllib3.exceptions.TimeoutError)
+            timed_out = isinstance(exc, requests.exceptions.Timeout) or isinstance(
+                reason, urllib3.exceptions.TimeoutError
+            )
             kind = "timed out" if timed_out else "lost the connection"
             raise SourceError(
                 f"GitHub {kind} on {verb} {what} after {self.settings.max_attempts} attempts; "
