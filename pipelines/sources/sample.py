@@ -25,6 +25,7 @@ signals), without generating the organisation.
 from __future__ import annotations
 
 import base64
+import functools
 import heapq
 import math
 import random
@@ -86,8 +87,15 @@ _TRANSIENT_RATE = {"ci": 0.02, "lint": 0.012, "e2e": 0.04, "deploy": 0.035}
 _FLAKY_RATE = 0.18
 _LEVELS = (("junior", 0.25, 0.6), ("mid", 0.45, 0.0), ("senior", 0.30, -0.5))
 _BOTS = (("dependabot[bot]", 49699333), ("renovate[bot]", 29139614), ("github-actions[bot]", 41898282))
+_STALE_MARK = (
+    "This pull request has been automatically marked as stale because it has not had recent activity. "
+    "It will be closed in 30 days if no further activity occurs."
+)
+_STALE_CLOSE = "This pull request was closed because it has been stalled for 30 days with no activity."
 _FIXES_PER_PR = 0.45
 """Fix pushes a pull request needs on average (CI and review fixes); calibrates the run budget."""
+_MERGED_SHARE = 0.85
+"""Share of pull requests merged in the window; calibrates the run budget."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,9 @@ class SampleOrgSpec:
         people: number of human members; three bots are added.
         days: length of the simulated window, ending at ``end``.
         pull_requests_per_repo: pull requests opened per repository in the window.
-        runs_per_repo: workflow runs per repository (approximately: pushes are simulated).
+        runs_per_repo: workflow runs per repository, on average over the organisation: extra pushes
+            are simulated to reach it, but every pull request and merge runs its workflows at
+            least once, so a smaller budget is exceeded.
         issues_per_repo: issues opened per repository in the window.
         end: the instant the recording is taken; nothing happens after it. Fixed, not the wall
             clock, so the output does not depend on when it is generated.
@@ -147,7 +157,9 @@ class SampleOrgSpec:
 # Small helpers
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _iso(t: int) -> str:
+    # Cached: steps and jobs share their boundary instants, so equal strings are shared too.
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
@@ -245,6 +257,7 @@ class _Workflow:
     on_pr: bool
     on_push: bool
     has_install: bool
+    paths: tuple[str, ...] | None
 
 
 @dataclass(eq=False)
@@ -318,7 +331,9 @@ def _job_templates(kind: str, lang_key: str, lang: cat.Language) -> tuple[_JobTe
         if not terraform:
             test_steps.append(("Upload coverage to Codecov", "upload"))
         return (
-            _JobTemplate("validate" if terraform else "build", (), _steps(tool, install, (lang.build, "build"))),
+            _JobTemplate(
+                "validate" if terraform else "build", (), _steps(tool, install, (lang.build, "build"))
+            ),
             _JobTemplate("plan" if terraform else "test", (0,), _steps(*test_steps)),
         )
     if kind == "lint":
@@ -475,6 +490,14 @@ def _build_layout(spec: SampleOrgSpec) -> _Layout:
         if template.deploy:
             kinds.append("deploy")
         workflows: list[_Workflow] = []
+        # Path filters, as in the workflows' `on.pull_request.paths`: lint looks at code and tests,
+        # end-to-end suites at the areas they exercise; CI runs unless only documentation changed.
+        paths: dict[str, tuple[str, ...] | None] = {
+            "ci": None,
+            "lint": (*code_areas, "tests/", ".github/workflows/", ""),
+            "e2e": tuple(sorted(rng.sample(code_areas, k=2))),
+            "deploy": None,
+        }
         for kind in kinds:
             workflow_id += rng.randint(1, 5_000)
             jobs = _job_templates(kind, template.language, lang)
@@ -490,6 +513,7 @@ def _build_layout(spec: SampleOrgSpec) -> _Layout:
                     on_pr=kind != "deploy",
                     on_push=kind in {"ci", "deploy"},
                     has_install=any(role == "install" for job in jobs for _, role in job.steps),
+                    paths=paths[kind],
                 )
             )
         files[".github/workflows/"] = [wf.path for wf in workflows]
@@ -497,10 +521,10 @@ def _build_layout(spec: SampleOrgSpec) -> _Layout:
         for name, color, description in cat.LABELS:
             label_id += rng.randint(1, 3_000)
             labels[name] = (label_id, color, description)
-        for area in code_areas:
+        for area_path in code_areas:
             label_id += rng.randint(1, 3_000)
-            name = "area/" + area.rstrip("/").rsplit("/", 1)[-1]
-            labels[name] = (label_id, cat.AREA_LABEL_COLOR, f"Code under {area}")
+            name = "area/" + area_path.rstrip("/").rsplit("/", 1)[-1]
+            labels[name] = (label_id, cat.AREA_LABEL_COLOR, f"Code under {area_path}")
         repos.append(
             _Repo(
                 index=index,
@@ -555,7 +579,7 @@ def _assign_areas(humans: list[_Person], repos: list[_Repo], rng: random.Random)
         repo.owners = members[:3]
 
 
-def flaky_workflows(spec: SampleOrgSpec = SampleOrgSpec()) -> list[tuple[str, int]]:  # noqa: B008
+def flaky_workflows(spec: SampleOrgSpec = SampleOrgSpec()) -> list[tuple[str, int]]:
     """Return ``(repo, workflow id)`` of the workflows the sample organisation made flaky.
 
     This is the ground truth behind the transient failure rates; it is cheap to compute, since
@@ -851,7 +875,9 @@ class _Generator:
         members = [p for p in self.layout.humans if repo.full in p.areas]
         others = [p for p in self.layout.humans if repo.full not in p.areas]
         authors = members + others
-        author_weights = [p.activity * (4.0 * len(p.areas[repo.full]) if p in members else 0.15) for p in authors]
+        author_weights = [
+            p.activity * (4.0 * len(p.areas[repo.full]) if p in members else 0.15) for p in authors
+        ]
         items: list[tuple[int, int, _Person, str]] = []
         for i in range(spec.pull_requests_per_repo):
             if rng.random() < 0.12:
@@ -876,18 +902,27 @@ class _Generator:
         self.prs.extend(prs)
 
     def _bot_time(self, bot: _Person) -> int:
+        """When a dependency bot opens a pull request: on its schedule, inside the window."""
         rng = self.rng
         t = rng.randint(self.start + _DAY, self.end - _HOUR)
         day = t // _DAY
         if bot.login.startswith("dependabot"):
             # Dependabot's weekly schedule: Mondays around 05:00 UTC.
             day -= (day + 3) % 7
-            return day * _DAY + 5 * _HOUR + rng.randint(0, 40 * _MINUTE)
-        return day * _DAY + 2 * _HOUR + rng.randint(0, 2 * _HOUR)
+            step = 7 * _DAY
+            opened = day * _DAY + 5 * _HOUR + rng.randint(0, 40 * _MINUTE)
+        else:
+            # Renovate's "before 5am" schedule, every day.
+            step = _DAY
+            opened = day * _DAY + 2 * _HOUR + rng.randint(0, 2 * _HOUR)
+        while opened > self.end - 20 * _MINUTE:
+            opened -= step
+        while opened < self.start + _HOUR:
+            opened += step
+        return min(opened, self.end - 20 * _MINUTE)
 
     def _plan_pr(self, repo: _Repo, number: int, author: _Person, created: int) -> _PR:
         rng = self.rng
-        lang_key = repo.template.language
         files: list[_File] = []
         labels: list[str] = []
         if author.bot:
@@ -902,12 +937,16 @@ class _Generator:
                 branch = f"dependabot/{repo.language.bot_ecosystem}/{short}-{new}"
                 body = (
                     f"Bumps [{package}](https://github.com/{package}) from {old} to {new}.\n\n"
-                    "Dependabot will resolve any conflicts with this PR as long as you don't alter it yourself."
+                    "Dependabot will resolve any conflicts with this PR as long as you don't alter it "
+                    "yourself."
                 )
             else:
                 title = f"Update dependency {package} to v{new}"
                 branch = f"renovate/{short}-{major}.x"
-                body = f"This PR contains the following updates:\n\n| Package | Change |\n|---|---|\n| {package} | `{old}` -> `{new}` |"
+                body = (
+                    "This PR contains the following updates:\n\n| Package | Change |\n|---|---|\n"
+                    f"| {package} | `{old}` -> `{new}` |"
+                )
             manifest, lockfile = repo.language.manifests
             files.append(_File(manifest, "modified", 1, 1, None, _sha(rng)))
             lock_lines = int(_lognormal(rng, 12, 1.0)) + 1
@@ -918,8 +957,11 @@ class _Generator:
             draft = False
             fate = "abandon" if rng.random() < 0.12 else "merge"
         else:
-            kind = rng.choices(("fix", "feature", "refactor", "docs", "ci"), (0.36, 0.35, 0.16, 0.09, 0.04))[0]
-            mine = [a for a in author.areas.get(repo.full, []) if a in repo.files and a != ".github/workflows/"]
+            kinds, shares = ("fix", "feature", "refactor", "docs", "ci"), (0.36, 0.35, 0.16, 0.09, 0.04)
+            kind = rng.choices(kinds, shares)[0]
+            mine = [
+                a for a in author.areas.get(repo.full, []) if a in repo.files and a != ".github/workflows/"
+            ]
             primary = rng.choice(mine) if mine else rng.choice(repo.code_areas)
             noun = rng.choice(next(a.nouns for a in repo.template.areas if a.path == primary))
             title = _title(rng, kind, noun)
@@ -933,7 +975,9 @@ class _Generator:
                 paths = [("docs/", f) for f in rng.sample(repo.files["docs/"], k=rng.randint(1, 3))]
             elif kind == "ci":
                 pool = repo.files[".github/workflows/"]
-                paths = [(".github/workflows/", f) for f in rng.sample(pool, k=rng.randint(1, min(2, len(pool))))]
+                paths = [
+                    (".github/workflows/", f) for f in rng.sample(pool, k=rng.randint(1, min(2, len(pool))))
+                ]
             else:
                 count = max(1, min(25, int(_lognormal(rng, 2.0, 0.75) + 0.5)))
                 if total > 400:
@@ -970,7 +1014,15 @@ class _Generator:
                 elif area and u > 0.985:
                     status, adds, dels = "removed", 0, max(dels, 5)
                 files.append(_File(filename, status, adds, dels, previous, _sha(rng)))
-            labels.append({"fix": "bug", "feature": "enhancement", "refactor": "refactor", "docs": "documentation", "ci": "ci"}[kind])
+            labels.append(
+                {
+                    "fix": "bug",
+                    "feature": "enhancement",
+                    "refactor": "refactor",
+                    "docs": "documentation",
+                    "ci": "ci",
+                }[kind]
+            )
             if kind in {"fix", "feature", "refactor"} and rng.random() < 0.4:
                 labels.append("area/" + primary.rstrip("/").rsplit("/", 1)[-1])
             branch = rng.choice((f"{author.login}/", f"{kind}/", "")) + _slug(title)
@@ -978,21 +1030,20 @@ class _Generator:
             draft = rng.random() < 0.1
             lines = sum(f.additions + f.deletions for f in files)
             u = rng.random()
-            if u < 0.035:
+            if u < 0.07:
                 fate = "stale"
-            elif u < 0.035 + 0.05 + (0.07 if lines > 800 else 0.0):
+            elif u < 0.07 + 0.05 + (0.07 if lines > 800 else 0.0):
                 fate = "abandon"
             else:
                 fate = "merge"
         files.sort(key=lambda f: f.filename)
         touched = [_area_of(repo, f.filename) for f in files]
         non_docs = any(not (f.filename.startswith("docs/") or f.filename.endswith(".md")) for f in files)
-        in_code = any(area in repo.code_areas for area in touched)
         workflows = []
         for wf in repo.workflows:
-            if not wf.on_pr:
+            if not wf.on_pr or (wf.kind == "ci" and not non_docs):
                 continue
-            if (wf.kind == "ci" and not non_docs) or (wf.kind == "e2e" and not in_code):
+            if wf.paths is not None and not any(area in wf.paths for area in touched):
                 continue
             workflows.append(wf)
         return _PR(
@@ -1137,7 +1188,11 @@ class _Generator:
                 if role in _SIZE_SENSITIVE:
                     seconds *= size_factor
                 if broken:
-                    if role in {"post", "complete"} and failure is not None and failure.cause != "runner_lost":
+                    if (
+                        role in {"post", "complete"}
+                        and failure is not None
+                        and failure.cause != "runner_lost"
+                    ):
                         steps.append(_Step(name, si + 1, role, "success", t, t + 1))
                         t += 1
                     else:
@@ -1158,7 +1213,9 @@ class _Generator:
                 steps.append(_Step(name, si + 1, role, step_conclusion, t, t + duration))
                 t += duration
             runner = f"GitHub Actions {rng.randint(1, 900)}"
-            jobs.append(_Job(template.name, created, started, t + rng.randint(0, 2), conclusion, steps, runner))
+            jobs.append(
+                _Job(template.name, created, started, t + rng.randint(0, 2), conclusion, steps, runner)
+            )
         return jobs
 
     def _cancel(self, run: _Run, t: int) -> None:
@@ -1209,9 +1266,16 @@ class _Generator:
             key=lambda pr: (pr.merged, pr.number),
         )
         for pr in merged:
-            assert pr.merged is not None and pr.merge_sha is not None and pr.merged_by is not None
+            if pr.merged is None or pr.merge_sha is None or pr.merged_by is None:
+                continue
             commit = _Commit(pr.merge_sha, pr.merged, f"{pr.title} (#{pr.number})", pr.author)
+            ships = any(_area_of(repo, f.filename) in (*repo.code_areas, "") for f in pr.files)
             for wf in workflows:
+                # `paths-ignore` on main: documentation-only merges neither test nor deploy.
+                if (wf.kind == "ci" and not any(w.kind == "ci" for w in pr.workflows)) or (
+                    wf.kind == "deploy" and not ships
+                ):
+                    continue
                 created = pr.merged + rng.randint(2, 9)
                 if created > end:
                     continue
@@ -1259,11 +1323,17 @@ class _Generator:
         if pri == "P0":
             triaged = t0 + int(_lognormal(rng, 20 * _MINUTE, 0.7))
         else:
-            triaged = self._act(triager, t0, _lognormal(rng, {"P1": 1.5, "P2": 5.0, "P3": 10.0}[pri] * _HOUR, 0.8))
+            triaged = self._act(
+                triager, t0, _lognormal(rng, {"P1": 1.5, "P2": 5.0, "P3": 10.0}[pri] * _HOUR, 0.8)
+            )
         events.append(_Event(triager, triaged, "unlabeled", label="needs-triage"))
         events.append(_Event(triager, triaged + 2, "labeled", label=pri))
         if rng.random() < 0.7:
-            events.append(_Event(triager, triaged + 4, "labeled", label="area/" + issue.area.rstrip("/").rsplit("/", 1)[-1]))
+            events.append(
+                _Event(
+                    triager, triaged + 4, "labeled", label="area/" + issue.area.rstrip("/").rsplit("/", 1)[-1]
+                )
+            )
         responder = rng.choice(knowers) if knowers else triager
         no_response = {"P0": 0.0, "P1": 0.03, "P2": 0.08, "P3": 0.2}[pri]
         if rng.random() < no_response:
@@ -1275,7 +1345,9 @@ class _Generator:
             median = {"P1": 2.5, "P2": 9.0, "P3": 28.0}[pri] * _HOUR
             first = self._act(responder, t0, _lognormal(rng, median, 0.9))
         noun = _words(rng.choice(next(a.nouns for a in repo.template.areas if a.path == issue.area)))
-        issue.comments.append(_Comment(responder, first, rng.choice(cat.ISSUE_COMMENT_BODIES).format(noun=noun)))
+        issue.comments.append(
+            _Comment(responder, first, rng.choice(cat.ISSUE_COMMENT_BODIES).format(noun=noun))
+        )
         assignee: _Person | None = None
         if rng.random() < {"P0": 1.0, "P1": 0.95, "P2": 0.7, "P3": 0.4}[pri]:
             assignee = responder if rng.random() < 0.8 or len(knowers) < 2 else rng.choice(knowers)
@@ -1285,7 +1357,9 @@ class _Generator:
         for _ in range(_poisson(rng, 1.2 + (1.0 if issue.kind == "bug" else 0.0))):
             speaker = rng.choice(talkers)
             t = self._act(speaker, t, _lognormal(rng, 8 * _HOUR, 1.0))
-            issue.comments.append(_Comment(speaker, t, rng.choice(cat.ISSUE_COMMENT_BODIES).format(noun=noun)))
+            issue.comments.append(
+                _Comment(speaker, t, rng.choice(cat.ISSUE_COMMENT_BODIES).format(noun=noun))
+            )
         if rng.random() >= {"P0": 0.97, "P1": 0.9, "P2": 0.7, "P3": 0.45}[pri]:
             return
         closer = assignee or responder
@@ -1295,10 +1369,18 @@ class _Generator:
         commit: str | None = None
         if reason == "completed" and issue.kind == "bug" and assignee is not None and rng.random() < 0.6:
             for pr in merged_by_author.get(f"{repo.full}:{assignee.login}", []):
-                assert pr.merged is not None
-                if first <= pr.merged <= closed + 3 * _DAY and pr.created >= t0 - _HOUR and "Fixes #" not in pr.body:
+                if (
+                    pr.merged is not None
+                    and first <= pr.merged <= closed + 3 * _DAY
+                    and pr.created >= t0 - _HOUR
+                    and "Fixes #" not in pr.body
+                ):
                     pr.body += f"\n\nFixes #{issue.number}"
-                    closed, commit, closer = pr.merged + rng.randint(2, 8), pr.merge_sha, pr.merged_by or closer
+                    closed, commit, closer = (
+                        pr.merged + rng.randint(2, 8),
+                        pr.merge_sha,
+                        pr.merged_by or closer,
+                    )
                     break
         events.append(_Event(closer, closed, "closed", commit=commit))
         issue.closed, issue.state_reason = closed, reason
@@ -1327,31 +1409,34 @@ class _Generator:
         for repo in self.layout.repos:
             self._plan_repo(repo)
         self.prs.sort(key=lambda pr: (pr.created, pr.repo.index, pr.number))
-        lam = self._extra_push_rates()
+        lam = self._extra_push_rate()
         late = self._late_pushes()
         for pr in self.prs:
-            self._simulate_pr(pr, lam[pr.repo.full], late.get(id(pr), ""))
+            self._simulate_pr(pr, lam, late.get(id(pr), ""))
         for repo in self.layout.repos:
             self._simulate_main(repo)
         merged_by_author: dict[str, list[_PR]] = {}
-        for pr in sorted((pr for pr in self.prs if pr.merged is not None), key=lambda pr: (pr.merged or 0, pr.number)):
+        for pr in sorted(
+            (pr for pr in self.prs if pr.merged is not None), key=lambda pr: (pr.merged or 0, pr.number)
+        ):
             merged_by_author.setdefault(f"{pr.repo.full}:{pr.author.login}", []).append(pr)
         self.issues.sort(key=lambda issue: (issue.created, issue.repo.index, issue.number))
         for issue in self.issues:
             self._simulate_issue(issue, merged_by_author)
         return _Renderer(self, spec.with_logs).render()
 
-    def _extra_push_rates(self) -> dict[str, float]:
-        """Extra work-in-progress pushes per pull request that bring runs near the budget."""
-        rates: dict[str, float] = {}
+    def _extra_push_rate(self) -> float:
+        """Extra work-in-progress pushes per pull request that bring the runs near the budget.
+
+        The budget is the organisation's: repositories with more workflows run more, as they
+        would.
+        """
+        per_push = sum(len(pr.workflows) for pr in self.prs)
+        needed = float(self.spec.runs_per_repo * len(self.layout.repos))
         for repo in self.layout.repos:
-            prs = [pr for pr in self.prs if pr.repo is repo]
-            per_push = sum(len(pr.workflows) for pr in prs)
             on_push = sum(1 for wf in repo.workflows if wf.on_push)
-            merges = 0.84 * len(prs)
-            needed = self.spec.runs_per_repo - merges * on_push
-            rates[repo.full] = max(0.0, needed / per_push - 1.0 - _FIXES_PER_PR) if per_push else 0.0
-        return rates
+            needed -= _MERGED_SHARE * on_push * sum(1 for pr in self.prs if pr.repo is repo)
+        return max(0.0, needed / per_push - 1.0 - _FIXES_PER_PR) if per_push else 0.0
 
     def _late_pushes(self) -> dict[int, str]:
         """Pull requests that get a push minutes before the end, so some runs are unfinished."""
@@ -1377,6 +1462,8 @@ class _PullSim:
         self.approvals: dict[str, _Person] = {}
         self.waiting: dict[str, _Person] = {}
         self.requested: dict[str, _Person] = {}
+        self.expecting: dict[str, None] = {}
+        self.nudging = False
         self.rounds: dict[str, int] = {}
         self.merge_pending = False
         self.done = False
@@ -1386,7 +1473,9 @@ class _PullSim:
         self.lam = lam
         self.late = late
 
-    def schedule(self, t: int, kind: str, run: _Run | None = None, who: _Person | None = None, note: str = "") -> None:
+    def schedule(
+        self, t: int, kind: str, run: _Run | None = None, who: _Person | None = None, note: str = ""
+    ) -> None:
         self.seq += 1
         heapq.heappush(self.queue, (t, self.seq, kind, run, who, note))
 
@@ -1407,10 +1496,14 @@ class _PullSim:
         else:
             self.request_reviews(t0 + rng.randint(5, 90))
         if pr.fate == "abandon":
-            closer = author if not author.bot else author
-            self.schedule(gen._act(closer, t0, _lognormal(rng, 40 * _HOUR, 0.8)), "close", who=closer)
+            self.schedule(gen._act(author, t0, _lognormal(rng, 40 * _HOUR, 0.8)), "close", who=author)
+        elif pr.fate == "stale":
+            # actions/stale: labelled after 30 days without activity, closed 30 days later.
+            bot = gen.actions_bot
+            self.schedule(t0 + 30 * _DAY + rng.randint(0, _HOUR), "stale", who=bot)
+            self.schedule(t0 + 60 * _DAY + rng.randint(_HOUR, 2 * _HOUR), "close", who=bot, note=_STALE_CLOSE)
         if self.late:
-            delta = rng.randint(3, 6) if self.late == "late-queued" else rng.randint(4 * _MINUTE, 12 * _MINUTE)
+            delta = rng.randint(3, 6) if self.late == "late-queued" else rng.randint(40, 4 * _MINUTE)
             self.schedule(self.end - delta, "push", who=author, note=self.late)
         while self.queue:
             t, _, kind, run, who, note = heapq.heappop(self.queue)
@@ -1436,10 +1529,18 @@ class _PullSim:
                 self.request_reviews(t + rng.randint(5, 60))
             elif kind == "merge" and who is not None:
                 self.on_merge(t, who, note)
+            elif kind == "nudge":
+                self.on_nudge(t, int(note))
+            elif kind == "stale" and who is not None:
+                pr.labels.append("stale")
+                pr.events.append(_Event(who, t, "labeled", label="stale"))
+                pr.comments.append(_Comment(who, t, _STALE_MARK))
             elif kind == "close" and who is not None:
                 self.done = True
                 pr.closed = t
                 pr.events.append(_Event(who, t, "closed"))
+                if note:
+                    pr.comments.append(_Comment(who, t, note))
         pr.requested = list(self.requested.values())
         pr.draft = pr.draft and not self.ready
         pr.head_failing = any(r.attempts[-1].failure is not None for r in self.head_runs.values())
@@ -1453,11 +1554,10 @@ class _PullSim:
             pr.events.append(_Event(pr.author, t, "review_requested", subject=reviewer))
             if pr.fate == "stale" or rng.random() < 0.12:
                 continue
-            load = gen._current_load(reviewer, t)
-            median = 2.5 * _HOUR * (1.0 + 0.45 * load) * size
-            due = gen._act(reviewer, t, _lognormal(rng, median, 0.9))
-            heapq.heappush(gen.load.setdefault(reviewer.login, []), due)
-            self.schedule(due, "review", who=reviewer)
+            self.expect_review(t, reviewer, 2.5 * _HOUR * size)
+        if not self.nudging and pr.fate != "stale":
+            self.nudging = True
+            self.schedule(gen._act(pr.author, t, _lognormal(rng, 14 * _HOUR, 0.5)), "nudge", note="0")
         if not pr.author.bot:
             for _ in range(_poisson(rng, 0.5)):
                 speaker = rng.choice([pr.author, *reviewers])
@@ -1466,6 +1566,37 @@ class _PullSim:
                 if reviewers:
                     body = body.format(reviewer=rng.choice(reviewers).login)
                 self.schedule(when, "comment", who=speaker, note=body.replace("@{reviewer} ", ""))
+
+    def expect_review(self, t: int, reviewer: _Person, median: float) -> None:
+        """Schedule a review; reviewers with more reviews pending answer later."""
+        gen = self.gen
+        load = gen._current_load(reviewer, t)
+        due = gen._act(reviewer, t, _lognormal(self.rng, median * (1.0 + 0.45 * load), 0.9))
+        heapq.heappush(gen.load.setdefault(reviewer.login, []), due)
+        self.expecting[reviewer.login] = None
+        self.schedule(due, "review", who=reviewer)
+
+    def on_nudge(self, t: int, count: int) -> None:
+        """The author chases a pull request that nobody approved or is about to review."""
+        pr, rng, gen = self.pr, self.rng, self.gen
+        if pr.fate != "merge" or self.merge_pending:
+            return
+        if not self.approvals and not self.waiting and not self.expecting:
+            reviewers = list(self.requested.values())
+            if not reviewers or count >= 1:
+                for extra in gen._pick_reviewers(pr, t)[:1]:
+                    if extra.login not in self.requested:
+                        self.requested[extra.login] = extra
+                        pr.events.append(_Event(pr.author, t, "review_requested", subject=extra))
+                        reviewers.append(extra)
+            for reviewer in reviewers:
+                self.expect_review(t, reviewer, 2 * _HOUR)
+            if not pr.author.bot and reviewers:
+                pr.comments.append(_Comment(pr.author, t, f"@{reviewers[0].login} friendly ping 🙂"))
+        if count < 3:
+            self.schedule(
+                gen._act(pr.author, t, _lognormal(rng, 16 * _HOUR, 0.5)), "nudge", note=str(count + 1)
+            )
 
     def on_push(self, t: int, pusher: _Person, note: str) -> None:
         pr, rng, gen = self.pr, self.rng, self.gen
@@ -1507,7 +1638,7 @@ class _PullSim:
             for reviewer in self.waiting.values():
                 self.requested[reviewer.login] = reviewer
                 pr.events.append(_Event(pr.author, t + 30, "review_requested", subject=reviewer))
-                self.schedule(gen._act(reviewer, t + 30, _lognormal(rng, 1.2 * _HOUR, 0.8)), "review", who=reviewer)
+                self.expect_review(t + 30, reviewer, 1.2 * _HOUR)
             self.waiting.clear()
 
     def on_run_done(self, t: int, run: _Run) -> None:
@@ -1523,7 +1654,9 @@ class _PullSim:
             if run.workflow.kind == "e2e" and not self.previewed and run.repo.template.deploy:
                 self.previewed = True
                 url = f"https://pr-{pr.number}.{run.repo.name}.preview.{ORG}.dev"
-                pr.comments.append(_Comment(gen.actions_bot, t + rng.randint(5, 40), f"🚀 Preview deployed to {url}"))
+                pr.comments.append(
+                    _Comment(gen.actions_bot, t + rng.randint(5, 40), f"🚀 Preview deployed to {url}")
+                )
             self.check_merge(t)
             return
         self.prev_failed[run.workflow.id] = failure.kind != TRANSIENT
@@ -1565,10 +1698,12 @@ class _PullSim:
         if self.head is None:
             return
         self.requested.pop(reviewer.login, None)
+        self.expecting.pop(reviewer.login, None)
         round_index = self.rounds.get(reviewer.login, 0)
         self.rounds[reviewer.login] = round_index + 1
         ci_red = any(
-            r.attempts[-1].completed <= t and r.attempts[-1].failure is not None for r in self.head_runs.values()
+            r.attempts[-1].completed <= t and r.attempts[-1].failure is not None
+            for r in self.head_runs.values()
         )
         if pr.author.bot:
             p_changes = 0.03
@@ -1585,16 +1720,20 @@ class _PullSim:
         u = rng.random()
         if ci_red and u < 0.5:
             state, body = "COMMENTED", "CI is red, can you take a look?"
-        elif u < p_changes:
-            state = "CHANGES_REQUESTED"
-        elif u < p_changes + 0.12 * 0.5**round_index:
-            state = "COMMENTED"
         else:
-            state = "APPROVED"
-        if not (ci_red and state == "COMMENTED" and u < 0.5):
+            if u < p_changes:
+                state = "CHANGES_REQUESTED"
+            elif u < p_changes + 0.12 * 0.5**round_index:
+                state = "COMMENTED"
+            else:
+                state = "APPROVED"
             body = rng.choice(cat.REVIEW_BODIES[state])
         review = _Review(reviewer, t, state, body, self.head.sha)
-        count = {"CHANGES_REQUESTED": 1 + _poisson(rng, 1.2), "COMMENTED": _poisson(rng, 1.0), "APPROVED": _poisson(rng, 0.25)}[state]
+        count = {
+            "CHANGES_REQUESTED": 1 + _poisson(rng, 1.2),
+            "COMMENTED": _poisson(rng, 1.0),
+            "APPROVED": _poisson(rng, 0.25),
+        }[state]
         targets = [f for f in pr.files if f.status != "removed"] or pr.files
         for _ in range(count):
             target = rng.choice(targets)
@@ -1615,9 +1754,15 @@ class _PullSim:
                 if when <= self.end:
                     reply_review = _Review(pr.author, when, "COMMENTED", "", self.head.sha)
                     reply = _ReviewComment(
-                        pr.author, when, target.filename, comment.line, rng.choice(cat.REPLY_BODIES),
-                        self.head.sha, comment, reply_review,
-                    )  # fmt: skip
+                        pr.author,
+                        when,
+                        target.filename,
+                        comment.line,
+                        rng.choice(cat.REPLY_BODIES),
+                        self.head.sha,
+                        comment,
+                        reply_review,
+                    )
                     reply_review.comments.append(reply)
                     pr.reviews.append(reply_review)
         pr.reviews.append(review)
@@ -1636,11 +1781,14 @@ class _PullSim:
                 when = gen._act(pr.author, t, _lognormal(rng, 2.5 * _HOUR, 0.9))
                 self.schedule(when, "push", who=pr.author, note="review-fix")
         elif rng.random() < 0.75:
-            self.schedule(gen._act(reviewer, t, _lognormal(rng, 3 * _HOUR, 0.9)), "review", who=reviewer)
+            self.expect_review(t, reviewer, 3 * _HOUR)
 
     def check_merge(self, t: int) -> None:
         pr, rng, gen = self.pr, self.rng, self.gen
         if self.done or self.merge_pending or pr.fate != "merge" or self.fix_pending or not self.ready:
+            return
+        if self.late:
+            # Kept open: its author pushes again minutes before the recording ends.
             return
         if not self.approvals or self.waiting or self.head is None:
             return
@@ -1651,7 +1799,9 @@ class _PullSim:
         approvers = list(self.approvals.values())
         merger = pr.author if not pr.author.bot and rng.random() < 0.7 else rng.choice(approvers)
         self.merge_pending = True
-        self.schedule(gen._act(merger, t, _lognormal(rng, 35 * _MINUTE, 1.0)), "merge", who=merger, note=self.head.sha)
+        self.schedule(
+            gen._act(merger, t, _lognormal(rng, 35 * _MINUTE, 1.0)), "merge", who=merger, note=self.head.sha
+        )
 
     def on_merge(self, t: int, merger: _Person, sha: str) -> None:
         pr = self.pr
@@ -1696,7 +1846,8 @@ def _title(rng: random.Random, kind: str, noun: str) -> str:
 
 def _pr_body(rng: random.Random, kind: str, title: str, files: Sequence[_File]) -> str:
     tested = "- [x] unit tests" if any(f.filename.startswith("tests/") for f in files) else "- [ ] unit tests"
-    return f"## Summary\n{title}.\n\n## Testing\n{tested}\n- [{'x' if rng.random() < 0.6 else ' '}] tested locally"
+    locally = "x" if rng.random() < 0.6 else " "
+    return f"## Summary\n{title}.\n\n## Testing\n{tested}\n- [{locally}] tested locally"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1775,29 +1926,32 @@ class _Renderer:
         event_rows: dict[str, list[JSON]] = {repo.full: [] for repo in gen.layout.repos}
         review_comment_rows: dict[str, list[JSON]] = {repo.full: [] for repo in gen.layout.repos}
         for pr in sorted(gen.prs, key=lambda pr: pr.id, reverse=True):
-            repo = pr.repo.full
+            full = pr.repo.full
             pr_json, twin = self.pull_request(pr)
-            rec.pull_requests[repo].append(pr_json)
-            issue_rows[repo].append((pr.issue_id, twin))
+            rec.pull_requests[full].append(pr_json)
+            issue_rows[full].append((pr.issue_id, twin))
             reviews = sorted((r for r in pr.reviews if r.t <= end), key=lambda r: r.id)
-            rec.reviews[(repo, pr.number)] = [self.review(pr, r) for r in reviews]
-            rec.pr_files[(repo, pr.number)] = [self.pr_file(pr, f) for f in pr.files]
+            rec.reviews[(full, pr.number)] = [self.review(pr, r) for r in reviews]
+            rec.pr_files[(full, pr.number)] = [self.pr_file(pr, f) for f in pr.files]
             for review in reviews:
-                review_comment_rows[repo].extend(self.review_comment(pr, c) for c in review.comments)
-            comment_rows[repo].extend(self.issue_comment(repo, pr.number, True, c) for c in pr.comments if c.t <= end)
-            event_rows[repo].extend(self.issue_event(repo, pr, e) for e in pr.events if e.t <= end)
-        for issue in gen.issues:
-            repo = issue.repo.full
-            issue_rows[repo].append((issue.id, self.issue(issue)))
-            comment_rows[repo].extend(
-                self.issue_comment(repo, issue.number, False, c) for c in issue.comments if c.t <= end
+                review_comment_rows[full].extend(self.review_comment(pr, c) for c in review.comments)
+            comment_rows[full].extend(
+                self.issue_comment(full, pr.number, True, c) for c in pr.comments if c.t <= end
             )
-            event_rows[repo].extend(self.issue_event(repo, issue, e) for e in issue.events if e.t <= end)
-        for repo in rec.repos:
-            rec.issues[repo] = [row for _, row in sorted(issue_rows[repo], key=lambda item: item[0], reverse=True)]
-            rec.issue_comments[repo] = sorted(comment_rows[repo], key=lambda c: int(c["id"]))
-            rec.review_comments[repo] = sorted(review_comment_rows[repo], key=lambda c: int(c["id"]))
-            rec.issue_events[repo] = sorted(event_rows[repo], key=lambda e: int(e["id"]), reverse=True)
+            event_rows[full].extend(self.issue_event(full, pr, e) for e in pr.events if e.t <= end)
+        for issue in gen.issues:
+            full = issue.repo.full
+            issue_rows[full].append((issue.id, self.issue(issue)))
+            comment_rows[full].extend(
+                self.issue_comment(full, issue.number, False, c) for c in issue.comments if c.t <= end
+            )
+            event_rows[full].extend(self.issue_event(full, issue, e) for e in issue.events if e.t <= end)
+        for full in rec.repos:
+            rows = sorted(issue_rows[full], key=lambda item: item[0], reverse=True)
+            rec.issues[full] = [row for _, row in rows]
+            rec.issue_comments[full] = sorted(comment_rows[full], key=lambda c: int(c["id"]))
+            rec.review_comments[full] = sorted(review_comment_rows[full], key=lambda c: int(c["id"]))
+            rec.issue_events[full] = sorted(event_rows[full], key=lambda e: int(e["id"]), reverse=True)
         self.render_runs(rec)
         self.render_statuses(rec)
         return rec
@@ -1879,7 +2033,13 @@ class _Renderer:
                 "user": dict(org),
                 "repo": dict(head_repo),
             },
-            "base": {"label": f"{ORG}:main", "ref": "main", "sha": pr.base_sha, "user": org, "repo": head_repo},
+            "base": {
+                "label": f"{ORG}:main",
+                "ref": "main",
+                "sha": pr.base_sha,
+                "user": org,
+                "repo": head_repo,
+            },
             "author_association": pr.author.association,
             "auto_merge": None,
             "draft": pr.draft,
@@ -2094,20 +2254,18 @@ class _Renderer:
             for attempt in attempts:
                 rendered = self.attempt(run, attempt, len(attempts))
                 key = (run.repo.full, run.id, attempt.number)
+                # Jobs waiting on others are created when those finish; some not yet at the end.
+                jobs = [job for job in attempt.jobs if job.created <= end]
                 if attempt is attempts[-1]:
                     rec.workflow_runs[run.repo.full].append(rendered)
                     checks = rec.check_runs.setdefault((run.repo.full, run.commit.sha), [])
-                    checks.extend(self.check_run(run, job) for job in attempt.jobs)
+                    checks.extend(self.check_run(run, job) for job in jobs)
                 else:
                     rec.run_attempts[key] = rendered
-                rec.jobs[key] = [self.job(run, attempt, job) for job in attempt.jobs]
-                if (
-                    self.with_logs
-                    and attempt.failure is not None
-                    and attempt.completed <= end
-                    and attempt.conclusion in {"failure", "timed_out"}
-                ):
-                    rec.logs[key] = self.logs(run, attempt)
+                rec.jobs[key] = [self.job(run, attempt, job) for job in jobs]
+                failure = attempt.failure
+                if self.with_logs and failure is not None and attempt.completed <= end:
+                    rec.logs[key] = self.logs(run, attempt, failure)
         for checks in rec.check_runs.values():
             checks.sort(key=lambda c: int(c["id"]), reverse=True)
 
@@ -2167,7 +2325,9 @@ class _Renderer:
             "artifacts_url": f"{run_url}/artifacts",
             "cancel_url": f"{run_url}/cancel",
             "rerun_url": f"{run_url}/rerun",
-            "previous_attempt_url": f"{run_url}/attempts/{attempt.number - 1}" if attempt.number > 1 else None,
+            "previous_attempt_url": f"{run_url}/attempts/{attempt.number - 1}"
+            if attempt.number > 1
+            else None,
             "workflow_url": f"{_API}/repos/{full}/actions/workflows/{run.workflow.id}",
             "head_commit": {
                 "id": commit.sha,
@@ -2175,16 +2335,20 @@ class _Renderer:
                 "message": commit.message,
                 "timestamp": _iso(commit.t),
                 "author": author,
-                "committer": {"name": "GitHub", "email": "noreply@github.com"} if run.event == "push" else dict(author),
+                "committer": {"name": "GitHub", "email": "noreply@github.com"}
+                if run.event == "push"
+                else dict(author),
             },
             "repository": run.repo.json(),
             "head_repository": run.repo.json(),
         }
 
-    def _job_view(self, job: _Job) -> tuple[str, str | None, int | None, list[JSON]]:
+    def _job_view(self, job: _Job, with_steps: bool = True) -> tuple[str, str | None, int | None, list[JSON]]:
         """Status, conclusion, completion and steps of a job as the end instant sees it."""
         end = self.end
         if job.completed <= end:
+            if not with_steps:
+                return "completed", job.conclusion, job.completed, []
             steps = [
                 {
                     "name": s.name,
@@ -2252,7 +2416,7 @@ class _Renderer:
 
     def check_run(self, run: _Run, job: _Job) -> JSON:
         full = run.repo.full
-        status, conclusion, completed, _ = self._job_view(job)
+        status, conclusion, completed, _ = self._job_view(job, with_steps=False)
         started = job.started if job.started <= self.end else job.created
         return {
             "id": job.id,
@@ -2273,11 +2437,13 @@ class _Renderer:
             "pull_requests": [],
         }
 
-    def logs(self, run: _Run, attempt: _Attempt) -> bytes:
-        failure = attempt.failure
-        assert failure is not None
+    def logs(self, run: _Run, attempt: _Attempt, failure: Failure) -> bytes:
         repo = run.repo
-        code = [f.filename for f in run.pr.files if _area_of(repo, f.filename) in repo.code_areas] if run.pr else []
+        code = (
+            [f.filename for f in run.pr.files if _area_of(repo, f.filename) in repo.code_areas]
+            if run.pr
+            else []
+        )
         tests = [f.filename for f in run.pr.files if f.filename.startswith("tests/")] if run.pr else []
         seed = run.id * 31 + attempt.number
         pick = random.Random(seed)  # noqa: S311 - synthetic data, not security
@@ -2321,8 +2487,19 @@ class _Renderer:
             terraform = repo.template.language == "terraform"
             context = "atlantis/plan" if terraform else "codecov/project"
             if attempt.completed > end:
-                rows.append((run.created + 20, repo.full, run.commit.sha, self._status(
-                    "pending", context, "Waiting for CI to complete", f"{_WEB}/{repo.full}/pull/{pr.number}")))  # fmt: skip
+                rows.append(
+                    (
+                        run.created + 20,
+                        repo.full,
+                        run.commit.sha,
+                        self._status(
+                            "pending",
+                            context,
+                            "Waiting for CI to complete",
+                            f"{_WEB}/{repo.full}/pull/{pr.number}",
+                        ),
+                    )
+                )
                 continue
             if attempt.conclusion != "success":
                 continue
@@ -2331,17 +2508,33 @@ class _Renderer:
                 continue
             if terraform:
                 changes = rng.randint(0, 6)
-                rows.append((t, repo.full, run.commit.sha, self._status(
-                    "success", context, f"Plan succeeded: {changes} to add, {rng.randint(0, 3)} to change, 0 to destroy.",
-                    f"https://atlantis.{ORG}.dev/lock?id={repo.name}%252Fdefault")))  # fmt: skip
+                rows.append(
+                    (
+                        t,
+                        repo.full,
+                        run.commit.sha,
+                        self._status(
+                            "success",
+                            context,
+                            f"Plan succeeded: {changes} to add, {rng.randint(0, 3)} to change, 0 to destroy.",
+                            f"https://atlantis.{ORG}.dev/lock?id={repo.name}%252Fdefault",
+                        ),
+                    )
+                )
                 continue
             base = repo.coverage0 + repo.coverage_drift * (pr.created - self.gen.start) / span
             delta = rng.gauss(0.05, 0.2) + (0.25 if pr.has_tests else -min(pr.lines, 600) / 400.0)
             coverage = min(99.9, base + delta)
             url = f"https://app.codecov.io/gh/{repo.full}/pull/{pr.number}"
             if rng.random() < 0.02:
-                rows.append((t, repo.full, run.commit.sha, self._status(
-                    "error", context, "Upload error: unable to find coverage report", url)))  # fmt: skip
+                rows.append(
+                    (
+                        t,
+                        repo.full,
+                        run.commit.sha,
+                        self._status("error", context, "Upload error: unable to find coverage report", url),
+                    )
+                )
                 continue
             project = self._status(
                 "success" if delta >= -1.0 else "failure",
@@ -2381,7 +2574,7 @@ class _Renderer:
         }
 
 
-def generate_sample_org(spec: SampleOrgSpec = SampleOrgSpec()) -> Recording:  # noqa: B008
+def generate_sample_org(spec: SampleOrgSpec = SampleOrgSpec()) -> Recording:
     """Generate the synthetic sample organisation ``repopilot-sample``.
 
     Args:
@@ -2392,4 +2585,7 @@ def generate_sample_org(spec: SampleOrgSpec = SampleOrgSpec()) -> Recording:  # 
     Returns:
         A recording flagged ``synthetic``; equal specs give byte-identical recordings.
     """
-    return _Generator(spec).generate()
+    try:
+        return _Generator(spec).generate()
+    finally:
+        _iso.cache_clear()

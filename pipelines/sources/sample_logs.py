@@ -93,12 +93,7 @@ def pick_failure(rng: random.Random, kind: str, workflow_kind: str, flaky: bool)
         options = by_workflow.get(workflow_kind, by_workflow["ci"])
     else:
         options = (("package_not_found", "install", 0.45), ("version_conflict", "install", 0.55))
-    total = sum(weight for _, _, weight in options)
-    u = rng.random() * total
-    for cause, role, weight in options:
-        u -= weight
-        if u <= 0:
-            break
+    cause, role, _ = rng.choices(options, [weight for _, _, weight in options])[0]
     return Failure(kind, cause, role, "timed_out" if cause == "timeout" else "failure")
 
 
@@ -205,18 +200,40 @@ def _checkout_lines(ctx: LogContext) -> list[str]:
 
 
 _TOOLCHAIN: dict[str, tuple[str, ...]] = {
-    "python": ("##[group]Run actions/setup-python@v5", "with:", "  python-version: 3.12", "##[endgroup]",
-               "Successfully set up CPython (3.12.7)"),
-    "node": ("##[group]Run actions/setup-node@v4", "with:", "  node-version: 20", "##[endgroup]",
-             "Found in cache @ /opt/hostedtoolcache/node/20.18.0/x64"),
-    "go": ("##[group]Run actions/setup-go@v5", "with:", "  go-version: 1.23", "##[endgroup]",
-           "Found in cache @ /opt/hostedtoolcache/go/1.23.2/x64"),
-    "rust": ("##[group]Run dtolnay/rust-toolchain@stable", "##[endgroup]",
-             "info: syncing channel updates for 'stable-x86_64-unknown-linux-gnu'",
-             "rustc 1.82.0 (f6e511eec 2024-10-15)"),
-    "terraform": ("##[group]Run hashicorp/setup-terraform@v3", "##[endgroup]", "Terraform v1.9.8",
-                  "on linux_amd64"),
-}  # fmt: skip
+    "python": (
+        "##[group]Run actions/setup-python@v5",
+        "with:",
+        "  python-version: 3.12",
+        "##[endgroup]",
+        "Successfully set up CPython (3.12.7)",
+    ),
+    "node": (
+        "##[group]Run actions/setup-node@v4",
+        "with:",
+        "  node-version: 20",
+        "##[endgroup]",
+        "Found in cache @ /opt/hostedtoolcache/node/20.18.0/x64",
+    ),
+    "go": (
+        "##[group]Run actions/setup-go@v5",
+        "with:",
+        "  go-version: 1.23",
+        "##[endgroup]",
+        "Found in cache @ /opt/hostedtoolcache/go/1.23.2/x64",
+    ),
+    "rust": (
+        "##[group]Run dtolnay/rust-toolchain@stable",
+        "##[endgroup]",
+        "info: syncing channel updates for 'stable-x86_64-unknown-linux-gnu'",
+        "rustc 1.82.0 (f6e511eec 2024-10-15)",
+    ),
+    "terraform": (
+        "##[group]Run hashicorp/setup-terraform@v3",
+        "##[endgroup]",
+        "Terraform v1.9.8",
+        "on linux_amd64",
+    ),
+}
 
 
 def _install_lines(ctx: LogContext) -> list[str]:
@@ -231,14 +248,27 @@ def _install_lines(ctx: LogContext) -> list[str]:
             "  Using cached urllib3-2.2.3-py3-none-any.whl (126 kB)",
         ]
     if ctx.language == "node":
-        return ["##[group]Run npm ci", "##[endgroup]", "npm WARN deprecated inflight@1.0.6: This module is not supported"]
+        return [
+            "##[group]Run npm ci",
+            "##[endgroup]",
+            "npm WARN deprecated inflight@1.0.6: This module is not supported",
+        ]
     if ctx.language == "go":
         return ["##[group]Run go mod download", "##[endgroup]", f"go: downloading {pkg} v1.8.0"]
     if ctx.language == "rust":
-        return ["##[group]Run cargo fetch --locked", "##[endgroup]", "    Updating crates.io index",
-                f"  Downloaded {pkg} v1.41.0"]  # fmt: skip
-    return ["##[group]Run terraform init -input=false", "##[endgroup]", "Initializing the backend...",
-            "Initializing provider plugins...", f"- Finding {pkg} versions matching \"~> 5.0\"..."]  # fmt: skip
+        return [
+            "##[group]Run cargo fetch --locked",
+            "##[endgroup]",
+            "    Updating crates.io index",
+            f"  Downloaded {pkg} v1.41.0",
+        ]
+    return [
+        "##[group]Run terraform init -input=false",
+        "##[endgroup]",
+        "Initializing the backend...",
+        "Initializing provider plugins...",
+        f'- Finding {pkg} versions matching "~> 5.0"...',
+    ]
 
 
 _INSTALL_DONE: dict[str, tuple[str, ...]] = {
@@ -255,32 +285,67 @@ def _main_lines(role: str, step_name: str, ctx: LogContext) -> list[str]:
     name = _name_of(ctx.repo)
     if role == "build":
         return {
-            "python": ["##[group]Run python -m build", "##[endgroup]", "* Creating isolated environment: venv+pip...",
-                       f"Successfully built {name}-0.1.0.tar.gz and {name}-0.1.0-py3-none-any.whl"],
-            "node": ["##[group]Run npm run build", "##[endgroup]", "> tsc -p . && vite build",
-                     "✓ 412 modules transformed.", "✓ built in 8.21s"],
+            "python": [
+                "##[group]Run python -m build",
+                "##[endgroup]",
+                "* Creating isolated environment: venv+pip...",
+                f"Successfully built {name}-0.1.0.tar.gz and {name}-0.1.0-py3-none-any.whl",
+            ],
+            "node": [
+                "##[group]Run npm run build",
+                "##[endgroup]",
+                "> tsc -p . && vite build",
+                "✓ 412 modules transformed.",
+                "✓ built in 8.21s",
+            ],
             "go": ["##[group]Run go build ./...", "##[endgroup]"],
-            "rust": ["##[group]Run cargo build --locked", "##[endgroup]", f"   Compiling {name} v0.1.0",
-                     "    Finished `dev` profile [unoptimized + debuginfo] target(s) in 48.12s"],
-            "terraform": ["##[group]Run terraform validate", "##[endgroup]", "Success! The configuration is valid."],
-        }[lang]  # fmt: skip
+            "rust": [
+                "##[group]Run cargo build --locked",
+                "##[endgroup]",
+                f"   Compiling {name} v0.1.0",
+                "    Finished `dev` profile [unoptimized + debuginfo] target(s) in 48.12s",
+            ],
+            "terraform": [
+                "##[group]Run terraform validate",
+                "##[endgroup]",
+                "Success! The configuration is valid.",
+            ],
+        }[lang]
     if role == "test":
         return {
-            "python": ["##[group]Run pytest -q --cov", "##[endgroup]",
-                       "........................................................ [ 41%]",
-                       "........................................................ [ 83%]",
-                       "......................                                   [100%]",
-                       "============================= 134 passed in 12.34s ============================="],
-            "node": ["##[group]Run npm test", "##[endgroup]", "PASS tests/utils.test.ts",
-                     "Tests:       88 passed, 88 total", "Time:        9.412 s"],
-            "go": ["##[group]Run go test -race ./...", "##[endgroup]",
-                   f"ok  \tgithub.com/{ctx.repo}/internal/api\t0.412s",
-                   f"ok  \tgithub.com/{ctx.repo}/internal/store\t1.027s"],
-            "rust": ["##[group]Run cargo test --locked", "##[endgroup]", "running 42 tests",
-                     "test result: ok. 42 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out"],
-            "terraform": ["##[group]Run terraform plan -input=false", "##[endgroup]",
-                          "Plan: 0 to add, 2 to change, 0 to destroy."],
-        }[lang]  # fmt: skip
+            "python": [
+                "##[group]Run pytest -q --cov",
+                "##[endgroup]",
+                "........................................................ [ 41%]",
+                "........................................................ [ 83%]",
+                "......................                                   [100%]",
+                "============================= 134 passed in 12.34s =============================",
+            ],
+            "node": [
+                "##[group]Run npm test",
+                "##[endgroup]",
+                "PASS tests/utils.test.ts",
+                "Tests:       88 passed, 88 total",
+                "Time:        9.412 s",
+            ],
+            "go": [
+                "##[group]Run go test -race ./...",
+                "##[endgroup]",
+                f"ok  \tgithub.com/{ctx.repo}/internal/api\t0.412s",
+                f"ok  \tgithub.com/{ctx.repo}/internal/store\t1.027s",
+            ],
+            "rust": [
+                "##[group]Run cargo test --locked",
+                "##[endgroup]",
+                "running 42 tests",
+                "test result: ok. 42 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out",
+            ],
+            "terraform": [
+                "##[group]Run terraform plan -input=false",
+                "##[endgroup]",
+                "Plan: 0 to add, 2 to change, 0 to destroy.",
+            ],
+        }[lang]
     if role == "lint":
         done = {
             "Run ruff": "All checks passed!",
@@ -289,27 +354,51 @@ def _main_lines(role: str, step_name: str, ctx: LogContext) -> list[str]:
             "Run golangci-lint": "0 issues.",
             "Run clippy": "    Finished `dev` profile [unoptimized + debuginfo] target(s) in 31.02s",
         }.get(step_name, "")
-        return [f"##[group]Run {step_name.removeprefix('Run ').lower()}", "##[endgroup]", *([done] if done else [])]
+        return [
+            f"##[group]Run {step_name.removeprefix('Run ').lower()}",
+            "##[endgroup]",
+            *([done] if done else []),
+        ]
     if role == "e2e":
-        return ["##[group]Run npx playwright test", "##[endgroup]", "Running 48 tests using 2 workers",
-                "  48 passed (2.1m)"]  # fmt: skip
+        return [
+            "##[group]Run npx playwright test",
+            "##[endgroup]",
+            "Running 48 tests using 2 workers",
+            "  48 passed (2.1m)",
+        ]
     if role == "services":
-        return ["##[group]Run docker compose up -d --wait", "##[endgroup]", " Container db  Started",
-                f" Container {name}  Healthy"]  # fmt: skip
+        return [
+            "##[group]Run docker compose up -d --wait",
+            "##[endgroup]",
+            " Container db  Started",
+            f" Container {name}  Healthy",
+        ]
     if role == "upload":
         return ["##[group]Run codecov/codecov-action@v4", "##[endgroup]", "info - Upload complete"]
     if role == "login":
         return ["##[group]Run docker/login-action@v3", "##[endgroup]", "Login Succeeded!"]
     if role == "publish":
-        return ["##[group]Run docker/build-push-action@v6", "##[endgroup]", "#9 [build 4/6] RUN make build",
-                "#12 exporting to image", "#12 pushing layers 4.2s done"]  # fmt: skip
+        return [
+            "##[group]Run docker/build-push-action@v6",
+            "##[endgroup]",
+            "#9 [build 4/6] RUN make build",
+            "#12 exporting to image",
+            "#12 pushing layers 4.2s done",
+        ]
     if role == "deploy":
-        return ["##[group]Run ./scripts/deploy.sh staging", "##[endgroup]", f"deployment.apps/{name} configured",
-                f'Waiting for deployment "{name}" rollout to finish: 1 of 3 updated replicas are available...',
-                f'deployment "{name}" successfully rolled out']  # fmt: skip
+        return [
+            "##[group]Run ./scripts/deploy.sh staging",
+            "##[endgroup]",
+            f"deployment.apps/{name} configured",
+            f'Waiting for deployment "{name}" rollout to finish: 1 of 3 updated replicas are available...',
+            f'deployment "{name}" successfully rolled out',
+        ]
     if role == "smoke":
         return ["##[group]Run curl -fsS https://staging.internal/health", "##[endgroup]", '{"status":"ok"}']
     return [f"##[group]Run {step_name}", "##[endgroup]"]
+
+
+_NO_HOST = "Could not resolve host: github.com"
 
 
 def _failure_lines(failure: Failure, ctx: LogContext, job: LogJob) -> list[str]:
@@ -320,47 +409,76 @@ def _failure_lines(failure: Failure, ctx: LogContext, job: LogJob) -> list[str]:
     cause = failure.cause
     if cause == "network_timeout":
         return {
-            "python": [f"WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) "
-                       f"after connection broken by 'ReadTimeoutError(\"HTTPSConnectionPool(host='pypi.org', "
-                       f"port=443): Read timed out. (read timeout=15)\")': /simple/{pkg}/",
-                       "ERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host='files."
-                       "pythonhosted.org', port=443): Read timed out."],
-            "node": ["npm ERR! code ETIMEDOUT", "npm ERR! syscall connect", "npm ERR! errno ETIMEDOUT",
-                     f"npm ERR! network request to https://registry.npmjs.org/{pkg} failed, reason: connect "
-                     "ETIMEDOUT 104.16.3.35:443",
-                     "npm ERR! network This is a problem related to network connectivity."],
-            "go": [f"go: {pkg}@v1.8.0: Get \"https://proxy.golang.org/{pkg}/@v/v1.8.0.zip\": dial tcp: "
-                   "lookup proxy.golang.org on 127.0.0.53:53: read udp 127.0.0.1:41034->127.0.0.53:53: i/o timeout"],
-            "rust": ["warning: spurious network error (3 tries remaining): [28] Timeout was reached "
-                     "(Operation timed out after 30000 milliseconds with 0 bytes received)",
-                     f"error: failed to download `{pkg} v1.41.0`",
-                     "Caused by:", "  [28] Timeout was reached"],
-            "terraform": [f"Error: Failed to install provider", f"Error while installing {pkg} v5.74.0: "
-                          "could not query provider registry: Get \"https://registry.terraform.io/v1/providers/"
-                          f"{pkg}/versions\": net/http: TLS handshake timeout"],
-        }[lang]  # fmt: skip
+            "python": [
+                f"WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status=None)) "
+                f"after connection broken by 'ReadTimeoutError(\"HTTPSConnectionPool(host='pypi.org', "
+                f"port=443): Read timed out. (read timeout=15)\")': /simple/{pkg}/",
+                "ERROR: Could not install packages due to an OSError: HTTPSConnectionPool(host='files."
+                "pythonhosted.org', port=443): Read timed out.",
+            ],
+            "node": [
+                "npm ERR! code ETIMEDOUT",
+                "npm ERR! syscall connect",
+                "npm ERR! errno ETIMEDOUT",
+                f"npm ERR! network request to https://registry.npmjs.org/{pkg} failed, reason: connect "
+                "ETIMEDOUT 104.16.3.35:443",
+                "npm ERR! network This is a problem related to network connectivity.",
+            ],
+            "go": [
+                f'go: {pkg}@v1.8.0: Get "https://proxy.golang.org/{pkg}/@v/v1.8.0.zip": dial tcp: '
+                "lookup proxy.golang.org on 127.0.0.53:53: read udp 127.0.0.1:41034->127.0.0.53:53: "
+                "i/o timeout"
+            ],
+            "rust": [
+                "warning: spurious network error (3 tries remaining): [28] Timeout was reached "
+                "(Operation timed out after 30000 milliseconds with 0 bytes received)",
+                f"error: failed to download `{pkg} v1.41.0`",
+                "Caused by:",
+                "  [28] Timeout was reached",
+            ],
+            "terraform": [
+                "Error: Failed to install provider",
+                f"Error while installing {pkg} v5.74.0: "
+                'could not query provider registry: Get "https://registry.terraform.io/v1/providers/'
+                f'{pkg}/versions": net/http: TLS handshake timeout',
+            ],
+        }[lang]
     if cause == "registry_503":
         if failure.role in {"publish"} or lang == "terraform":
-            return ["#7 ERROR: failed to push ghcr.io/" + ctx.repo + ":" + ctx.sha[:7]
-                    + ": unexpected status from PUT request: 503 Service Unavailable",
-                    "ERROR: failed to solve: failed to push: 503 Service Unavailable"]  # fmt: skip
+            return [
+                "#7 ERROR: failed to push ghcr.io/"
+                + ctx.repo
+                + ":"
+                + ctx.sha[:7]
+                + ": unexpected status from PUT request: 503 Service Unavailable",
+                "ERROR: failed to solve: failed to push: 503 Service Unavailable",
+            ]
         return {
-            "python": [f"ERROR: HTTP error 503 while getting https://files.pythonhosted.org/packages/{pkg}-2.4.1.tar.gz",
-                       "ERROR: Could not install requirement from https://files.pythonhosted.org because of "
-                       "HTTP error 503 Server Error: Service Unavailable"],
-            "node": [f"npm ERR! 503 Service Unavailable - GET https://registry.npmjs.org/{pkg}",
-                     "npm ERR! A complete log of this run can be found in: /home/runner/.npm/_logs/debug-0.log"],
-            "go": [f"go: {pkg}@v1.8.0: reading https://proxy.golang.org/{pkg}/@v/v1.8.0.mod: "
-                   "503 Service Unavailable"],
-            "rust": [f"error: failed to get `{pkg}` as a dependency of package `{name} v0.1.0`",
-                     "Caused by:", "  failed to get 200 response from `https://index.crates.io/config.json`, got 503"],
-        }[lang]  # fmt: skip
+            "python": [
+                f"ERROR: HTTP error 503 while getting https://files.pythonhosted.org/packages/{pkg}-2.4.1.tar.gz",
+                "ERROR: Could not install requirement from https://files.pythonhosted.org because of "
+                "HTTP error 503 Server Error: Service Unavailable",
+            ],
+            "node": [
+                f"npm ERR! 503 Service Unavailable - GET https://registry.npmjs.org/{pkg}",
+                "npm ERR! A complete log of this run can be found in: /home/runner/.npm/_logs/debug-0.log",
+            ],
+            "go": [
+                f"go: {pkg}@v1.8.0: reading https://proxy.golang.org/{pkg}/@v/v1.8.0.mod: "
+                "503 Service Unavailable"
+            ],
+            "rust": [
+                f"error: failed to get `{pkg}` as a dependency of package `{name} v0.1.0`",
+                "Caused by:",
+                "  failed to get 200 response from `https://index.crates.io/config.json`, got 503",
+            ],
+        }[lang]
     if cause == "dns":
         return [
-            f"Error: fatal: unable to access 'https://github.com/{ctx.repo}/': Could not resolve host: github.com",
+            f"Error: fatal: unable to access 'https://github.com/{ctx.repo}/': {_NO_HOST}",
             "The process '/usr/bin/git' failed with exit code 128",
             "Waiting 13 seconds before trying again",
-            f"Error: fatal: unable to access 'https://github.com/{ctx.repo}/': Could not resolve host: github.com",
+            f"Error: fatal: unable to access 'https://github.com/{ctx.repo}/': {_NO_HOST}",
             "##[error]The process '/usr/bin/git' failed with exit code 128",
         ]
     if cause == "runner_lost":
@@ -372,119 +490,216 @@ def _failure_lines(failure: Failure, ctx: LogContext, job: LogJob) -> list[str]:
         ]
     if cause == "timeout":
         return [
-            f"##[error]The job running on runner {job.runner_name} has exceeded the maximum execution time of "
-            f"{ctx.timeout_minutes} minutes.",
+            f"##[error]The job running on runner {job.runner_name} has exceeded the maximum execution "
+            f"time of {ctx.timeout_minutes} minutes.",
             "Error: The operation was canceled.",
         ]
     if cause == "flaky_test":
         if lang in {"node"} or failure.role == "e2e":
-            return [f"  1) [chromium] › {test}:41:5 › {stem} › completes the flow",
-                    "    TimeoutError: locator.click: Timeout 5000ms exceeded.",
-                    "    Call log:", "      - waiting for getByRole('button', { name: 'Continue' })",
-                    "  1 flaky", "  47 passed (2.4m)", "  1 failed"]  # fmt: skip
+            return [
+                f"  1) [chromium] › {test}:41:5 › {stem} › completes the flow",
+                "    TimeoutError: locator.click: Timeout 5000ms exceeded.",
+                "    Call log:",
+                "      - waiting for getByRole('button', { name: 'Continue' })",
+                "  1 flaky",
+                "  47 passed (2.4m)",
+                "  1 failed",
+            ]
         return {
-            "python": [f"FAILED {test}::test_{stem}_concurrent - ConnectionResetError: [Errno 104] "
-                       "Connection reset by peer", "E   ConnectionResetError: [Errno 104] Connection reset by peer",
-                       "=================== 1 failed, 133 passed in 14.02s ==================="],
-            "go": [f"--- FAIL: Test{stem.title().replace('_', '')}Concurrent (5.00s)",
-                   f"    {_stem(test)}_test.go:88: context deadline exceeded", "FAIL"],
-            "rust": [f"thread '{stem}::tests::concurrent_writers' panicked at {code}:212:9:",
-                     "called `Result::unwrap()` on an `Err` value: Elapsed(())",
-                     "test result: FAILED. 41 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out"],
-            "terraform": ["Error: Error acquiring the state lock", "Lock Info:", "  Operation: OperationTypePlan"],
-        }[lang]  # fmt: skip
+            "python": [
+                f"FAILED {test}::test_{stem}_concurrent - ConnectionResetError: [Errno 104] "
+                "Connection reset by peer",
+                "E   ConnectionResetError: [Errno 104] Connection reset by peer",
+                "=================== 1 failed, 133 passed in 14.02s ===================",
+            ],
+            "go": [
+                f"--- FAIL: Test{stem.title().replace('_', '')}Concurrent (5.00s)",
+                f"    {_stem(test)}_test.go:88: context deadline exceeded",
+                "FAIL",
+            ],
+            "rust": [
+                f"thread '{stem}::tests::concurrent_writers' panicked at {code}:212:9:",
+                "called `Result::unwrap()` on an `Err` value: Elapsed(())",
+                "test result: FAILED. 41 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out",
+            ],
+            "terraform": [
+                "Error: Error acquiring the state lock",
+                "Lock Info:",
+                "  Operation: OperationTypePlan",
+            ],
+        }[lang]
     if cause == "test_assertion":
         if failure.role == "e2e":
-            return [f"  1) [chromium] › {test}:27:5 › {stem} › returns the created resource",
-                    "    Error: expect(received).toBe(expected) // Object.is equality",
-                    "    Expected: 200", "    Received: 500", "  1 failed", "  47 passed (2.2m)"]  # fmt: skip
+            return [
+                f"  1) [chromium] › {test}:27:5 › {stem} › returns the created resource",
+                "    Error: expect(received).toBe(expected) // Object.is equality",
+                "    Expected: 200",
+                "    Received: 500",
+                "  1 failed",
+                "  47 passed (2.2m)",
+            ]
         return {
-            "python": [f"_________________________ test_{stem}_returns_ok _________________________",
-                       f"    def test_{stem}_returns_ok(client):",
-                       f"        response = client.post('/{stem}', json=payload)",
-                       ">       assert response.status_code == 200, f'expected 200 but got {response.status_code}'",
-                       "E   AssertionError: expected 200 but got 500",
-                       f"{test}:42: AssertionError",
-                       f"FAILED {test}::test_{stem}_returns_ok - AssertionError: expected 200 but got 500",
-                       "=================== 1 failed, 133 passed in 12.87s ==================="],
-            "node": [f"FAIL {test}", f"  ● {stem} › returns the total",
-                     "    expect(received).toBe(expected) // Object.is equality", "    Expected: 200",
-                     "    Received: 500", "Tests:       1 failed, 87 passed, 88 total"],
-            "go": [f"--- FAIL: Test{stem.title().replace('_', '')} (0.01s)",
-                   f"    {_stem(test)}_test.go:42: expected 200 but got 500", "FAIL",
-                   f"FAIL\tgithub.com/{ctx.repo}/{code.rsplit('/', 1)[0]}\t0.214s"],
-            "rust": [f"thread '{stem}::tests::returns_ok' panicked at {code}:88:9:",
-                     "assertion `left == right` failed", "  left: 500", " right: 200",
-                     "test result: FAILED. 41 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out"],
-            "terraform": [f"Error: Invalid value for variable", f"  on {code} line 12:",
-                          "The instance_count must be at least 1."],
-        }[lang]  # fmt: skip
+            "python": [
+                f"_________________________ test_{stem}_returns_ok _________________________",
+                f"    def test_{stem}_returns_ok(client):",
+                f"        response = client.post('/{stem}', json=payload)",
+                ">       assert response.status_code == 200, f'expected 200 but got {response.status_code}'",
+                "E   AssertionError: expected 200 but got 500",
+                f"{test}:42: AssertionError",
+                f"FAILED {test}::test_{stem}_returns_ok - AssertionError: expected 200 but got 500",
+                "=================== 1 failed, 133 passed in 12.87s ===================",
+            ],
+            "node": [
+                f"FAIL {test}",
+                f"  ● {stem} › returns the total",
+                "    expect(received).toBe(expected) // Object.is equality",
+                "    Expected: 200",
+                "    Received: 500",
+                "Tests:       1 failed, 87 passed, 88 total",
+            ],
+            "go": [
+                f"--- FAIL: Test{stem.title().replace('_', '')} (0.01s)",
+                f"    {_stem(test)}_test.go:42: expected 200 but got 500",
+                "FAIL",
+                f"FAIL\tgithub.com/{ctx.repo}/{code.rsplit('/', 1)[0]}\t0.214s",
+            ],
+            "rust": [
+                f"thread '{stem}::tests::returns_ok' panicked at {code}:88:9:",
+                "assertion `left == right` failed",
+                "  left: 500",
+                " right: 200",
+                "test result: FAILED. 41 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out",
+            ],
+            "terraform": [
+                "Error: Invalid value for variable",
+                f"  on {code} line 12:",
+                "The instance_count must be at least 1.",
+            ],
+        }[lang]
     if cause == "compile_error":
         return {
-            "python": [f"ERROR collecting {test}", f"ImportError while importing test module '{test}'.",
-                       f"E   ImportError: cannot import name 'compute_{stem}' from '{code[:-3].replace('/', '.')}'",
-                       "!!!!!!!!!!!!!!!!!!! Interrupted: 1 error during collection !!!!!!!!!!!!!!!!!!!"],
-            "node": [f"{code}(14,7): error TS2322: Type 'string' is not assignable to type 'number'.",
-                     "Found 1 error."],
-            "go": [f"# github.com/{ctx.repo}/{code.rsplit('/', 1)[0]}",
-                   f"./{code}:57:9: undefined: {stem}Prefix"],
-            "rust": ["error[E0308]: mismatched types", f"  --> {code}:42:17", "   |",
-                     "42 |     let total: u64 = amount;", "   |                ---   ^^^^^^ expected `u64`, found `i64`",
-                     f"error: could not compile `{name}` (lib) due to 1 previous error"],
-            "terraform": ["Error: Unsupported argument", f"  on {code} line 12, in resource \"aws_instance\" \"this\":",
-                          'An argument named "instance_class" is not expected here.'],
-        }[lang]  # fmt: skip
+            "python": [
+                f"ERROR collecting {test}",
+                f"ImportError while importing test module '{test}'.",
+                f"E   ImportError: cannot import name 'compute_{stem}' from '{code[:-3].replace('/', '.')}'",
+                "!!!!!!!!!!!!!!!!!!! Interrupted: 1 error during collection !!!!!!!!!!!!!!!!!!!",
+            ],
+            "node": [
+                f"{code}(14,7): error TS2322: Type 'string' is not assignable to type 'number'.",
+                "Found 1 error.",
+            ],
+            "go": [
+                f"# github.com/{ctx.repo}/{code.rsplit('/', 1)[0]}",
+                f"./{code}:57:9: undefined: {stem}Prefix",
+            ],
+            "rust": [
+                "error[E0308]: mismatched types",
+                f"  --> {code}:42:17",
+                "   |",
+                "42 |     let total: u64 = amount;",
+                "   |                ---   ^^^^^^ expected `u64`, found `i64`",
+                f"error: could not compile `{name}` (lib) due to 1 previous error",
+            ],
+            "terraform": [
+                "Error: Unsupported argument",
+                f'  on {code} line 12, in resource "aws_instance" "this":',
+                'An argument named "instance_class" is not expected here.',
+            ],
+        }[lang]
     if cause == "lint":
         return {
-            "python": [f"{code}:12:1: F401 [*] `os` imported but unused", "Found 1 error.",
-                       "[*] 1 fixable with the `--fix` option."],
-            "node": [f"/home/runner/work/{name}/{name}/{code}",
-                     "  14:7  error  'total' is assigned a value but never used  @typescript-eslint/no-unused-vars",
-                     "✖ 1 problem (1 error, 0 warnings)"],
-            "go": [f"{code}:33:2: ineffectual assignment to err (ineffassign)", "1 issues:", "* ineffassign: 1"],
-            "rust": ["error: redundant clone", f"  --> {code}:61:22",
-                     "   = note: `-D clippy::redundant-clone` implied by `-D warnings`"],
-            "terraform": ["1 issue(s) found:", "",
-                          'Warning: variable "region" is declared but not used (terraform_unused_declarations)',
-                          f"  on {code} line 3:"],
-        }[lang]  # fmt: skip
+            "python": [
+                f"{code}:12:1: F401 [*] `os` imported but unused",
+                "Found 1 error.",
+                "[*] 1 fixable with the `--fix` option.",
+            ],
+            "node": [
+                f"/home/runner/work/{name}/{name}/{code}",
+                "  14:7  error  'total' is assigned a value but never used  "
+                "@typescript-eslint/no-unused-vars",
+                "✖ 1 problem (1 error, 0 warnings)",
+            ],
+            "go": [
+                f"{code}:33:2: ineffectual assignment to err (ineffassign)",
+                "1 issues:",
+                "* ineffassign: 1",
+            ],
+            "rust": [
+                "error: redundant clone",
+                f"  --> {code}:61:22",
+                "   = note: `-D clippy::redundant-clone` implied by `-D warnings`",
+            ],
+            "terraform": [
+                "1 issue(s) found:",
+                "",
+                'Warning: variable "region" is declared but not used (terraform_unused_declarations)',
+                f"  on {code} line 3:",
+            ],
+        }[lang]
     if cause == "deploy_error":
-        return [f'error: deployment "{name}" exceeded its progress deadline',
-                f"Error: UPGRADE FAILED: release {name} failed, and has been rolled back due to atomic being set",
-                "Error: Process completed with exit code 1."]  # fmt: skip
+        return [
+            f'error: deployment "{name}" exceeded its progress deadline',
+            f"Error: UPGRADE FAILED: release {name} failed, and has been rolled back due to atomic being set",
+            "Error: Process completed with exit code 1.",
+        ]
     if cause == "package_not_found":
         return {
-            "python": [f"ERROR: Could not find a version that satisfies the requirement {pkg}==9.9 "
-                       "(from versions: 1.0.0, 1.1.0, 2.0.0, 2.4.1)",
-                       f"ERROR: No matching distribution found for {pkg}==9.9"],
-            "node": ["npm ERR! code E404", f"npm ERR! 404 Not Found - GET https://registry.npmjs.org/{pkg}-utils - Not found",
-                     f"npm ERR! 404  '{pkg}-utils@^9.9.0' is not in this registry."],
-            "go": [f"go: {pkg}@v9.9.0: reading https://proxy.golang.org/{pkg}/@v/v9.9.0.info: 404 Not Found",
-                   "\tserver response: not found: unknown revision v9.9.0"],
-            "rust": [f"error: no matching package named `{pkg}-utils` found", "location searched: registry `crates-io`",
-                     f"required by package `{name} v0.1.0 (/home/runner/work/{name}/{name})`"],
-            "terraform": ["Error: Failed to query available provider packages",
-                          f"Could not retrieve the list of available versions for provider {pkg}x: provider "
-                          f"registry registry.terraform.io does not have a provider named registry.terraform.io/{pkg}x"],
-        }[lang]  # fmt: skip
+            "python": [
+                f"ERROR: Could not find a version that satisfies the requirement {pkg}==9.9 "
+                "(from versions: 1.0.0, 1.1.0, 2.0.0, 2.4.1)",
+                f"ERROR: No matching distribution found for {pkg}==9.9",
+            ],
+            "node": [
+                "npm ERR! code E404",
+                f"npm ERR! 404 Not Found - GET https://registry.npmjs.org/{pkg}-utils - Not found",
+                f"npm ERR! 404  '{pkg}-utils@^9.9.0' is not in this registry.",
+            ],
+            "go": [
+                f"go: {pkg}@v9.9.0: reading https://proxy.golang.org/{pkg}/@v/v9.9.0.info: 404 Not Found",
+                "\tserver response: not found: unknown revision v9.9.0",
+            ],
+            "rust": [
+                f"error: no matching package named `{pkg}-utils` found",
+                "location searched: registry `crates-io`",
+                f"required by package `{name} v0.1.0 (/home/runner/work/{name}/{name})`",
+            ],
+            "terraform": [
+                "Error: Failed to query available provider packages",
+                f"Could not retrieve the list of available versions for provider {pkg}x: provider "
+                f"registry registry.terraform.io does not have a provider named registry.terraform.io/{pkg}x",
+            ],
+        }[lang]
     if cause == "version_conflict":
         return {
-            "python": [f"ERROR: Cannot install {pkg}==2.9.2 and {name}==0.1.0 because these package versions have "
-                       "conflicting dependencies.",
-                       "The conflict is caused by:", f"    {name} 0.1.0 depends on {pkg}<2", f"    The user requested {pkg}==2.9.2",
-                       "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/"],
-            "node": ["npm ERR! code ERESOLVE", "npm ERR! ERESOLVE unable to resolve dependency tree",
-                     f"npm ERR! Found: {pkg}@18.3.1", "npm ERR! Could not resolve dependency:",
-                     f'npm ERR! peer {pkg}@"^17.0.0" from legacy-widget@4.2.0'],
+            "python": [
+                f"ERROR: Cannot install {pkg}==2.9.2 and {name}==0.1.0 because these package versions have "
+                "conflicting dependencies.",
+                "The conflict is caused by:",
+                f"    {name} 0.1.0 depends on {pkg}<2",
+                f"    The user requested {pkg}==2.9.2",
+                "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/",
+            ],
+            "node": [
+                "npm ERR! code ERESOLVE",
+                "npm ERR! ERESOLVE unable to resolve dependency tree",
+                f"npm ERR! Found: {pkg}@18.3.1",
+                "npm ERR! Could not resolve dependency:",
+                f'npm ERR! peer {pkg}@"^17.0.0" from legacy-widget@4.2.0',
+            ],
             "go": [f"go: {pkg}@v1.9.0 requires go >= 1.24 (running go 1.23.2; GOTOOLCHAIN=local)"],
-            "rust": [f"error: failed to select a version for `{pkg}`.",
-                     f"    ... required by package `{name} v0.1.0`",
-                     f"versions that meet the requirements `^1.40` are: 1.41.0, 1.40.0",
-                     f"the package `{name}` depends on `{pkg}`, with features: `io-uring` but `{pkg}` does not have these features."],
-            "terraform": ["Error: Failed to query available provider packages",
-                          f"Could not retrieve the list of available versions for provider {pkg}: locked provider "
-                          f"registry.terraform.io/{pkg} 5.31.0 does not match configured version constraint ~> 4.0"],
-        }[lang]  # fmt: skip
+            "rust": [
+                f"error: failed to select a version for `{pkg}`.",
+                f"    ... required by package `{name} v0.1.0`",
+                "versions that meet the requirements `^1.40` are: 1.41.0, 1.40.0",
+                f"the package `{name}` depends on `{pkg}`, with features: `io-uring` but `{pkg}` does not "
+                "have these features.",
+            ],
+            "terraform": [
+                "Error: Failed to query available provider packages",
+                f"Could not retrieve the list of available versions for provider {pkg}: locked provider "
+                f"registry.terraform.io/{pkg} 5.31.0 does not match configured version constraint ~> 4.0",
+            ],
+        }[lang]
     return ["Error: unexpected failure"]
 
 
@@ -495,8 +710,10 @@ def _step_lines(step: LogStep, job: LogJob, ctx: LogContext, failure: Failure | 
     elif role == "checkout":
         lines = _checkout_lines(ctx)
         if not (step.failed and failure is not None and failure.cause == "dns"):
-            lines += [f"[command]/usr/bin/git checkout --progress --force {ctx.sha}",
-                      f"HEAD is now at {ctx.sha[:7]} {ctx.message}"]  # fmt: skip
+            lines += [
+                f"[command]/usr/bin/git checkout --progress --force {ctx.sha}",
+                f"HEAD is now at {ctx.sha[:7]} {ctx.message}",
+            ]
     elif role == "toolchain":
         lines = list(_TOOLCHAIN[ctx.language])
     elif role == "install":
@@ -504,8 +721,12 @@ def _step_lines(step: LogStep, job: LogJob, ctx: LogContext, failure: Failure | 
         if not step.failed:
             lines += _INSTALL_DONE[ctx.language]
     elif role == "post":
-        lines = ["Post job cleanup.", "[command]/usr/bin/git version", "git version 2.47.0",
-                 "[command]/usr/bin/git config --local --name-only --get-regexp core\\.sshCommand"]  # fmt: skip
+        lines = [
+            "Post job cleanup.",
+            "[command]/usr/bin/git version",
+            "git version 2.47.0",
+            "[command]/usr/bin/git config --local --name-only --get-regexp core\\.sshCommand",
+        ]
     elif role == "complete":
         lines = ["Cleaning up orphan processes"]
     else:

@@ -55,3 +55,20 @@ def test_select_runs_only_the_selection(devlake_dir: Path, home: Path) -> None:
     )
     assert summary.materialized == ["landed_issues"]
     assert list((home / "landing" / "panjf2000__ants" / "issues").glob("*.json"))
+
+
+def test_repository_sensor_adds_missing_partitions(devlake_dir: Path) -> None:
+    from dagster import SensorResult, SkipReason, build_sensor_context
+
+    from pipelines.defs.sensors import repository_partitions_sensor
+
+    instance = DagsterInstance.ephemeral()
+    history = HistorySourceResource(source=f"snapshot:{devlake_dir}")
+    context = build_sensor_context(instance=instance, resources={"history": history})
+    result = repository_partitions_sensor(context)
+    assert isinstance(result, SensorResult)
+    requests = result.dynamic_partitions_requests or []
+    assert [list(r.partition_keys) for r in requests] == [["panjf2000/ants", "test/repo"]]  # type: ignore[union-attr]
+    instance.add_dynamic_partitions("repository", ["panjf2000/ants", "test/repo"])
+    again = repository_partitions_sensor(build_sensor_context(instance=instance, resources={"history": history}))
+    assert isinstance(again, SkipReason)
