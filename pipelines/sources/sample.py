@@ -1252,10 +1252,7 @@ class _Generator:
         base = {TRANSIENT: 0.72, DEPENDENCY: 0.35, PERMANENT: 0.12}[attempt.failure.kind]
         return base * 0.55 ** (attempt.number - 1) if attempt.number < 4 else 0.0
 
-    # -- pull requests ---------------------------------------------------------------------
-
-    def _simulate_pr(self, pr: _PR, lam: float, late: str) -> None:
-        _PullSim(self, pr, lam, late).run()
+    # -- the main branch -------------------------------------------------------------------
 
     def _simulate_main(self, repo: _Repo) -> None:
         rng, end = self.rng, self.end
@@ -1383,24 +1380,24 @@ class _Generator:
                     )
                     break
         events.append(_Event(closer, closed, "closed", commit=commit))
-        issue.closed, issue.state_reason = closed, reason
+        reasons = [reason]
         if rng.random() < 0.07:
             reopened = self._act(author, closed, _lognormal(rng, 20 * _HOUR, 1.0))
             events.append(_Event(author, reopened, "reopened"))
             issue.comments.append(_Comment(author, reopened - 1, "This is happening again."))
-            issue.closed, issue.state_reason = None, None
             if rng.random() < 0.7:
                 again = self._act(closer, reopened, _lognormal(rng, 24 * _HOUR, 1.0))
                 events.append(_Event(closer, again, "closed"))
-                issue.closed, issue.state_reason = again, "completed"
-        if issue.closed is not None and issue.closed > end:
-            issue.closed, issue.state_reason = None, None
-            for event in reversed(events):
-                if event.event == "closed" and event.t <= end:
-                    issue.closed, issue.state_reason = event.t, reason
-                    break
-                if event.event == "reopened" and event.t <= end:
-                    break
+                reasons.append("completed")
+        # The state is the one the end instant sees: the last close, unless reopened since.
+        closes = iter(reasons)
+        for event in events:
+            if event.t > end or event.event not in {"closed", "reopened"}:
+                continue
+            if event.event == "closed":
+                issue.closed, issue.state_reason = event.t, next(closes)
+            else:
+                issue.closed, issue.state_reason = None, None
 
     # -- driver ------------------------------------------------------------------------------
 
@@ -1412,7 +1409,7 @@ class _Generator:
         lam = self._extra_push_rate()
         late = self._late_pushes()
         for pr in self.prs:
-            self._simulate_pr(pr, lam, late.get(id(pr), ""))
+            _PullSim(self, pr, lam, late.get(id(pr), "")).run()
         for repo in self.layout.repos:
             self._simulate_main(repo)
         merged_by_author: dict[str, list[_PR]] = {}

@@ -9,12 +9,14 @@ repositories are configured, else ``sample``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
 
 from pipelines.sources.base import HistorySource, RecordingSource, SourceError
 from pipelines.sources.github.settings import DEFAULT_API_URL, GitHubSettings, parse_repos
+from pipelines.sources.recording import Recording
 
 
 @dataclass(frozen=True)
@@ -62,9 +64,7 @@ def open_source(
         SourceError: when the source's configuration is incomplete or invalid.
     """
     if spec.kind == "sample":
-        from pipelines.sources.sample import generate_sample_org
-
-        return RecordingSource(generate_sample_org(), "sample (synthetic)")
+        return RecordingSource(_default_sample(), "sample (synthetic)")
     if spec.kind == "snapshot":
         from pipelines.sources.snapshot import read_devlake_snapshot
 
@@ -89,6 +89,14 @@ def open_source(
     from pipelines.sources.github.source import GitHubSource
 
     return GitHubSource(settings)
+
+
+@cache
+def _default_sample() -> Recording:
+    # Seeded and deterministic, so one generation per process serves every partition's asset.
+    from pipelines.sources.sample import generate_sample_org
+
+    return generate_sample_org()
 
 
 def _safe_errors(exc: Exception) -> str:

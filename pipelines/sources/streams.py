@@ -120,7 +120,7 @@ STREAMS: dict[str, Stream] = {
         Stream(
             "pr_head_checks",
             ("check_runs", "commit_statuses"),
-            ("pull_requests",),
+            ("pull_requests", "workflow_runs"),
             "Check runs and commit statuses of the head commits of open pull requests.",
         ),
     )

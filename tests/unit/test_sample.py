@@ -572,6 +572,22 @@ def test_issue_priorities_drive_first_response(rec: Recording) -> None:
     assert closed and all(i["state_reason"] in {"completed", "not_planned"} for i in closed)
 
 
+def test_issue_state_matches_its_events(rec: Recording) -> None:
+    for repo in rec.repos:
+        history: dict[int, list[tuple[float, int, str]]] = {}
+        for event in rec.issue_events[repo]:
+            if event["event"] in {"closed", "reopened"}:
+                item = (ts(event["created_at"]), event["id"], event["event"])
+                history.setdefault(event["issue"]["number"], []).append(item)
+        for issue in rec.issues[repo]:
+            changes = sorted(history.get(issue["number"], []))
+            if issue["state"] == "closed":
+                assert changes and changes[-1][2] == "closed"
+                assert ts(issue["closed_at"]) == changes[-1][0]
+            else:
+                assert not changes or changes[-1][2] == "reopened"
+
+
 def test_spec_validation() -> None:
     with pytest.raises(ValueError):
         SampleOrgSpec(repositories=0)

@@ -80,7 +80,9 @@ class GitHubSource:
         if stream == "workflow_runs":
             return self._workflow_runs(base, state)
         if stream == "pr_head_checks":
-            return self._head_checks(base, state, dict(states.get("pull_requests") or {}))
+            return self._head_checks(
+                base, state, dict(states.get("pull_requests") or {}), dict(states.get("workflow_runs") or {})
+            )
         raise SourceError(f"unknown stream {stream!r}")
 
     # -- generic newest-first traversal ------------------------------------------------------
@@ -293,13 +295,17 @@ class GitHubSource:
 
     # -- checks of open pull request heads ---------------------------------------------------
 
-    def _head_checks(self, base: str, state: JSON, pulls_state: JSON) -> Iterator[Batch]:
+    def _head_checks(self, base: str, state: JSON, pulls_state: JSON, runs_state: JSON) -> Iterator[Batch]:
         """Check runs and combined status of each open pull request's head commit.
 
-        A head whose checks were all complete at the last sync is not asked again (its head
-        would change with a new push); pending ones are asked conditionally.
+        Nothing is asked when neither the open heads nor the workflow runs changed since the
+        last look (checks move when CI runs do). A head whose checks were all complete is not
+        asked again (a push would give it a new head); pending ones are asked conditionally.
         """
         open_heads: dict[str, str] = dict(pulls_state.get("open_heads") or {})
+        inputs = {"open_heads": open_heads, "runs_etag": runs_state.get("etag")}
+        if state.get("inputs") == inputs:
+            return
         known: dict[str, JSON] = dict(state.get("heads") or {})
         heads: dict[str, JSON] = {}
         batch = Batch()
@@ -328,5 +334,5 @@ class GitHubSource:
                 )
                 complete = complete and not statuses_pending
             heads[sha] = {"checks_etag": checks.etag, "status_etag": status.etag, "complete": complete}
-        batch.state = {"heads": heads}
+        batch.state = {"heads": heads, "inputs": inputs}
         yield batch

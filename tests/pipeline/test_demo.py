@@ -1,0 +1,44 @@
+"""The demo: `repopilot run` on the default source (the synthetic sample organisation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+
+
+def test_demo_materialises_the_sample_org_and_labels_it_synthetic(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("REPOPILOT_REPOS", raising=False)
+    monkeypatch.delenv("REPOPILOT_SOURCE", raising=False)
+    assert main(["--home", str(home), "run"]) == 0
+    out = capsys.readouterr().out
+    assert "SYNTHETIC" in out
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        counts = dict(
+            conn.execute(
+                "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'core'"
+            ).fetchall()
+        )
+        synthetic = conn.execute("SELECT bool_and(synthetic), count(*) FROM raw.sources").fetchone()
+        failing = conn.execute(
+            "SELECT count(*) FROM core.ci_runs WHERE conclusion = 'failure' AND run_attempt > 1"
+        ).fetchone()
+        bots = conn.execute("SELECT count(*) FROM core.pull_requests WHERE author_is_bot").fetchone()
+    assert all(counts[t] > 0 for t in ("pull_requests", "reviews", "pr_files", "ci_runs", "ci_jobs", "issues"))
+    assert synthetic == (True, 4)
+    assert failing is not None and bots is not None and bots[0] > 0
+    # A second run ingests nothing new and changes no count.
+    assert main(["--home", str(home), "run"]) == 0
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        again = dict(
+            conn.execute(
+                "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'core'"
+            ).fetchall()
+        )
+    assert again == counts
