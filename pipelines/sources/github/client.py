@@ -116,6 +116,8 @@ class GitHubClient:
             timeout=int(max(1, settings.timeout)),
             retry=retry,
             seconds_between_requests=settings.seconds_between_requests or None,
+            # PyGithub spaces POSTs a second apart as writes; our only POSTs are GraphQL reads.
+            seconds_between_writes=settings.seconds_between_requests or None,
         )
         self._requester: Requester = self._github.requester
         self.stats = RequestStats()
