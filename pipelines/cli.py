@@ -71,19 +71,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, home: Path) -> int:
-    from dagster import DagsterError
-
     from pipelines.defs.resources import HistorySourceResource, WarehouseResource
-    from pipelines.defs.runner import run_assets
+    from pipelines.defs.runner import RunFailedError, run_assets
 
     select = INGEST_SELECTION if args.command == "ingest" else args.select
     history = HistorySourceResource(source=args.source)
     warehouse = WarehouseResource(home=str(home))
     try:
         summary = run_assets(history, warehouse, select)
-    except DagsterError as exc:
-        cause = exc.__cause__ or exc
-        print(f"repopilot: error: {cause}", file=sys.stderr)
+    except RunFailedError as exc:
+        print(f"repopilot: error: {exc}", file=sys.stderr)
         return 1
     label = f"{summary.source}" + ("  [SYNTHETIC DATA]" if summary.synthetic else "")
     print(f"source:       {label}")

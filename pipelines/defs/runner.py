@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import AssetKey, AssetSelection, DagsterInstance
+from dagster import AssetKey, AssetSelection, DagsterError, DagsterInstance
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.partitions import GITHUB_POOL, WAREHOUSE_POOL, repository_partitions
 from pipelines.defs.resources import HistorySourceResource, WarehouseResource
 from warehouse.db import CORE_TABLES, table_counts
+
+
+class RunFailedError(RuntimeError):
+    """A step of an in-process run failed; the message is the step's own error."""
 
 
 @dataclass
@@ -50,13 +54,16 @@ def run_assets(
     unpartitioned ones (loader, models) run once.
 
     Raises:
-        dagster.DagsterExecutionStepExecutionError: when a step fails (message from the step).
+        RunFailedError: when a step fails (message from the step).
         ValueError: when the selection matches no asset.
     """
     defs = build_definitions(history, warehouse)
     graph = defs.resolve_asset_graph()
-    selection = AssetSelection.from_string(select) if select else AssetSelection.all()
-    keys = selection.resolve(graph)
+    try:
+        selection = AssetSelection.from_string(select) if select else AssetSelection.all()
+        keys = selection.resolve(graph)
+    except (DagsterError, ValueError) as exc:
+        raise ValueError(f"invalid asset selection {select!r}: {exc}") from None
     if not keys:
         raise ValueError(f"the selection {select!r} matches no asset")
     instance = instance or dagster_instance(warehouse.home_path)
@@ -79,9 +86,12 @@ def run_assets(
         if job is None:
             raise ValueError(f"no job can materialise {[k.to_user_string() for k in group]}")
         for partition_key in partition_keys:
-            job.execute_in_process(
-                run_config=quiet, instance=instance, partition_key=partition_key, asset_selection=group
-            )
+            try:
+                job.execute_in_process(
+                    run_config=quiet, instance=instance, partition_key=partition_key, asset_selection=group
+                )
+            except DagsterError as exc:
+                raise RunFailedError(str(exc.__cause__ or exc)) from None
     summary.materialized = [k.to_user_string() for k in partitioned + unpartitioned]
     with warehouse.connect(read_only=False) as conn:
         summary.core_counts = table_counts(conn, "core", CORE_TABLES)

@@ -24,7 +24,9 @@ def _check_targets(figures: dict[str, object]) -> None:
     assert second["rate_limit_points"] == 0
 
 
-def test_default_scale_benchmark_meets_the_request_targets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_default_scale_benchmark_meets_the_request_targets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "bench.json"
     assert main(["benchmark", "ingest", "--scale", "default", "--json", str(out)]) == 0
     figures = json.loads(out.read_text(encoding="utf-8"))

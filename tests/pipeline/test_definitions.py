@@ -70,5 +70,7 @@ def test_repository_sensor_adds_missing_partitions(devlake_dir: Path) -> None:
     requests = result.dynamic_partitions_requests or []
     assert [list(r.partition_keys) for r in requests] == [["panjf2000/ants", "test/repo"]]  # type: ignore[union-attr]
     instance.add_dynamic_partitions("repository", ["panjf2000/ants", "test/repo"])
-    again = repository_partitions_sensor(build_sensor_context(instance=instance, resources={"history": history}))
+    again = repository_partitions_sensor(
+        build_sensor_context(instance=instance, resources={"history": history})
+    )
     assert isinstance(again, SkipReason)

@@ -30,7 +30,9 @@ def test_demo_materialises_the_sample_org_and_labels_it_synthetic(
             "SELECT count(*) FROM core.ci_runs WHERE conclusion = 'failure' AND run_attempt > 1"
         ).fetchone()
         bots = conn.execute("SELECT count(*) FROM core.pull_requests WHERE author_is_bot").fetchone()
-    assert all(counts[t] > 0 for t in ("pull_requests", "reviews", "pr_files", "ci_runs", "ci_jobs", "issues"))
+    assert all(
+        counts[t] > 0 for t in ("pull_requests", "reviews", "pr_files", "ci_runs", "ci_jobs", "issues")
+    )
     assert synthetic == (True, 4)
     assert failing is not None and bots is not None and bots[0] > 0
     # A second run ingests nothing new and changes no count.
