@@ -46,6 +46,17 @@ class Recording:
     commit_statuses: dict[CommitKey, list[JSON]] = field(default_factory=dict)
     logs: dict[RunAttempt, bytes] = field(default_factory=dict)
 
+    def repo_listings(self) -> tuple[dict[str, list[JSON]], ...]:
+        """The repository-wide list endpoints' contents, each keyed by repository."""
+        return (
+            self.pull_requests,
+            self.review_comments,
+            self.issues,
+            self.issue_comments,
+            self.issue_events,
+            self.workflow_runs,
+        )
+
     def object_count(self) -> int:
         """Count every object held, sub-resources included."""
         total = 0

@@ -1909,14 +1909,7 @@ class _Renderer:
         self.assign_ids()
         rec = Recording(repos=[repo.full for repo in gen.layout.repos], synthetic=True)
         for repo in gen.layout.repos:
-            for listing in (
-                rec.pull_requests,
-                rec.review_comments,
-                rec.issues,
-                rec.issue_comments,
-                rec.issue_events,
-                rec.workflow_runs,
-            ):
+            for listing in rec.repo_listings():
                 listing[repo.full] = []
         issue_rows: dict[str, list[tuple[int, JSON]]] = {repo.full: [] for repo in gen.layout.repos}
         comment_rows: dict[str, list[JSON]] = {repo.full: [] for repo in gen.layout.repos}

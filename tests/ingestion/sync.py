@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,20 @@ from tests.conftest import FAKE_TOKEN
 from warehouse.db import CORE_TABLES, build_core, connect
 from warehouse.landing import LandingZone
 from warehouse.loader import load_landed
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli_env(double: GitHubDouble, token: str = FAKE_TOKEN) -> dict[str, str]:
+    """Environment for a `repopilot` subprocess that syncs the double's repositories."""
+    env = dict(os.environ)
+    env.update(
+        GITHUB_API_URL=double.url,
+        GITHUB_TOKEN=token,
+        REPOPILOT_REPOS=",".join(double.recording.repos),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
 
 
 def settings_for(double: GitHubDouble, repos: list[str], **overrides: Any) -> GitHubSettings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,10 +12,7 @@ import pytest
 
 from pipelines.sources.base import SourceError
 from pipelines.sources.double import GitHubDouble
-from tests.conftest import FAKE_TOKEN
-from tests.ingestion.sync import core_snapshot, raw_snapshot, sync
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ingestion.sync import cli_env, core_snapshot, raw_snapshot, sync
 
 
 @pytest.fixture
@@ -43,17 +39,6 @@ def _ingest_command(home: Path) -> list[str]:
     return [sys.executable, "-m", "pipelines.cli", "--home", str(home), "ingest", "--source", "github"]
 
 
-def _env(double: GitHubDouble) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        GITHUB_API_URL=double.url,
-        GITHUB_TOKEN=FAKE_TOKEN,
-        REPOPILOT_REPOS=",".join(double.recording.repos),
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
 @pytest.mark.parametrize(
     ("stall_on", "landed_stream"), [("/issues/comments", "issues"), ("/actions/runs", "issue_events")]
 )
@@ -64,7 +49,7 @@ def test_process_killed_with_sigkill_then_rerun(
     devlake_double.timeout_seconds = 20
     devlake_double.inject("timeout", times=1, path_contains=stall_on)
     proc = subprocess.Popen(
-        _ingest_command(home), env=_env(devlake_double), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        _ingest_command(home), env=cli_env(devlake_double), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     # The stream before the stalled one has landed its batch: the fetcher now waits on the stall.
     deadline = time.monotonic() + 90
@@ -79,7 +64,7 @@ def test_process_killed_with_sigkill_then_rerun(
 
     rerun = subprocess.run(
         _ingest_command(home),
-        env=_env(devlake_double),
+        env=cli_env(devlake_double),
         capture_output=True,
         text=True,
         timeout=300,

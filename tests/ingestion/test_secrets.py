@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +13,18 @@ from pipelines.sources.base import SourceError
 from pipelines.sources.double import GitHubDouble
 from pipelines.sources.recording import Recording
 from tests.conftest import FAKE_TOKEN
-from tests.ingestion.sync import sync
+from tests.ingestion.sync import cli_env, sync
 
-ROOT = Path(__file__).resolve().parents[2]
+
+def _ingest(home: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "-v", "--home", str(home), "ingest"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def _files_containing(root: Path, needle: bytes) -> list[Path]:
@@ -52,30 +60,8 @@ def test_token_absent_from_cli_output_and_dagster_storage(
     home = tmp_path / "home"
     with GitHubDouble(devlake_recording, token=FAKE_TOKEN) as double:
         double.inject("502_html", times=1, path_contains="/issues/events")
-        env = dict(os.environ)
-        env.update(
-            GITHUB_API_URL=double.url,
-            GITHUB_TOKEN=FAKE_TOKEN,
-            REPOPILOT_REPOS=",".join(double.recording.repos),
-            PYTHONPATH=str(ROOT),
-        )
-        ok = subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", "-v", "--home", str(home), "ingest"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        env["GITHUB_TOKEN"] = FAKE_TOKEN[::-1]
-        refused = subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", "-v", "--home", str(home), "ingest"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        ok = _ingest(home, cli_env(double))
+        refused = _ingest(home, cli_env(double, token=FAKE_TOKEN[::-1]))
     assert ok.returncode == 0, ok.stderr[-3000:]
     assert "core.pull_requests" in ok.stdout
     assert refused.returncode != 0

@@ -130,14 +130,7 @@ class RecordingView:
     def _known_repos(self) -> list[str]:
         rec = self.recording
         names: list[str] = list(rec.repos)
-        for by_repo in (
-            rec.pull_requests,
-            rec.review_comments,
-            rec.issues,
-            rec.issue_comments,
-            rec.issue_events,
-            rec.workflow_runs,
-        ):
+        for by_repo in rec.repo_listings():
             names.extend(by_repo)
         keyed: list[Iterable[tuple[Any, ...]]] = [
             rec.reviews,
