@@ -84,7 +84,7 @@ def _run(args: argparse.Namespace, home: Path) -> int:
         return 1
     label = f"{summary.source}" + ("  [SYNTHETIC DATA]" if summary.synthetic else "")
     print(f"source:       {label}")
-    print(f"repositories: {', '.join(summary.repositories)}")
+    print(f"repositories: {', '.join(summary.repositories) or '(none: the table is loaded as a whole)'}")
     print(f"assets:       {len(summary.materialized)} materialised")
     print("core tables:")
     for table, count in summary.core_counts.items():

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job
 
 from pipelines.defs.checks import core_keys_unique
-from pipelines.defs.ingestion import INGEST_GROUP, core_tables, landed_assets, raw_tables
+from pipelines.defs.ingestion import (
+    INGEST_GROUP,
+    core_tables,
+    landed_assets,
+    marts,
+    raw_tables,
+    raw_travis_builds,
+)
 from pipelines.defs.partitions import repository_partitions
 from pipelines.defs.resources import HistorySourceResource, WarehouseResource
 from pipelines.defs.sensors import repository_partitions_sensor
@@ -23,7 +30,7 @@ def build_definitions(
 ) -> Definitions:
     """The code location, with resources that can be replaced (the CLI and tests do)."""
     return Definitions(
-        assets=[*landed_assets, raw_tables, core_tables],
+        assets=[*landed_assets, raw_tables, raw_travis_builds, core_tables, marts],
         asset_checks=[core_keys_unique],
         jobs=[ingest_job],
         sensors=[repository_partitions_sensor],

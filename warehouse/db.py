@@ -25,8 +25,10 @@ CORE_SOURCES: dict[str, tuple[str, ...]] = {
     "ci_jobs": ("jobs",),
     "check_runs": ("check_runs",),
     "commit_statuses": ("commit_statuses",),
+    "people": ("pull_requests", "reviews", "issue_comments", "review_comments", "issues", "issue_events"),
+    "run_changes": ("pr_files", "reviews", "pull_requests", "workflow_runs"),
 }
-"""Each core table and the raw tables it is built from."""
+"""Each core table and the raw tables it is built from (``travis_builds`` feeds runs too)."""
 
 CORE_TABLES = tuple(CORE_SOURCES)
 
@@ -41,6 +43,8 @@ CORE_KEYS: dict[str, tuple[str, ...]] = {
     "ci_jobs": ("repo", "id"),
     "check_runs": ("repo", "id"),
     "commit_statuses": ("repo", "sha", "id"),
+    "people": ("login",),
+    "run_changes": ("repo", "id", "run_attempt"),
 }
 """The columns that identify one row of each core table."""
 
@@ -86,6 +90,27 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(sql("schema"))
     for table in RAW_TABLES:
         conn.execute(raw_table_sql("raw_table", table))
+    conn.execute(sql("travistorrent/empty"))
+
+
+def _names(folder: str) -> list[str]:
+    directory = resources.files("warehouse").joinpath("sql", folder)
+    return sorted(
+        f"{folder}/{e.name.removesuffix('.sql')}" for e in directory.iterdir() if e.name.endswith(".sql")
+    )
+
+
+def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rebuild the ``marts`` tables from ``core``; return row counts."""
+    names = _names("marts")
+    for name in names:
+        conn.execute(sql(name))
+    return table_counts(conn, "marts", [n.split("/", 1)[1] for n in names])
+
+
+def create_feature_inputs(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the views the feature code reads (``features.run_inputs``)."""
+    conn.execute(sql("features/run_inputs"))
 
 
 def build_core(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -18,8 +18,9 @@ from pipelines.defs.partitions import GITHUB_POOL, WAREHOUSE_POOL, repository_pa
 from pipelines.defs.resources import HistorySourceResource, WarehouseResource
 from pipelines.sources.ingest import land_stream
 from pipelines.sources.streams import RAW_TABLES, STREAMS, Stream
-from warehouse.db import CORE_SOURCES, build_core, preview, table_counts
+from warehouse.db import CORE_SOURCES, build_core, build_marts, preview, table_counts
 from warehouse.loader import load_landed
+from warehouse.travistorrent import load_travistorrent
 
 INGEST_GROUP = "github_ingest"
 
@@ -93,11 +94,32 @@ def raw_tables(warehouse: WarehouseResource) -> Iterator[MaterializeResult[None]
         )
 
 
+@asset(
+    group_name="warehouse",
+    kinds={"duckdb"},
+    pool=WAREHOUSE_POOL,
+    description="raw.travis_builds: a TravisTorrent build table, when the source is travistorrent:PATH.",
+)
+def raw_travis_builds(
+    history: HistorySourceResource, warehouse: WarehouseResource
+) -> MaterializeResult[None]:
+    """Load the TravisTorrent table of the source (other sources keep the table as it is)."""
+    path = history.travistorrent_path()
+    with warehouse.connect() as conn:
+        loaded = load_travistorrent(conn, path) if path is not None else None
+        rows = table_counts(conn, "raw", ["travis_builds"])["travis_builds"]
+    metadata: dict[str, Any] = {"dagster/row_count": rows, "loaded_from": str(path or "(not travistorrent)")}
+    if loaded is not None:
+        metadata["rows_loaded"] = loaded
+    return MaterializeResult(metadata=metadata)
+
+
 @multi_asset(
     specs=[
         AssetSpec(
             f"core_{table}",
-            deps=[AssetKey(f"raw_{raw}") for raw in raws],
+            deps=[AssetKey(f"raw_{raw}") for raw in raws]
+            + ([AssetKey("raw_travis_builds")] if table in {"ci_runs", "run_changes"} else []),
             group_name="warehouse",
             kinds={"duckdb", "sql"},
             description=f"core.{table}: typed, deduplicated, normalised (warehouse/sql/core).",
@@ -115,4 +137,35 @@ def core_tables(warehouse: WarehouseResource) -> Iterator[MaterializeResult[None
         yield MaterializeResult(
             asset_key=f"core_{table}",
             metadata={"dagster/row_count": counts[table], "preview": MetadataValue.md(previews[table])},
+        )
+
+
+MART_SOURCES: dict[str, tuple[str, ...]] = {
+    "ci_weekly": ("ci_runs",),
+    "review_load": ("reviews", "pull_requests"),
+}
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            f"marts_{mart}",
+            deps=[AssetKey(f"core_{table}") for table in tables],
+            group_name="marts",
+            kinds={"duckdb", "sql"},
+            description=f"marts.{mart} (warehouse/sql/marts/{mart}.sql).",
+        )
+        for mart, tables in MART_SOURCES.items()
+    ],
+    pool=WAREHOUSE_POOL,
+)
+def marts(warehouse: WarehouseResource) -> Iterator[MaterializeResult[None]]:
+    """Rebuild the marts the dashboard and exports read."""
+    with warehouse.connect() as conn:
+        counts = build_marts(conn)
+        previews = {mart: preview(conn, f"marts.{mart}") for mart in MART_SOURCES}
+    for mart in MART_SOURCES:
+        yield MaterializeResult(
+            asset_key=f"marts_{mart}",
+            metadata={"dagster/row_count": counts[mart], "preview": MetadataValue.md(previews[mart])},
         )

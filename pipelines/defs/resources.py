@@ -36,6 +36,13 @@ class HistorySourceResource(ConfigurableResource):  # type: ignore[type-arg]
     max_rate_limit_wait: float = Field(default=900.0, description="longest rate-limit wait, seconds")
     jobs_for: str = Field(default="failed", description="fetch jobs for 'failed' attempts or 'all'")
 
+    def travistorrent_path(self) -> Path | None:
+        """The TravisTorrent table to load, when that is the configured source."""
+        token = os.environ.get(self.token_env) or None
+        repos = self.repos or os.environ.get("REPOPILOT_REPOS", "")
+        spec = parse_source(self.source, token=token, repos=repos)
+        return spec.path if spec.kind == "travistorrent" else None
+
     def open(self) -> HistorySource:
         """Open the configured source."""
         token = os.environ.get(self.token_env) or None

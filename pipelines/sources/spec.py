@@ -1,20 +1,21 @@
 """Parse a ``--source`` value and open the source it names.
 
 ``github`` (live, through PyGithub), ``snapshot:DIR`` (a DevLake recording), ``sample`` (the
-synthetic organisation), and ``travistorrent:PATH`` (reserved for real CI history; its mapping
-into the warehouse is not built yet and says so). With no value: ``github`` when a token and
+synthetic organisation), and ``travistorrent:PATH`` (real public CI history in the TravisTorrent
+schema, loaded straight into the warehouse). With no value: ``github`` when a token and
 repositories are configured, else ``sample``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
 
-from pipelines.sources.base import HistorySource, RecordingSource, SourceError
+from pipelines.sources.base import JSON, Batch, HistorySource, RecordingSource, SourceError
 from pipelines.sources.github.settings import DEFAULT_API_URL, GitHubSettings, parse_repos
 from pipelines.sources.recording import Recording
 
@@ -70,9 +71,7 @@ def open_source(
 
         return RecordingSource(read_devlake_snapshot(spec.path or Path()), f"snapshot:{spec.path}")
     if spec.kind == "travistorrent":
-        raise SourceError(
-            "the travistorrent source is not available yet: its mapping into core.ci_runs is planned work"
-        )
+        return TravisTorrentSource(spec.path or Path())
     if not token:
         raise SourceError(
             "the github source needs a token: set GITHUB_TOKEN (read access to the repositories)"
@@ -89,6 +88,33 @@ def open_source(
     from pipelines.sources.github.source import GitHubSource
 
     return GitHubSource(settings)
+
+
+class TravisTorrentSource:
+    """Real CI history from a TravisTorrent build table.
+
+    It has no GitHub streams (so no repository partitions): the ``raw_travis_builds`` asset
+    loads the table whole, and the core models map it into ``core.ci_runs``.
+    """
+
+    synthetic = False
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise SourceError(f"TravisTorrent table {str(path)!r} does not exist")
+        self.path = path
+        self.label = f"travistorrent:{path}"
+
+    def repositories(self) -> list[str]:
+        """No repository partitions: the table is loaded as a whole."""
+        return []
+
+    def fetch(self, repo: str, stream: str, states: Mapping[str, JSON]) -> Iterator[Batch]:
+        """Nothing to fetch per stream."""
+        return iter(())
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 @cache

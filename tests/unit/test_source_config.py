@@ -36,7 +36,7 @@ def test_open_source_refuses_incomplete_configuration() -> None:
     with pytest.raises(SourceError, match="GITHUB_API_URL") as excinfo:
         open_source(SourceSpec("github"), token="secret-value", repos="a/b", api_url="ftp://x")
     assert "secret-value" not in str(excinfo.value)
-    with pytest.raises(SourceError, match="not available yet"):
+    with pytest.raises(SourceError, match="does not exist"):
         open_source(SourceSpec("travistorrent", Path("/x.parquet")))
     with pytest.raises(SourceError, match="does not exist"):
         open_source(SourceSpec("snapshot", Path("/nonexistent/dir")))

@@ -3,6 +3,7 @@ CREATE SCHEMA IF NOT EXISTS raw;
 CREATE SCHEMA IF NOT EXISTS core;
 CREATE SCHEMA IF NOT EXISTS features;
 CREATE SCHEMA IF NOT EXISTS ml;
+CREATE SCHEMA IF NOT EXISTS marts;
 
 -- Committed state of each stream of each repository (cursor, ETags, ...), written in the same
 -- transaction as the rows it covers.

@@ -1,0 +1,26 @@
+-- An empty raw.travis_builds with the columns the core models read, when no TravisTorrent data is loaded.
+CREATE TABLE IF NOT EXISTS raw.travis_builds (
+    tr_build_id BIGINT,
+    gh_project_name VARCHAR,
+    gh_is_pr BOOLEAN,
+    gh_pull_req_num DOUBLE,
+    git_branch VARCHAR,
+    git_trigger_commit VARCHAR,
+    tr_prev_build DOUBLE,
+    gh_build_started_at VARCHAR,
+    tr_status VARCHAR,
+    tr_duration DOUBLE,
+    git_diff_src_churn BIGINT,
+    git_diff_test_churn BIGINT,
+    gh_diff_files_added BIGINT,
+    gh_diff_files_deleted BIGINT,
+    gh_diff_files_modified BIGINT,
+    gh_diff_tests_added BIGINT,
+    gh_diff_doc_files BIGINT,
+    gh_test_lines_per_kloc DOUBLE,
+    gh_team_size BIGINT,
+    gh_by_core_team_member BOOLEAN,
+    tr_log_num_tests_failed DOUBLE,
+    tr_log_num_tests_run DOUBLE,
+    fetched_at TIMESTAMPTZ
+);
