@@ -41,6 +41,18 @@ github_runs AS (
       ON p.repo = r.repo AND p.head_sha = r.head_sha AND coalesce(r.pull_number, p.number) = p.number
     WHERE r.source = 'github'
     QUALIFY row_number() OVER (PARTITION BY r.repo, r.id, r.run_attempt ORDER BY p.number DESC) = 1
+),
+reviews_before AS (
+    SELECT
+        g.repo,
+        g.id,
+        g.run_attempt,
+        count(v.id) AS review_count,
+        date_diff('second', g.pr_created_at, min(v.submitted_at) FILTER (v.state = 'approved')) AS approval_seconds
+    FROM github_runs AS g
+    LEFT JOIN core.reviews AS v
+      ON v.repo = g.repo AND v.pull_number = g.pull_number AND v.submitted_at <= g.created_at
+    GROUP BY g.repo, g.id, g.run_attempt, g.pr_created_at
 )
 SELECT
     g.repo,
@@ -55,17 +67,15 @@ SELECT
     coalesce(c.doc_churn, 0) AS doc_churn,
     c.tests_added,
     CAST(NULL AS DOUBLE) AS test_density,
-    (SELECT count(*) FROM core.reviews AS v
-      WHERE v.repo = g.repo AND v.pull_number = g.pull_number AND v.submitted_at <= g.created_at) AS review_count,
-    (SELECT date_diff('second', g.pr_created_at, min(v.submitted_at)) FROM core.reviews AS v
-      WHERE v.repo = g.repo AND v.pull_number = g.pull_number AND v.state = 'approved'
-        AND v.submitted_at <= g.created_at) AS approval_seconds,
+    b.review_count,
+    CAST(b.approval_seconds AS DOUBLE) AS approval_seconds,
     CAST(NULL AS BIGINT) AS team_size,
     g.author_association IN ('owner', 'member', 'collaborator') AS by_core_member,
     CAST(NULL AS DOUBLE) AS log_tests_failed,
     CAST(NULL AS DOUBLE) AS log_tests_run
 FROM github_runs AS g
 LEFT JOIN pr_changes AS c USING (repo, pull_number)
+LEFT JOIN reviews_before AS b USING (repo, id, run_attempt)
 UNION ALL BY NAME
 SELECT
     gh_project_name AS repo,
