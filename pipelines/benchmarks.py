@@ -174,3 +174,35 @@ def _print(figures: dict[str, Any]) -> None:
         f"stream × repository pairs, statuses {second['statuses']}, "
         f"{second['rate_limit_points']} rate-limit points"
     )
+
+
+def run_features_benchmark(
+    travistorrent: Path | None, runs: int = 1_000_000, json_path: Path | None = None
+) -> dict[str, Any]:
+    """Time the run-feature build on TravisTorrent (through the warehouse) and on synthetic runs."""
+    from pipelines.features.benchmark import benchmark_frame, benchmark_run_features
+    from pipelines.features.schemas import RUN_INPUT_SCHEMA, conform
+    from warehouse.db import create_feature_inputs
+    from warehouse.frames import read_relation
+    from warehouse.travistorrent import load_travistorrent
+
+    figures: dict[str, Any] = {}
+    if travistorrent is not None:
+        with tempfile.TemporaryDirectory() as tmp, connect(Path(tmp) / "warehouse.duckdb") as conn:
+            started = time.perf_counter()
+            load_travistorrent(conn, travistorrent)
+            build_core(conn)
+            create_feature_inputs(conn)
+            inputs = conform(read_relation(conn, "features.run_inputs"), RUN_INPUT_SCHEMA)
+            prepared = time.perf_counter() - started
+        figures["travistorrent"] = {**benchmark_frame(inputs), "warehouse_seconds": round(prepared, 2)}
+    figures["synthetic"] = {**benchmark_run_features(runs), "synthetic": True}
+    for name, row in figures.items():
+        print(
+            f"{name:<14} {int(row['rows']):>10,} runs  {row['seconds']:7.2f} s  "
+            f"peak {row['peak_rss_mib'] / 1024:5.2f} GiB  ({int(row['features'])} columns)"
+        )
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return figures

@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("--json", type=Path, help="also write the figures as JSON here")
     ingest.add_argument("--scale", choices=["benchmark", "default"], default="benchmark")
+    features = bench_kinds.add_parser(
+        "features", help="time the run-feature build (TravisTorrent, synthetic)"
+    )
+    features.add_argument("--travistorrent", type=Path, help="TravisTorrent-schema build table")
+    features.add_argument("--runs", type=int, default=1_000_000, help="synthetic runs (default 1,000,000)")
+    features.add_argument("--json", type=Path, help="also write the figures as JSON here")
     return parser
 
 
@@ -59,6 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     home = Path(args.home or os.environ.get("REPOPILOT_HOME") or ".repopilot").expanduser().resolve()
     try:
+        if args.command == "benchmark" and args.benchmark == "features":
+            from pipelines.benchmarks import run_features_benchmark
+
+            run_features_benchmark(args.travistorrent, args.runs, args.json)
+            return 0
         if args.command == "benchmark":
             from pipelines.benchmarks import run_ingest_benchmark
 
