@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, define_asset_job
 
-from pipelines.defs.checks import core_keys_unique
+from pipelines.defs.features import run_features
 from pipelines.defs.ingestion import (
     INGEST_GROUP,
     core_tables,
@@ -14,6 +14,7 @@ from pipelines.defs.ingestion import (
     raw_travis_builds,
 )
 from pipelines.defs.partitions import repository_partitions
+from pipelines.defs.quality import quality_checks
 from pipelines.defs.resources import HistorySourceResource, WarehouseResource
 from pipelines.defs.sensors import repository_partitions_sensor
 
@@ -30,8 +31,8 @@ def build_definitions(
 ) -> Definitions:
     """The code location, with resources that can be replaced (the CLI and tests do)."""
     return Definitions(
-        assets=[*landed_assets, raw_tables, raw_travis_builds, core_tables, marts],
-        asset_checks=[core_keys_unique],
+        assets=[*landed_assets, raw_tables, raw_travis_builds, core_tables, marts, run_features],
+        asset_checks=quality_checks(),
         jobs=[ingest_job],
         sensors=[repository_partitions_sensor],
         resources={

@@ -168,3 +168,12 @@ def preview(conn: duckdb.DuckDBPyConnection, relation: str, limit: int = 5) -> s
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def derived_table_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row counts of every table in ``marts``, ``features`` and ``ml``, keyed ``schema.table``."""
+    tables = conn.execute(
+        "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
+        "WHERE schema_name IN ('marts', 'features', 'ml') ORDER BY schema_name, table_name"
+    ).fetchall()
+    return {f"{schema}.{table}": int(size) for schema, table, size in tables}

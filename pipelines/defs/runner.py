@@ -10,7 +10,7 @@ from dagster import AssetKey, AssetSelection, DagsterError, DagsterInstance
 from pipelines.definitions import build_definitions
 from pipelines.defs.partitions import GITHUB_POOL, WAREHOUSE_POOL, repository_partitions
 from pipelines.defs.resources import HistorySourceResource, WarehouseResource
-from warehouse.db import CORE_TABLES, table_counts
+from warehouse.db import CORE_TABLES, derived_table_counts, table_counts
 
 
 class RunFailedError(RuntimeError):
@@ -26,6 +26,8 @@ class RunSummary:
     repositories: list[str]
     materialized: list[str] = field(default_factory=list)
     core_counts: dict[str, int] = field(default_factory=dict)
+    derived_counts: dict[str, int] = field(default_factory=dict)
+    """Row counts of the ``marts``, ``features`` and ``ml`` tables, as ``schema.table``."""
     warehouse: Path = Path()
     dagster_home: Path = Path()
 
@@ -95,6 +97,7 @@ def run_assets(
     summary.materialized = [k.to_user_string() for k in partitioned + unpartitioned]
     with warehouse.connect(read_only=False) as conn:
         summary.core_counts = table_counts(conn, "core", CORE_TABLES)
+        summary.derived_counts = derived_table_counts(conn)
     summary.warehouse = warehouse.database_path
     summary.dagster_home = warehouse.home_path / "dagster"
     return summary

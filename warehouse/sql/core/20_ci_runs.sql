@@ -13,7 +13,7 @@ SELECT
     core.norm(data->>'$.event') AS event,
     data->>'$.head_branch' AS head_branch,
     data->>'$.head_sha' AS head_sha,
-    core.norm(data->>'$.status') AS status,
+    core.run_status(data->>'$.status') AS status,
     core.norm(data->>'$.conclusion') AS conclusion,
     data->>'$.actor.login' AS actor,
     core.is_bot(data->>'$.actor.login', data->>'$.actor.type') AS actor_is_bot,
@@ -21,7 +21,7 @@ SELECT
     core.ts(data->>'$.created_at') AS created_at,
     core.ts(data->>'$.run_started_at') AS run_started_at,
     core.ts(data->>'$.updated_at') AS updated_at,
-    CASE WHEN core.norm(data->>'$.status') = 'completed'
+    CASE WHEN core.run_status(data->>'$.status') = 'completed'
         THEN date_diff('second', coalesce(core.ts(data->>'$.run_started_at'), core.ts(data->>'$.created_at')),
                        core.ts(data->>'$.updated_at'))
     END AS duration_seconds,

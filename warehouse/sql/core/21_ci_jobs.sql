@@ -6,7 +6,7 @@ SELECT
     repo,
     data->>'$.name' AS name,
     data->>'$.head_sha' AS head_sha,
-    core.norm(data->>'$.status') AS status,
+    core.run_status(data->>'$.status') AS status,
     core.norm(data->>'$.conclusion') AS conclusion,
     core.ts(data->>'$.started_at') AS started_at,
     core.ts(data->>'$.completed_at') AS completed_at,

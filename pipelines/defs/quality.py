@@ -1,0 +1,161 @@
+"""Blocking data-quality checks on the warehouse tables (the suites live in ``warehouse.quality``).
+
+One multi-asset check per layer: a check step reads the warehouse read-only, so keeping each
+layer in one step means no check still holds the file while the next writer starts, and
+``dagster dev`` starts one process per layer rather than one per table.
+"""
+
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from typing import Any
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+    multi_asset_check,
+)
+
+from pipelines.defs.partitions import WAREHOUSE_POOL
+from pipelines.defs.resources import WarehouseResource
+from pipelines.sources.streams import RAW_TABLES
+from warehouse.db import CORE_KEYS
+from warehouse.quality import QualityResult, suite_spec, validate_table
+
+QUALITY_CHECK = "data_quality"
+"""Name of the quality check of every checked asset."""
+
+ROW_COUNT = "dagster/row_count"
+
+
+def table_quality_check(
+    name: str,
+    tables: Mapping[str, tuple[str, str]],
+    *,
+    max_row_drop: float = 0.5,
+    max_age: timedelta | None = None,
+) -> AssetChecksDefinition:
+    """One blocking check op validating several tables against their registered suites.
+
+    Args:
+        name: op name (unique in the code location).
+        tables: asset name -> (schema, table) of the warehouse table it materialises; each
+            table needs a suite (``warehouse.quality.register_suite``).
+        max_row_drop: largest accepted fractional drop of a table's row count since the
+            asset's previous materialisation.
+        max_age: freshness bound of each table's time column; ``None`` skips freshness.
+
+    Returns:
+        The checks; a failed ``error`` expectation fails its check with ERROR severity, which
+        stops the assets downstream of the checked one.
+    """
+    specs = [
+        AssetCheckSpec(QUALITY_CHECK, asset=asset, blocking=True, description=suite_spec(*table).describe())
+        for asset, table in tables.items()
+    ]
+
+    @multi_asset_check(
+        name=name,
+        specs=specs,
+        can_subset=True,
+        pool=WAREHOUSE_POOL,
+        description="Great Expectations suites (warehouse/quality.py); blocking.",
+    )
+    def _quality(
+        context: AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> Iterator[AssetCheckResult]:
+        selected = [
+            asset
+            for asset in tables
+            if AssetCheckKey(AssetKey(asset), QUALITY_CHECK) in context.selected_asset_check_keys
+        ]
+        previous = {asset: previous_row_count(context, AssetKey(asset)) for asset in selected}
+        results: dict[str, QualityResult] = {}
+        with warehouse.connect(read_only=True) as conn:
+            for asset in selected:
+                schema, table = tables[asset]
+                results[asset] = validate_table(
+                    conn,
+                    schema,
+                    table,
+                    previous_row_count=previous[asset],
+                    max_row_drop=max_row_drop,
+                    max_age=max_age,
+                )
+        for asset, result in results.items():
+            if not result.success or result.warnings:
+                context.log.warning(result.summary())
+            yield check_result(asset, result)
+
+    return _quality
+
+
+FEATURE_TABLES = ("run_features",)
+"""Feature assets, each materialising ``features.<name>``, guarded by ``features_quality``."""
+
+
+def quality_checks(
+    *, max_row_drop: float = 0.5, max_age: timedelta | None = None
+) -> list[AssetChecksDefinition]:
+    """The blocking quality checks of every ``raw_<table>`` and ``core_<table>`` asset.
+
+    Raw tables are those of ``RAW_TABLES`` plus ``raw.travis_builds``; core tables those of
+    ``CORE_KEYS``.
+
+    Args:
+        max_row_drop: largest accepted fractional drop of a table's row count.
+        max_age: freshness bound (``None``: off, as for recordings and the sample).
+    """
+    raw = {f"raw_{t}": ("raw", t) for t in [*RAW_TABLES, "travis_builds"]}
+    core = {f"core_{t}": ("core", t) for t in CORE_KEYS}
+    features = {name: ("features", name) for name in FEATURE_TABLES}
+    return [
+        table_quality_check("raw_quality", raw, max_row_drop=max_row_drop, max_age=max_age),
+        table_quality_check("core_quality", core, max_row_drop=max_row_drop, max_age=max_age),
+        table_quality_check("features_quality", features, max_row_drop=max_row_drop, max_age=max_age),
+    ]
+
+
+def previous_row_count(context: AssetCheckExecutionContext, asset_key: AssetKey) -> int | None:
+    """``dagster/row_count`` of the asset's latest materialisation before this run, if any.
+
+    The latest materialisation is usually the one this very run just made, whose count is
+    the current one, so the one before it is the reference.
+    """
+    records = context.instance.fetch_materializations(asset_key, limit=2).records
+    for record in records:
+        if record.run_id == context.run.run_id:
+            continue
+        materialization = record.asset_materialization
+        value = materialization.metadata.get(ROW_COUNT) if materialization else None
+        count = getattr(value, "value", value)
+        return int(count) if isinstance(count, int) else None
+    return None
+
+
+def check_result(asset: str, result: QualityResult) -> AssetCheckResult:
+    """The Dagster check result of one table's validation."""
+    failed = result.failures + result.warnings
+    metadata: dict[str, Any] = {
+        "row_count": result.row_count,
+        "expectations": len(result.outcomes),
+        "failed_expectations": MetadataValue.json([o.message for o in failed]),
+        "seconds": round(result.seconds, 3),
+    }
+    if result.previous_row_count is not None:
+        metadata["previous_row_count"] = result.previous_row_count
+    if failed:
+        metadata["offending_rows"] = MetadataValue.md(result.markdown())
+    return AssetCheckResult(
+        asset_key=asset,
+        check_name=QUALITY_CHECK,
+        passed=not failed,
+        severity=AssetCheckSeverity.ERROR if result.failures else AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=result.summary(),
+    )
