@@ -147,14 +147,6 @@ def table_counts(
     return counts
 
 
-def duplicate_keys(conn: duckdb.DuckDBPyConnection, table: str) -> int:
-    """Number of key values of ``core.<table>`` held by more than one row."""
-    key = ", ".join(CORE_KEYS[table])
-    query = f"SELECT count(*) FROM (SELECT {key} FROM core.{table} GROUP BY ALL HAVING count(*) > 1)"  # noqa: S608
-    row = conn.execute(query).fetchone()
-    return int(row[0]) if row else 0
-
-
 def preview(conn: duckdb.DuckDBPyConnection, relation: str, limit: int = 5) -> str:
     """The first rows of a table as a markdown table, for asset metadata."""
     cursor = conn.execute(f"SELECT * FROM {relation} LIMIT {int(limit)}")  # noqa: S608 - fixed names
