@@ -99,11 +99,11 @@ def _run(args: argparse.Namespace, home: Path) -> int:
     print(f"assets:       {len(summary.materialized)} materialised")
     print("core tables:")
     for table, count in summary.core_counts.items():
-        print(f"  core.{table:<22} {count:>9,} rows")
+        print(f"  core.{table:<27} {count:>9,} rows")
     if summary.derived_counts:
         print("marts and features:")
         for name, count in summary.derived_counts.items():
-            print(f"  {name:<27} {count:>9,} rows")
+            print(f"  {name:<32} {count:>9,} rows")
     print(f"warehouse:    {summary.warehouse}")
     print(
         "Dagster UI:   make ui   (or: DAGSTER_HOME="

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, define_asset_job
 
-from pipelines.defs.features import run_features
+from pipelines.defs.features import FEATURE_ASSETS
 from pipelines.defs.ingestion import (
     INGEST_GROUP,
     core_tables,
@@ -31,7 +31,7 @@ def build_definitions(
 ) -> Definitions:
     """The code location, with resources that can be replaced (the CLI and tests do)."""
     return Definitions(
-        assets=[*landed_assets, raw_tables, raw_travis_builds, core_tables, marts, run_features],
+        assets=[*landed_assets, raw_tables, raw_travis_builds, core_tables, marts, *FEATURE_ASSETS],
         asset_checks=quality_checks(),
         jobs=[ingest_job],
         sensors=[repository_partitions_sensor],

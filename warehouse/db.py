@@ -6,6 +6,7 @@ writing process at a time; readers (dashboard, notebooks) open it read-only.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -108,6 +109,14 @@ def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return table_counts(conn, "marts", [n.split("/", 1)[1] for n in names])
 
 
+def data_as_of(conn: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The newest event time in the core tables (``None`` for an empty warehouse)."""
+    # fetchall, not fetchone: DuckDB keeps a partly fetched result open on the connection.
+    rows = conn.execute(sql("features/as_of")).fetchall()
+    value = rows[0][0] if rows else None
+    return value.astimezone(UTC) if isinstance(value, datetime) else None
+
+
 def create_feature_inputs(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the views the feature code reads (``features.run_inputs``)."""
     conn.execute(sql("features/run_inputs"))
@@ -140,8 +149,8 @@ def table_counts(
     counts: dict[str, int] = {}
     for table in tables:
         if table in present:
-            row = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()  # noqa: S608 - fixed names
-            counts[table] = int(row[0]) if row else 0
+            rows = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchall()  # noqa: S608 - fixed names
+            counts[table] = int(rows[0][0])
         else:
             counts[table] = 0
     return counts

@@ -467,6 +467,61 @@ for _table, _key in CORE_KEYS.items():
     if f"core.{_table}" not in _SUITES:  # a new core table is at least checked on its key
         register_suite(TableSpec("core", _table, key=_key))
 register_suite(TableSpec("features", "run_features", key=("id", "run_attempt", "repo")))
+register_suite(
+    TableSpec(
+        "features",
+        "reviewer_stats",
+        key=("repo", "candidate"),
+        not_null=("as_of",),
+        bounds=(
+            Bounds("open_workload", min_value=0),
+            Bounds("median_first_response_hours", min_value=0),
+            Bounds("events_last_14d", min_value=0),
+            Bounds("in_usual_hours_share", min_value=0, max_value=1),
+            Bounds("reviews_done", min_value=0),
+        ),
+    )
+)
+register_suite(
+    TableSpec(
+        "features",
+        "path_expertise_weights",
+        key=("repo", "candidate", "path_prefix"),
+        bounds=(Bounds("weight", min_value=0),),
+    )
+)
+register_suite(
+    TableSpec(
+        "features",
+        "activity_by_hour",
+        key=("repo", "hour_of_week"),
+        bounds=(
+            Bounds("hour_of_week", min_value=0, max_value=167),
+            Bounds("hour_of_day", min_value=0, max_value=23),
+            Bounds("active_users", min_value=0),
+            Bounds("workflow_runs", min_value=0),
+            Bounds("pr_merges", min_value=0),
+            Bounds("issue_activity", min_value=0),
+            Bounds("impact_score", min_value=0, max_value=1),
+        ),
+    )
+)
+register_suite(
+    TableSpec(
+        "features",
+        "sla_clock_states",
+        key=("repo", "number"),
+        not_null=("as_of", "created_at"),
+        accepted=(AcceptedValues("priority", frozenset({"P0", "P1", "P2", "P3"})),),
+        bounds=(
+            Bounds("time_to_first_response_hours", min_value=0),
+            Bounds("time_to_resolution_hours", min_value=0),
+            Bounds("response_open_hours", min_value=0),
+            Bounds("resolution_open_hours", min_value=0),
+        ),
+        ordered=(Ordered("first_response_at", "created_at"), Ordered("resolved_at", "created_at")),
+    )
+)
 
 
 @dataclass(frozen=True)

@@ -75,5 +75,5 @@ def load_travistorrent(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
     except Exception:
         conn.execute("ROLLBACK")
         raise
-    row = conn.execute("SELECT count(*) FROM raw.travis_builds").fetchone()
-    return int(row[0]) if row else 0
+    rows = conn.execute("SELECT count(*) FROM raw.travis_builds").fetchall()
+    return int(rows[0][0])

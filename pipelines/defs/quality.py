@@ -95,7 +95,13 @@ def table_quality_check(
     return _quality
 
 
-FEATURE_TABLES = ("run_features",)
+FEATURE_TABLES = (
+    "run_features",
+    "reviewer_stats",
+    "path_expertise_weights",
+    "activity_by_hour",
+    "sla_clock_states",
+)
 """Feature assets, each materialising ``features.<name>``, guarded by ``features_quality``."""
 
 

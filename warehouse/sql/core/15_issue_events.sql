@@ -8,5 +8,6 @@ SELECT
     core.is_bot(data->>'$.actor.login', data->>'$.actor.type') AS actor_is_bot,
     data->>'$.label.name' AS label,
     data->>'$.assignee.login' AS assignee,
+    data->>'$.requested_reviewer.login' AS requested_reviewer,
     core.ts(data->>'$.created_at') AS created_at
 FROM raw.issue_events;
