@@ -16,11 +16,11 @@ Timestamps may be in any time zone, or naive meaning UTC.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
+from pipelines.features.frames import require_columns, utc_column
 from pipelines.features.schemas import UTC_TIME
 
 HOURS_PER_WEEK = 168
@@ -64,25 +64,6 @@ _ACTION_SCHEMA = pl.Schema(
 )
 
 
-def _require(frame: pl.DataFrame, name: str, columns: Iterable[str]) -> None:
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} lacks the columns {missing}")
-
-
-def _utc(frame: pl.DataFrame, name: str) -> pl.Expr:
-    """Column ``name`` of ``frame`` as UTC microseconds; naive timestamps are taken as UTC."""
-    dtype = frame.schema[name]
-    column = pl.col(name)
-    if isinstance(dtype, pl.Datetime):
-        column = (
-            column.dt.replace_time_zone("UTC")
-            if dtype.time_zone is None
-            else column.dt.convert_time_zone("UTC")
-        )
-    return column.cast(UTC_TIME)
-
-
 def _actions(frame: pl.DataFrame, at: str, login: str | None, bot: str | None, kind: str) -> pl.DataFrame:
     """One row per action: when, by whom (null when unknown), whether a human, and its kind."""
     human = (
@@ -92,7 +73,7 @@ def _actions(frame: pl.DataFrame, at: str, login: str | None, bot: str | None, k
     )
     return frame.select(
         "repo",
-        _utc(frame, at).alias("at"),
+        utc_column(frame, at).alias("at"),
         (pl.lit(None, dtype=pl.String()) if login is None else pl.col(login)).alias("login"),
         human.alias("human"),
         pl.lit(kind).alias("kind"),
@@ -108,22 +89,24 @@ def _all_actions(
     ci_runs: pl.DataFrame,
 ) -> pl.DataFrame:
     """Every action, with ``kind`` naming the term it counts towards (``user`` for none)."""
-    _require(
+    require_columns(
         pull_requests,
         "pull_requests",
         ("repo", "number", "author", "author_is_bot", "created_at", "merged_at"),
     )
-    _require(reviews, "reviews", ("repo", "reviewer", "reviewer_is_bot", "submitted_at"))
-    _require(comments, "comments", ("repo", "kind", "issue_number", "author", "author_is_bot", "created_at"))
-    _require(
+    require_columns(reviews, "reviews", ("repo", "reviewer", "reviewer_is_bot", "submitted_at"))
+    require_columns(
+        comments, "comments", ("repo", "kind", "issue_number", "author", "author_is_bot", "created_at")
+    )
+    require_columns(
         issues,
         "issues",
         ("repo", "number", "author", "author_is_bot", "created_at", "closed_at", "is_pull_request"),
     )
-    _require(
+    require_columns(
         issue_events, "issue_events", ("repo", "issue_number", "event", "actor", "actor_is_bot", "created_at")
     )
-    _require(ci_runs, "ci_runs", ("repo", "id", "run_attempt", "actor", "actor_is_bot", "created_at"))
+    require_columns(ci_runs, "ci_runs", ("repo", "id", "run_attempt", "actor", "actor_is_bot", "created_at"))
 
     # Comments and events count as issue activity only on issues: pull request conversations
     # already show in active users, and merges stand for the pull requests' outcome.
@@ -222,8 +205,8 @@ def activity_by_hour_of_week(
             raise ValueError("as_of must be timezone-aware")
         as_of = as_of.astimezone(UTC)
         # Whether a number is a pull request is known once it is created, not before.
-        pull_requests = pull_requests.filter(_utc(pull_requests, "created_at") < as_of)
-        issues = issues.filter(_utc(issues, "created_at") < as_of)
+        pull_requests = pull_requests.filter(utc_column(pull_requests, "created_at") < as_of)
+        issues = issues.filter(utc_column(issues, "created_at") < as_of)
         # The span ends at as_of itself: an hour counts once any part of it was observed.
         end = pl.lit(-((_EPOCH - as_of) // timedelta(hours=1)), dtype=pl.Int64())
     actions = _all_actions(pull_requests, reviews, comments, issues, issue_events, ci_runs)

@@ -32,10 +32,11 @@ Two snapshot columns cannot be dated, and are handled so that they cannot leak t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 
+from pipelines.features.frames import as_utc, require_columns, utc_instant
 from pipelines.features.schemas import UTC_TIME
 
 HALF_LIFE_DAYS = 90.0
@@ -121,34 +122,6 @@ def _prefix_expr(column: str, depth: int) -> pl.Expr:
     )
 
 
-def _utc_instant(as_of: datetime) -> datetime:
-    if as_of.tzinfo is None or as_of.utcoffset() is None:
-        raise ValueError("as_of must be timezone-aware")
-    return as_of.astimezone(UTC)
-
-
-def _require(frame: pl.DataFrame, name: str, columns: Iterable[str]) -> None:
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} lacks the columns {missing}")
-
-
-def _as_utc(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
-    """Convert timestamp columns to UTC microseconds; naive timestamps are taken as UTC."""
-    exprs = []
-    for name in columns:
-        dtype = frame.schema[name]
-        column = pl.col(name)
-        if isinstance(dtype, pl.Datetime):
-            column = (
-                column.dt.replace_time_zone("UTC")
-                if dtype.time_zone is None
-                else column.dt.convert_time_zone("UTC")
-            )
-        exprs.append(column.cast(UTC_TIME).alias(name))
-    return frame.with_columns(exprs)
-
-
 def _hours(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
     return (later - earlier).dt.total_microseconds() / _HOUR_US
 
@@ -159,20 +132,20 @@ def _human(flag: str, login: str) -> pl.Expr:
 
 def _pull_requests(pull_requests: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
     columns = ("repo", "number", "author", "author_is_bot", "created_at", "updated_at", "closed_at")
-    _require(pull_requests, "pull_requests", (*columns, "requested_reviewers"))
+    require_columns(pull_requests, "pull_requests", (*columns, "requested_reviewers"))
     frame = pull_requests.select(
         *columns, pl.col("requested_reviewers").cast(pl.List(pl.String()))
     ).with_columns(pl.col("number").cast(pl.Int64()))
-    frame = _as_utc(frame, "created_at", "updated_at", "closed_at")
+    frame = as_utc(frame, "created_at", "updated_at", "closed_at")
     return frame.filter(pl.col("created_at") < as_of).unique(["repo", "number"], keep="last")
 
 
 def _reviews(reviews: pl.DataFrame, prs: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
     """Human reviews before ``as_of``, with the pull request's author and creation time."""
-    _require(
+    require_columns(
         reviews, "reviews", ("repo", "pull_number", "reviewer", "reviewer_is_bot", "state", "submitted_at")
     )
-    frame = _as_utc(
+    frame = as_utc(
         reviews.select(
             "repo",
             pl.col("pull_number").cast(pl.Int64()).alias("number"),
@@ -197,8 +170,10 @@ def _reviews(reviews: pl.DataFrame, prs: pl.DataFrame, as_of: datetime) -> pl.Da
 
 def _comments(comments: pl.DataFrame, prs: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
     """Human comments before ``as_of``, flagged when they are on a pull request."""
-    _require(comments, "comments", ("repo", "kind", "issue_number", "author", "author_is_bot", "created_at"))
-    frame = _as_utc(
+    require_columns(
+        comments, "comments", ("repo", "kind", "issue_number", "author", "author_is_bot", "created_at")
+    )
+    frame = as_utc(
         comments.select(
             "repo",
             "kind",
@@ -225,7 +200,7 @@ def _comments(comments: pl.DataFrame, prs: pl.DataFrame, as_of: datetime) -> pl.
 
 def _files(pr_files: pl.DataFrame, depth: int) -> pl.DataFrame:
     """Distinct path prefixes of each pull request."""
-    _require(pr_files, "pr_files", ("repo", "pull_number", "filename"))
+    require_columns(pr_files, "pr_files", ("repo", "pull_number", "filename"))
     return (
         pr_files.select("repo", pl.col("pull_number").cast(pl.Int64()).alias("number"), "filename")
         .filter(pl.col("filename").is_not_null())
@@ -304,7 +279,7 @@ def path_expertise(
         ValueError: for a naive ``as_of``, a half-life or depth that is not positive, or a missing
             input column.
     """
-    as_of = _utc_instant(as_of)
+    as_of = utc_instant(as_of)
     if half_life_days <= 0 or depth < 1:
         raise ValueError("half_life_days and depth must be positive")
     prs = _pull_requests(pull_requests, as_of)
@@ -378,10 +353,10 @@ def _requested(open_prs: pl.DataFrame, issue_events: pl.DataFrame | None, as_of:
             .select("repo", "number", "author", pl.col("requested_reviewers").alias("candidate"))
             .explode("candidate")
         )
-    _require(
+    require_columns(
         issue_events, "issue_events", ("repo", "issue_number", "event", "requested_reviewer", "created_at")
     )
-    changes = _as_utc(
+    changes = as_utc(
         issue_events.select(
             "repo",
             pl.col("issue_number").cast(pl.Int64()).alias("number"),
@@ -463,7 +438,7 @@ def reviewer_features(
         ValueError: for a naive ``as_of``, a half-life that is not positive or a missing input
             column.
     """
-    as_of = _utc_instant(as_of)
+    as_of = utc_instant(as_of)
     if half_life_days <= 0:
         raise ValueError("half_life_days must be positive")
     keys = ["repo", "candidate"]

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
+from pipelines.features.frames import require_columns, utc_column
 from pipelines.features.schemas import UTC_TIME
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
@@ -135,31 +136,12 @@ def _priority_table(labels: Iterable[str], priority_labels: Mapping[str, str] | 
     )
 
 
-def _require(frame: pl.DataFrame, name: str, columns: Iterable[str]) -> None:
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} lacks the columns {missing}")
-
-
-def _utc(frame: pl.DataFrame, name: str) -> pl.Expr:
-    """Column ``name`` of ``frame`` as UTC microseconds; naive timestamps are taken as UTC."""
-    dtype = frame.schema[name]
-    column = pl.col(name)
-    if isinstance(dtype, pl.Datetime):
-        column = (
-            column.dt.replace_time_zone("UTC")
-            if dtype.time_zone is None
-            else column.dt.convert_time_zone("UTC")
-        )
-    return column.cast(UTC_TIME).alias(name)
-
-
 def _hours(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
     return (later - earlier).dt.total_microseconds() / _HOUR_US
 
 
 def _events(issue_events: pl.DataFrame) -> pl.DataFrame:
-    _require(
+    require_columns(
         issue_events,
         "issue_events",
         ("id", "repo", "issue_number", "event", "actor", "actor_is_bot", "label", "created_at"),
@@ -171,7 +153,7 @@ def _events(issue_events: pl.DataFrame) -> pl.DataFrame:
         "actor",
         "actor_is_bot",
         pl.col("label").cast(pl.String()),
-        _utc(issue_events, "created_at"),
+        utc_column(issue_events, "created_at"),
         pl.col("id").cast(pl.Int64()),
     ).filter(pl.col("created_at").is_not_null())
 
@@ -220,14 +202,14 @@ def _first_responses(
     as_of: datetime,
 ) -> pl.DataFrame:
     """Earliest response per issue, and who gave it (the smallest login on a tie)."""
-    _require(comments, "comments", ("repo", "issue_number", "author", "author_is_bot", "created_at"))
+    require_columns(comments, "comments", ("repo", "issue_number", "author", "author_is_bot", "created_at"))
     responses = [
         comments.select(
             "repo",
             pl.col("issue_number").cast(pl.Int64()).alias("number"),
             pl.col("author").alias("login"),
             pl.col("author_is_bot").alias("is_bot"),
-            _utc(comments, "created_at").alias("at"),
+            utc_column(comments, "created_at").alias("at"),
         ),
         events.join(
             issues.filter(~pl.col("is_pull_request")).select("repo", "number"),
@@ -244,14 +226,16 @@ def _first_responses(
         ),
     ]
     if reviews is not None:
-        _require(reviews, "reviews", ("repo", "pull_number", "reviewer", "reviewer_is_bot", "submitted_at"))
+        require_columns(
+            reviews, "reviews", ("repo", "pull_number", "reviewer", "reviewer_is_bot", "submitted_at")
+        )
         responses.append(
             reviews.select(
                 "repo",
                 pl.col("pull_number").cast(pl.Int64()).alias("number"),
                 pl.col("reviewer").alias("login"),
                 pl.col("reviewer_is_bot").alias("is_bot"),
-                _utc(reviews, "submitted_at").alias("at"),
+                utc_column(reviews, "submitted_at").alias("at"),
             )
         )
     return (
@@ -341,7 +325,7 @@ def sla_clocks(
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise ValueError("as_of must be timezone-aware")
     as_of = as_of.astimezone(UTC)
-    _require(
+    require_columns(
         issues,
         "issues",
         ("repo", "number", "author", "author_is_bot", "labels", "created_at", "closed_at", "is_pull_request"),
@@ -354,8 +338,8 @@ def sla_clocks(
             "author",
             "author_is_bot",
             pl.col("labels").cast(pl.List(pl.String())),
-            _utc(issues, "created_at"),
-            _utc(issues, "closed_at"),
+            utc_column(issues, "created_at"),
+            utc_column(issues, "closed_at"),
         )
         .filter(pl.col("created_at") < as_of)
         .unique(["repo", "number"], keep="last")
