@@ -74,3 +74,26 @@ def test_repository_sensor_adds_missing_partitions(devlake_dir: Path) -> None:
         build_sensor_context(instance=instance, resources={"history": history})
     )
     assert isinstance(again, SkipReason)
+
+
+def test_hourly_ingestion_requests_one_run_per_repository(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from dagster import RunRequest, SkipReason, build_schedule_context
+
+    from pipelines.defs.schedules import hourly_ingestion, hourly_warehouse_load, ingest_job
+
+    instance = DagsterInstance.local_temp(tempdir=str(tmp_path))
+    when = datetime(2026, 11, 2, 10, 5, tzinfo=UTC)
+    empty = hourly_ingestion(build_schedule_context(instance=instance, scheduled_execution_time=when))
+    assert isinstance(empty, SkipReason)
+    instance.add_dynamic_partitions("repository", ["a/one", "b/two"])
+    requests = hourly_ingestion(build_schedule_context(instance=instance, scheduled_execution_time=when))
+    assert isinstance(requests, list)
+    assert [(r.partition_key, r.run_key) for r in requests] == [
+        ("a/one", "a/one@2026-11-02T10"),
+        ("b/two", "b/two@2026-11-02T10"),
+    ]
+    load = hourly_warehouse_load(build_schedule_context(instance=instance, scheduled_execution_time=when))
+    assert isinstance(load, RunRequest) and load.run_key == "2026-11-02T10"
+    assert ingest_job.op_retry_policy is not None and ingest_job.op_retry_policy.max_retries == 3

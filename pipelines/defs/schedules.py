@@ -1,0 +1,53 @@
+"""Schedules that keep the warehouse fresh: ingestion hourly, features daily."""
+
+from dagster import (
+    AssetSelection,
+    Backoff,
+    Jitter,
+    RetryPolicy,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SkipReason,
+    define_asset_job,
+    schedule,
+)
+
+from pipelines.defs.ingestion import INGEST_GROUP
+from pipelines.defs.partitions import repository_partitions
+
+ingest_job = define_asset_job(
+    "ingest_repositories",
+    selection=AssetSelection.groups(INGEST_GROUP),
+    partitions_def=repository_partitions,
+    description="Fetch every stream of one repository partition into the landing zone.",
+    # A scheduled sync outlasts a GitHub outage: GithubRetry handles seconds, this handles minutes.
+    op_retry_policy=RetryPolicy(
+        max_retries=3, delay=60, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
+    ),
+)
+
+refresh_job = define_asset_job(
+    "refresh_warehouse",
+    selection=AssetSelection.groups("warehouse", "marts", "features"),
+    description="Load what landed, rebuild core, marts and features (with their blocking checks).",
+)
+
+
+@schedule(cron_schedule="5 * * * *", job=ingest_job, execution_timezone="UTC")
+def hourly_ingestion(context: ScheduleEvaluationContext) -> list[RunRequest] | SkipReason:
+    """Every hour, one incremental ingestion run per repository partition.
+
+    A run key per hour and repository makes a re-evaluated tick idempotent; the ``github_api``
+    pool bounds how many of them talk to GitHub at once.
+    """
+    repos = context.instance.get_dynamic_partitions(repository_partitions.name or "repository")
+    if not repos:
+        return SkipReason("no repository partitions yet (the repositories sensor adds them)")
+    tick = context.scheduled_execution_time.strftime("%Y-%m-%dT%H")
+    return [RunRequest(run_key=f"{repo}@{tick}", partition_key=repo) for repo in repos]
+
+
+@schedule(cron_schedule="35 * * * *", job=refresh_job, execution_timezone="UTC")
+def hourly_warehouse_load(context: ScheduleEvaluationContext) -> RunRequest:
+    """Half an hour after ingestion, load the landing zone and rebuild what depends on it."""
+    return RunRequest(run_key=context.scheduled_execution_time.strftime("%Y-%m-%dT%H"))
