@@ -2,7 +2,8 @@
 
 ``repopilot run`` materialises every asset against ``$REPOPILOT_HOME`` (the demo, on the built-in
 sample organisation unless a GitHub token and repositories are configured); ``repopilot ingest``
-is its ingestion part; ``repopilot benchmark ingest`` measures the GitHub source's request cost.
+is its ingestion part; ``repopilot benchmark ingest`` measures the GitHub source's request cost;
+``repopilot benchmark ci`` trains and judges the CI models on TravisTorrent history.
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     features.add_argument("--travistorrent", type=Path, help="TravisTorrent-schema build table")
     features.add_argument("--runs", type=int, default=1_000_000, help="synthetic runs (default 1,000,000)")
     features.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    ci = bench_kinds.add_parser("ci", help="train and judge the CI failure/duration models (TravisTorrent)")
+    ci.add_argument("--train", type=Path, help="training build table (with --test)")
+    ci.add_argument("--test", type=Path, help="test build table; its features use only its own builds")
+    ci.add_argument("--data", type=Path, help="one build table, split by --split")
+    ci.add_argument("--split", choices=["time", "project"], default="time", help="how to split --data")
+    ci.add_argument("--trials", type=int, default=30, help="Optuna trials (default 30)")
+    ci.add_argument("--json", type=Path, help="also write the report as JSON here")
+    ci.add_argument("--card", type=Path, help="also write the model card (markdown + SVG) into DIR")
     return parser
 
 
@@ -69,6 +78,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pipelines.benchmarks import run_features_benchmark
 
             run_features_benchmark(args.travistorrent, args.runs, args.json)
+            return 0
+        if args.command == "benchmark" and args.benchmark == "ci":
+            from pipelines.ml.benchmark import run_ci_benchmark
+
+            run_ci_benchmark(
+                train=args.train,
+                test=args.test,
+                data=args.data,
+                split=args.split,
+                json_path=args.json,
+                trials=args.trials,
+                card_dir=args.card,
+            )
             return 0
         if args.command == "benchmark":
             from pipelines.benchmarks import run_ingest_benchmark
