@@ -9,6 +9,7 @@ is its ingestion part; ``repopilot benchmark ingest`` measures the GitHub source
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -126,6 +127,14 @@ def _run(args: argparse.Namespace, home: Path) -> int:
         print("marts and features:")
         for name, count in summary.derived_counts.items():
             print(f"  {name:<32} {count:>9,} rows")
+    current = summary.warehouse.parent / "models" / "current" / "report.json"
+    if current.exists():
+        report = json.loads(current.read_text(encoding="utf-8"))
+        caveat = "  (synthetic data: not a claim about model quality)" if summary.synthetic else ""
+        print(
+            f"models:       ROC-AUC {report['failure']['roc_auc']:.3f}, balanced accuracy "
+            f"{report['failure']['balanced_accuracy']:.3f} on the test window{caveat}"
+        )
     print(f"warehouse:    {summary.warehouse}")
     print(
         "Dagster UI:   make ui   (or: DAGSTER_HOME="

@@ -12,6 +12,7 @@ from pipelines.defs.ingestion import (
     raw_tables,
     raw_travis_builds,
 )
+from pipelines.defs.models import MODEL_ASSETS, MODEL_CHECKS
 from pipelines.defs.quality import quality_checks
 from pipelines.defs.resources import HistorySourceResource, WarehouseResource
 from pipelines.defs.schedules import hourly_ingestion, hourly_warehouse_load, ingest_job, refresh_job
@@ -23,8 +24,16 @@ def build_definitions(
 ) -> Definitions:
     """The code location, with resources that can be replaced (the CLI and tests do)."""
     return Definitions(
-        assets=[*landed_assets, raw_tables, raw_travis_builds, core_tables, marts, *FEATURE_ASSETS],
-        asset_checks=quality_checks(),
+        assets=[
+            *landed_assets,
+            raw_tables,
+            raw_travis_builds,
+            core_tables,
+            marts,
+            *FEATURE_ASSETS,
+            *MODEL_ASSETS,
+        ],
+        asset_checks=[*quality_checks(), *MODEL_CHECKS],
         jobs=[ingest_job, refresh_job],
         schedules=[hourly_ingestion, hourly_warehouse_load],
         sensors=[repository_partitions_sensor],

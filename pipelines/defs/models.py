@@ -1,0 +1,119 @@
+"""Model assets: train a candidate, gate it against the baselines and the current model, promote it."""
+
+import json
+import shutil
+from typing import Any
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    asset_check,
+)
+
+from pipelines.defs.resources import WarehouseResource
+from pipelines.ml.card import build_model_card
+from pipelines.ml.pipeline import promotion_verdict, train_models
+from warehouse.frames import read_relation
+
+ML_GROUP = "ml"
+
+
+class ModelTrainingConfig(Config):
+    """Run configuration of a training: the Optuna trial budget and the seed."""
+
+    trials: int = 10
+    seed: int = 0
+
+
+def _report(path: Any) -> dict[str, Any] | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+@asset(group_name=ML_GROUP, deps=[AssetKey("run_features")], kinds={"lightgbm", "optuna"})
+def candidate_models(
+    context: AssetExecutionContext, config: ModelTrainingConfig, warehouse: WarehouseResource
+) -> MaterializeResult[None]:
+    """A tuned, calibrated failure model and a duration model with its interval, not yet promoted.
+
+    Written to ``$REPOPILOT_HOME/models/candidate`` with the model card; judged on a later time
+    window than it was trained on, next to the naive baselines.
+    """
+    with warehouse.connect(read_only=True) as conn:
+        features = read_relation(conn, "features.run_features")
+    trained = train_models(features, trials=config.trials, seed=config.seed)
+    target = warehouse.home_path / "models" / "candidate"
+    shutil.rmtree(target, ignore_errors=True)
+    folder = trained.save(target.parent / "staging")
+    folder.rename(target)
+    shutil.rmtree(target.parent / "staging", ignore_errors=True)
+    report = trained.report
+    context.log.info("candidate %s: ROC-AUC %.3f", trained.version, report["failure"]["roc_auc"])
+    return MaterializeResult(
+        metadata={
+            "version": trained.version,
+            "roc_auc": report["failure"]["roc_auc"],
+            "pr_auc": report["failure"]["pr_auc"],
+            "balanced_accuracy": report["failure"]["balanced_accuracy"],
+            "ece": report["failure"]["ece"],
+            "baseline_previous_outcome_balanced_accuracy": report["baselines"]["previous_outcome"][
+                "balanced_accuracy"
+            ],
+            "duration_mae": report["duration"]["mae"],
+            "duration_baseline_mae": report["duration"]["baseline_mae"],
+            "interval_coverage": report["duration"]["interval_coverage"],
+            "model_card": MetadataValue.md(build_model_card(report).markdown),
+            "path": MetadataValue.path(str(target)),
+        }
+    )
+
+
+@asset_check(
+    asset=candidate_models, blocking=True, description="Beats the baselines and is no worse than current."
+)
+def promotion_gate(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    """Refuse a candidate that does not beat the naive baselines or is worse than the current model."""
+    models = warehouse.home_path / "models"
+    candidate = _report(models / "candidate" / "report.json")
+    if candidate is None:
+        return AssetCheckResult(
+            passed=False, severity=AssetCheckSeverity.ERROR, metadata={"reason": "no candidate"}
+        )
+    passed, reasons = promotion_verdict(candidate, _report(models / "current" / "report.json"))
+    return AssetCheckResult(
+        passed=passed,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"reasons": "; ".join(reasons) or "beats every baseline and the current model"},
+    )
+
+
+@asset(group_name=ML_GROUP, deps=[candidate_models], kinds={"lightgbm"})
+def promoted_models(warehouse: WarehouseResource) -> MaterializeResult[None]:
+    """The models in service: the candidate, once its promotion gate passed (the gate blocks this)."""
+    models = warehouse.home_path / "models"
+    current = models / "current"
+    staging = models / "promoting"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(models / "candidate", staging)
+    if current.exists():
+        shutil.rmtree(models / "previous", ignore_errors=True)
+        current.rename(models / "previous")
+    staging.rename(current)
+    report = _report(current / "report.json") or {}
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(current)),
+            "roc_auc": report.get("failure", {}).get("roc_auc"),
+            "pr_auc": report.get("failure", {}).get("pr_auc"),
+        }
+    )
+
+
+MODEL_ASSETS = [candidate_models, promoted_models]
+MODEL_CHECKS = [promotion_gate]

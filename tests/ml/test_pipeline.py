@@ -1,0 +1,63 @@
+"""Training on run features as the assets do, and the promotion gate."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipelines.features.runs import build_run_features
+from pipelines.features.synthetic_runs import synthetic_run_inputs
+from pipelines.ml.pipeline import promotion_verdict, train_models
+
+
+@pytest.fixture(scope="module")
+def trained() -> Any:
+    features = build_run_features(synthetic_run_inputs(3_000, repos=8, seed=3))
+    return train_models(features, trials=2, seed=0)
+
+
+def test_models_train_and_save_their_artifacts(trained: Any, tmp_path: Path) -> None:
+    report = trained.report
+    assert report["data"]["test_rows"] > 0 and report["data"]["fit_rows"] > report["data"]["calibration_rows"]
+    assert 0.5 < report["failure"]["roc_auc"] <= 1.0
+    folder = trained.save(tmp_path)
+    names = {p.name for p in folder.iterdir()}
+    assert {"failure_model.txt", "duration_point.txt", "duration_p10.txt", "duration_p90.txt"} <= names
+    assert {"feature_spec.json", "report.json", "model_card.md"} <= names
+    spec = json.loads((folder / "feature_spec.json").read_text(encoding="utf-8"))
+    assert len(spec["risk_thresholds"]) == 3 and spec["features"]
+    assert (folder / "failure_model.txt").read_text(encoding="utf-8").startswith("tree")
+
+
+def test_too_little_history_is_refused_clearly() -> None:
+    features = build_run_features(synthetic_run_inputs(150, repos=2, seed=1))
+    with pytest.raises(ValueError, match="at least 200"):
+        train_models(features, trials=1)
+
+
+def test_promotion_gate(trained: Any) -> None:
+    ok, reasons = promotion_verdict(trained.report, None)
+    assert ok == (reasons == [])
+    # A candidate that beats every baseline by construction, then variations of it.
+    report = copy.deepcopy(trained.report)
+    report["failure"]["roc_auc"] = report["baselines"]["rolling_rate"]["roc_auc"] + 0.05
+    report["failure"]["balanced_accuracy"] = (
+        report["baselines"]["previous_outcome"]["balanced_accuracy"] + 0.05
+    )
+    report["duration"]["mae"] = report["duration"]["baseline_mae"] * 0.8
+    ok, reasons = promotion_verdict(report, None)
+    assert ok, reasons
+    worse = copy.deepcopy(report)
+    worse["failure"]["roc_auc"] = report["baselines"]["rolling_rate"]["roc_auc"] - 0.01
+    ok, reasons = promotion_verdict(worse, None)
+    assert not ok and "rolling-rate baseline" in reasons[0]
+    current = copy.deepcopy(report)
+    current["failure"]["pr_auc"] = report["failure"]["pr_auc"] + 0.05
+    ok, reasons = promotion_verdict(report, current)
+    assert not ok and "pr_auc fell by 0.050" in reasons[0]
+    ok, _ = promotion_verdict(report, copy.deepcopy(report))
+    assert ok
