@@ -135,6 +135,8 @@ def _run(args: argparse.Namespace, home: Path) -> int:
             f"models:       ROC-AUC {report['failure']['roc_auc']:.3f}, balanced accuracy "
             f"{report['failure']['balanced_accuracy']:.3f} on the test window{caveat}"
         )
+    for refusal in summary.refused:
+        print(f"not promoted: {refusal}")
     print(f"warehouse:    {summary.warehouse}")
     print(
         "Dagster UI:   make ui   (or: DAGSTER_HOME="

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import AssetKey, AssetSelection, DagsterError, DagsterInstance
+from dagster import AssetKey, AssetSelection, DagsterError, DagsterInstance, ExecuteInProcessResult
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.partitions import GITHUB_POOL, WAREHOUSE_POOL, repository_partitions
@@ -26,10 +26,41 @@ class RunSummary:
     repositories: list[str]
     materialized: list[str] = field(default_factory=list)
     core_counts: dict[str, int] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
+    """Gates that refused (a model not promoted): an outcome to report, not a failure."""
     derived_counts: dict[str, int] = field(default_factory=dict)
     """Row counts of the ``marts``, ``features`` and ``ml`` tables, as ``schema.table``."""
     warehouse: Path = Path()
     dagster_home: Path = Path()
+
+
+TOLERATED_CHECKS = frozenset({"promotion_gate"})
+"""Blocking checks whose failure stops what depends on them but is not a failed run."""
+
+
+def _refusals(result: ExecuteInProcessResult) -> list[str]:
+    """Refusals by tolerated gates; raises for any other failure of the run."""
+    if result.success:
+        return []
+    refused: list[str] = []
+    failures: list[str] = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            continue
+        reasons = evaluation.metadata.get("reasons")
+        text = f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
+        if reasons is not None:
+            text += f": {reasons.value}"
+        (refused if evaluation.check_name in TOLERATED_CHECKS else failures).append(text)
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            if error is not None and error.cls_name == "DagsterAssetCheckFailedError" and not failures:
+                continue
+            failures.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
+    if failures:
+        raise RunFailedError("; ".join(failures))
+    return refused
 
 
 def dagster_instance(home: Path) -> DagsterInstance:
@@ -89,11 +120,17 @@ def run_assets(
             raise ValueError(f"no job can materialise {[k.to_user_string() for k in group]}")
         for partition_key in partition_keys:
             try:
-                job.execute_in_process(
-                    run_config=quiet, instance=instance, partition_key=partition_key, asset_selection=group
+                result = job.execute_in_process(
+                    run_config=quiet,
+                    instance=instance,
+                    partition_key=partition_key,
+                    asset_selection=group,
+                    raise_on_error=False,
                 )
             except DagsterError as exc:
                 raise RunFailedError(str(exc.__cause__ or exc)) from None
+            summary.refused.extend(_refusals(result))
+
     summary.materialized = [k.to_user_string() for k in partitioned + unpartitioned]
     with warehouse.connect(read_only=False) as conn:
         summary.core_counts = table_counts(conn, "core", CORE_TABLES)

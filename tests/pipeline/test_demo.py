@@ -44,3 +44,26 @@ def test_demo_materialises_the_sample_org_and_labels_it_synthetic(
             ).fetchall()
         )
     assert again == counts
+
+
+def test_a_candidate_worse_than_the_current_model_is_not_promoted(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("REPOPILOT_REPOS", raising=False)
+    assert main(["--home", str(home), "run"]) == 0
+    current = home / "models" / "current" / "report.json"
+    if not current.exists():  # the demo's own candidate may already have been refused
+        assert "not promoted: promotion_gate" in capsys.readouterr().out
+        return
+    capsys.readouterr()
+    report = json.loads(current.read_text(encoding="utf-8"))
+    report["failure"]["roc_auc"] = min(1.0, report["failure"]["roc_auc"] + 0.2)
+    current.write_text(json.dumps(report), encoding="utf-8")
+    assert main(["--home", str(home), "run", "--select", "key:candidate_models+"]) == 0
+    out = capsys.readouterr().out
+    assert "not promoted: promotion_gate on candidate_models" in out
+    assert "roc_auc fell by" in out
+    assert json.loads(current.read_text(encoding="utf-8")) == report  # the current model stayed
