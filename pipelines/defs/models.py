@@ -19,7 +19,7 @@ from dagster import (
 
 from pipelines.defs.resources import WarehouseResource
 from pipelines.ml.card import build_model_card
-from pipelines.ml.pipeline import promotion_verdict, train_models
+from pipelines.ml.pipeline import InsufficientHistoryError, promotion_verdict, train_models
 from warehouse.frames import read_relation
 
 ML_GROUP = "ml"
@@ -47,9 +47,14 @@ def candidate_models(
     """
     with warehouse.connect(read_only=True) as conn:
         features = read_relation(conn, "features.run_features")
-    trained = train_models(features, trials=config.trials, seed=config.seed)
     target = warehouse.home_path / "models" / "candidate"
     shutil.rmtree(target, ignore_errors=True)
+    try:
+        trained = train_models(features, trials=config.trials, seed=config.seed)
+    except InsufficientHistoryError as exc:
+        # Too little history is an outcome to report (the gate then refuses), not a crash.
+        context.log.warning("no candidate model: %s", exc)
+        return MaterializeResult(metadata={"trained": False, "reason": str(exc)})
     folder = trained.save(target.parent / "staging")
     folder.rename(target)
     shutil.rmtree(target.parent / "staging", ignore_errors=True)

@@ -34,6 +34,10 @@ MIN_LABELLED_RUNS = 200
 """Fewer labelled runs than this cannot be split into fit, calibration and test honestly."""
 
 
+class InsufficientHistoryError(ValueError):
+    """Too few runs with a known outcome to train and judge a model honestly."""
+
+
 @dataclass(frozen=True)
 class TrainedModels:
     """A trained pair of models with the report that judges them."""
@@ -75,12 +79,12 @@ def train_models(features: pl.DataFrame, *, trials: int = 20, seed: int = 0) -> 
     """Tune, train, calibrate and evaluate on run features (``features.run_features`` rows).
 
     Raises:
-        ValueError: when there are too few labelled runs to split honestly.
+        InsufficientHistoryError: when there are too few labelled runs to split honestly.
     """
     started = time.perf_counter()
     frame = features.filter(pl.col("failed").is_not_null() | pl.col("duration_seconds").is_not_null())
     if frame["failed"].drop_nulls().len() < MIN_LABELLED_RUNS:
-        raise ValueError(
+        raise InsufficientHistoryError(
             f"only {frame['failed'].drop_nulls().len()} runs with a known outcome; "
             f"at least {MIN_LABELLED_RUNS} are needed to train and judge a model"
         )
