@@ -88,7 +88,9 @@ def promotion_gate(context: AssetCheckExecutionContext, warehouse: WarehouseReso
     candidate = _report(models / "candidate" / "report.json")
     if candidate is None:
         return AssetCheckResult(
-            passed=False, severity=AssetCheckSeverity.ERROR, metadata={"reason": "no candidate"}
+            passed=False,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"reasons": "no candidate model (too little history to train and judge one)"},
         )
     passed, reasons = promotion_verdict(candidate, _report(models / "current" / "report.json"))
     return AssetCheckResult(
