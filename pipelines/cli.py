@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     ci.add_argument("--test", type=Path, help="test build table; its features use only its own builds")
     ci.add_argument("--data", type=Path, help="one build table, split by --split")
     ci.add_argument("--split", choices=["time", "project"], default="time", help="how to split --data")
-    ci.add_argument("--trials", type=int, default=30, help="Optuna trials (default 30)")
+    ci.add_argument("--trials", type=int, default=25, help="Optuna trials (default 25)")
     ci.add_argument("--json", type=Path, help="also write the report as JSON here")
     ci.add_argument("--card", type=Path, help="also write the model card (markdown + SVG) into DIR")
     return parser

@@ -71,7 +71,7 @@ from warehouse.db import build_core, connect, create_feature_inputs
 from warehouse.frames import read_relation
 from warehouse.travistorrent import load_travistorrent
 
-DEFAULT_TRIALS = 30
+DEFAULT_TRIALS = 25
 """Optuna trials by default: the whole benchmark stays well under 15 minutes on two cores."""
 
 SPLITS = ("time", "project")

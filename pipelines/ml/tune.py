@@ -123,7 +123,7 @@ class TuningResult:
 def suggest(trial: optuna.Trial) -> dict[str, Any]:
     """The search space (learning rate, tree size, row/column sampling, regularisation)."""
     return {
-        "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+        "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.2, log=True),
         "num_leaves": trial.suggest_int("num_leaves", 8, 255, log=True),
         "min_child_samples": trial.suggest_int("min_child_samples", 5, 500, log=True),
         "feature_fraction": trial.suggest_float("feature_fraction", 0.4, 1.0),
