@@ -25,6 +25,7 @@ import json
 import math
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -344,12 +345,12 @@ def check_targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _clean(value: Any) -> Any:
+def clean_report(value: Any) -> Any:
     """JSON-safe copy: numpy scalars to Python, NaN/inf to None, private keys dropped."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items() if not str(k).startswith("_")}
+        return {str(k): clean_report(v) for k, v in value.items() if not str(k).startswith("_")}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [clean_report(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -412,6 +413,38 @@ def format_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class FittedModels:
+    """The models of one training window, with the slices and tuning that made them."""
+
+    fit: Dataset
+    calibration: Dataset
+    tuning: TuningResult
+    failure: FailureModel
+    duration: DurationModel
+
+
+def fit_models(train: Dataset, *, trials: int, seed: int) -> FittedModels:
+    """Split off a later calibration slice, tune on time-series folds, train both models."""
+    fit, calibration = calibration_split(train, fraction=0.2)
+    fit_x, fit_y = _failure_rows(fit)
+    known = fit.has_failure_label
+    folds = time_series_folds(fit.time[known], fit.groups[known], n_folds=CV_FOLDS, gap=CV_GAP)
+    tuning = tune_failure_model(
+        fit_x,
+        fit_y,
+        folds,
+        trials=trials,
+        categorical=fit.spec.categorical_indices,
+        seed=seed,
+        final_rows=int(fit_y.size),
+    )
+    failure = train_failure_model(
+        fit, calibration, params=tuning.params, num_boost_round=tuning.num_boost_round
+    )
+    return FittedModels(fit, calibration, tuning, failure, train_duration_model(fit, calibration, seed=seed))
+
+
 def run_ci_benchmark(
     *,
     train: Path | None = None,
@@ -449,23 +482,9 @@ def run_ci_benchmark(
     train_ds, test_ds, info = prepare(train=train, test=test, data=data, split=split, seed=seed)
     if not len(test_ds) or not test_ds.has_failure_label.any():
         raise ValueError("the test side has no labelled run")
-    fit, calibration = calibration_split(train_ds, fraction=0.2)
-    fit_x, fit_y = _failure_rows(fit)
-    known = fit.has_failure_label
-    folds = time_series_folds(fit.time[known], fit.groups[known], n_folds=CV_FOLDS, gap=CV_GAP)
-    tuning: TuningResult = tune_failure_model(
-        fit_x,
-        fit_y,
-        folds,
-        trials=trials,
-        categorical=fit.spec.categorical_indices,
-        seed=seed,
-        final_rows=int(fit_y.size),
-    )
-    failure_model = train_failure_model(
-        fit, calibration, params=tuning.params, num_boost_round=tuning.num_boost_round
-    )
-    duration_model = train_duration_model(fit, calibration, seed=seed)
+    fitted = fit_models(train_ds, trials=trials, seed=seed)
+    fit, calibration, tuning = fitted.fit, fitted.calibration, fitted.tuning
+    failure_model, duration_model = fitted.failure, fitted.duration
     mlp_started = time.perf_counter()
     mlp = train_mlp(fit, calibration, seed=seed)
     x_test, _ = _failure_rows(test_ds)
@@ -497,7 +516,7 @@ def run_ci_benchmark(
     }
     report["seconds"] = time.perf_counter() - started
     report["targets"] = check_targets(report)
-    clean: dict[str, Any] = _clean(report)
+    clean: dict[str, Any] = clean_report(report)
     if echo:
         print(format_table(report))
     if json_path is not None:

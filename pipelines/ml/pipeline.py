@@ -17,18 +17,14 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.ml.benchmark import CV_FOLDS, CV_GAP, _clean, _failure_rows, evaluate
+from pipelines.ml.benchmark import clean_report, evaluate, fit_models
 from pipelines.ml.card import build_model_card
 from pipelines.ml.dataset import fit_spec, make_dataset
-from pipelines.ml.splits import time_series_folds, time_split
+from pipelines.ml.splits import time_split
 from pipelines.ml.train import (
     DurationModel,
     FailureModel,
-    calibration_split,
-    train_duration_model,
-    train_failure_model,
 )
-from pipelines.ml.tune import tune_failure_model
 
 MIN_LABELLED_RUNS = 200
 """Fewer labelled runs than this cannot be split into fit, calibration and test honestly."""
@@ -95,25 +91,10 @@ def train_models(features: pl.DataFrame, *, trials: int = 20, seed: int = 0) -> 
     spec = fit_spec(frame[split.train])
     dataset = make_dataset(frame, spec)
     train, test = dataset.subset(split.train), dataset.subset(split.test)
-    fit, calibration = calibration_split(train, fraction=0.2)
-    fit_x, fit_y = _failure_rows(fit)
-    known = fit.has_failure_label
-    folds = time_series_folds(fit.time[known], fit.groups[known], n_folds=CV_FOLDS, gap=CV_GAP)
-    tuning = tune_failure_model(
-        fit_x,
-        fit_y,
-        folds,
-        trials=trials,
-        categorical=fit.spec.categorical_indices,
-        seed=seed,
-        final_rows=int(fit_y.size),
-    )
-    failure = train_failure_model(
-        fit, calibration, params=tuning.params, num_boost_round=tuning.num_boost_round
-    )
-    duration = train_duration_model(fit, calibration, seed=seed)
+    fitted = fit_models(train, trials=trials, seed=seed)
+    fit, calibration, failure, duration = fitted.fit, fitted.calibration, fitted.failure, fitted.duration
     report = evaluate(failure, duration, fit, calibration, test)
-    report["tuning"] = tuning.summary()
+    report["tuning"] = fitted.tuning.summary()
     report["data"] = {
         "split": split.description,
         "train_rows": len(train),
@@ -125,7 +106,7 @@ def train_models(features: pl.DataFrame, *, trials: int = 20, seed: int = 0) -> 
     }
     report["seconds"] = time.perf_counter() - started
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return TrainedModels(version, failure, duration, _clean(report))
+    return TrainedModels(version, failure, duration, clean_report(report))
 
 
 def promotion_verdict(
