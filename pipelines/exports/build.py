@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +25,7 @@ SCORE_LIMIT = 5_000
 def source_info(conn: duckdb.DuckDBPyConnection) -> SourceInfo:
     """Where the warehouse's data came from (``raw.sources``)."""
     rows = conn.execute(sql("exports/sources")).fetchall()
-    kinds = {str(r[1]).split(":", 1)[0] for r in rows}
+    kinds = {re.split(r"[:\s(]", str(r[1]), maxsplit=1)[0] for r in rows}
     kind = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "unknown")
     known = {"github", "snapshot", "sample", "travistorrent", "mixed", "unknown"}
     return SourceInfo(

@@ -657,7 +657,8 @@ class _Handler(BaseHTTPRequestHandler):
             reply = rest.Reply(404, rest.error_payload("Not Found"))
         if reply is None:
             reply = rest.dispatch(request, double._view)
-        payload = _dump(reply.payload)
+        # Like GitHub (and GitHub Enterprise), object URLs name the server the client talks to.
+        payload = _dump(reply.payload).replace(b"https://api.github.com", request.api_base.encode())
         headers: list[tuple[str, str]] = []
         if reply.status == 200 and method == "GET":
             etag = f'W/"{hashlib.sha1(payload, usedforsecurity=False).hexdigest()}"'
