@@ -134,7 +134,8 @@ def _baseline_ranking(
 ) -> list[str]:
     own = by_author.get(author, Counter())
     return sorted(
-        (login for login in people if login != author), key=lambda login: (-own[login], -overall[login], login)
+        (login for login in people if login != author),
+        key=lambda login: (-own[login], -overall[login], login),
     )
 
 
@@ -148,7 +149,9 @@ def replay_team(
     overall: Counter[str] = Counter()
     people: dict[str, None] = {}
     # Routing (kind 0) sorts before recording (kind 1) at the same instant: strictly earlier history.
-    events = [(pull.created_at if as_of == "created" else pull.merged_at, 0, i) for i, pull in enumerate(pulls)]
+    events = [
+        (pull.created_at if as_of == "created" else pull.merged_at, 0, i) for i, pull in enumerate(pulls)
+    ]
     events += [(pull.merged_at, 1, i) for i, pull in enumerate(pulls)]
     events.sort()
     open_picks: list[tuple[float, str]] = []
@@ -261,9 +264,13 @@ def run_routing_benchmark(
 
 
 def _print(report: dict[str, Any]) -> None:
-    print(f"routing benchmark (as of {report['as_of']}), {report['prs']:,} pull requests in {report['seconds']} s")
+    print(
+        f"routing benchmark (as of {report['as_of']}): {report['prs']:,} pull requests, {report['seconds']} s"
+    )
     print(f"{'':<26}{'PRs':>7}  {'top1':>6} {'top3':>6} {'mrr':>6} {'gini':>6}")
-    rows = [("all teams", report)] + [(f"{name} teams", section) for name, section in report["splits"].items()]
+    rows = [("all teams", report)] + [
+        (f"{name} teams", section) for name, section in report["splits"].items()
+    ]
     for name, section in rows:
         for label, figures in ((f"{name}: engine", section), (f"{name}: baseline", section["baseline"])):
             if figures["prs"]:

@@ -79,7 +79,8 @@ class RoutingConfig(BaseModel):
         default=24.0, gt=0.0, description="a median first response this slow scores one half"
     )
     exempt_labels: tuple[Label, ...] = Field(
-        default=("no-auto-assign", "skip-routing"), description="items with one of these labels are left alone"
+        default=("no-auto-assign", "skip-routing"),
+        description="items with one of these labels are left alone",
     )
     excluded_users: tuple[Login, ...] = Field(default=(), description="logins never selected")
     exclude_bots: bool = Field(default=True, description="never select bot accounts")

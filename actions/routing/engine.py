@@ -115,7 +115,10 @@ class CandidateScore:
             "login": self.login,
             "total": round(self.total, 6),
             "factors": {
-                name: {"value": round(self.values[name], 6), "contribution": round(self.contributions[name], 6)}
+                name: {
+                    "value": round(self.values[name], 6),
+                    "contribution": round(self.contributions[name], 6),
+                }
                 for name in FACTORS
             },
         }
@@ -283,7 +286,7 @@ def calculate_assignment(
         why = "no candidate has any expertise, availability or performance evidence"
     else:
         # Everyone left is over the cap (or there is no one): the cap yields to having a reviewer.
-        pool = [c.login for c in candidates if excluded.get(c.login, "").startswith("at the workload cap")]
+        pool = [login for login, why in excluded.items() if why.startswith("at the workload cap")]
         why = "no candidate below the workload cap" if pool else "no eligible candidate"
 
     for strategy in config.fallback:
@@ -317,7 +320,15 @@ def calculate_assignment(
                 round_robin_state,
             )
     return AssignmentResult(
-        item.number, item.kind, (), scores, 0.0, None, f"{why}; no {role} assigned", excluded, round_robin_state
+        item.number,
+        item.kind,
+        (),
+        scores,
+        0.0,
+        None,
+        f"{why}; no {role} assigned",
+        excluded,
+        round_robin_state,
     )
 
 
@@ -407,7 +418,9 @@ def _reason(role: str, chosen: Sequence[CandidateScore]) -> str:
     return f"{role} by weighted score: " + ", ".join(parts)
 
 
-def _round_robin(pool: Sequence[str], wanted: int, state: RoundRobinState) -> tuple[tuple[str, ...], RoundRobinState]:
+def _round_robin(
+    pool: Sequence[str], wanted: int, state: RoundRobinState
+) -> tuple[tuple[str, ...], RoundRobinState]:
     """The next ``wanted`` logins after ``state.last`` in login order, wrapping around."""
     ring = sorted(pool, key=str.lower)
     start = 0
