@@ -102,12 +102,26 @@ class RoundRobinState:
 
 @dataclass(frozen=True, slots=True)
 class CandidateScore:
-    """One candidate's score: the total and each factor's normalised value and weighted contribution."""
+    """One candidate's score: the total and each factor's normalised value and weighted contribution.
+
+    The factors are kept as tuples in the order of ``FACTORS`` (cheap to build for a thousand people);
+    :attr:`values` and :attr:`contributions` give them by name.
+    """
 
     login: str
     total: float
-    values: dict[str, float]
-    contributions: dict[str, float]
+    factor_values: tuple[float, ...]
+    factor_contributions: tuple[float, ...]
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Normalised value of each factor, in [0, 1]."""
+        return dict(zip(FACTORS, self.factor_values, strict=True))
+
+    @property
+    def contributions(self) -> dict[str, float]:
+        """Weighted contribution of each factor; they sum to :attr:`total`."""
+        return dict(zip(FACTORS, self.factor_contributions, strict=True))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -115,11 +129,10 @@ class CandidateScore:
             "login": self.login,
             "total": round(self.total, 6),
             "factors": {
-                name: {
-                    "value": round(self.values[name], 6),
-                    "contribution": round(self.contributions[name], 6),
-                }
-                for name in FACTORS
+                name: {"value": round(value, 6), "contribution": round(contribution, 6)}
+                for name, value, contribution in zip(
+                    FACTORS, self.factor_values, self.factor_contributions, strict=True
+                )
             },
         }
 
@@ -177,9 +190,13 @@ def factor_matrix(
 ) -> np.ndarray[Any, np.dtype[np.float64]]:
     """The normalised factor values, one row per candidate and one column per factor of ``FACTORS``."""
     count = len(candidates)
-    prefixes = tuple(path_prefixes(item.paths))
+    prefixes = path_prefixes(item.paths)
     author = item.author.lower()
-    paths = np.array([sum(c.expertise.get(p, 0.0) for p in prefixes) for c in candidates], dtype=np.float64)
+    # Candidates know a few prefixes each: intersecting key views stays in C for the usual miss.
+    paths = np.array(
+        [sum(c.expertise[p] for p in c.expertise.keys() & prefixes) if c.expertise else 0.0 for c in candidates],
+        dtype=np.float64,
+    )
     history = np.array([c.author_history.get(author, 0.0) for c in candidates], dtype=np.float64)
     share = config.author_history_share
     expertise = (1.0 - share) * _by_max(paths) + share * _by_max(history)
@@ -376,7 +393,8 @@ def _presence(active_hours: Sequence[float] | None, hour: int | None) -> float:
 
 def _order(totals: np.ndarray[Any, np.dtype[np.float64]], candidates: Sequence[Candidate]) -> list[int]:
     """Best first; ties go to the lower login so that the order never depends on input order."""
-    return sorted(range(len(candidates)), key=lambda i: (-totals[i], candidates[i].login.lower()))
+    logins = np.array([c.login.lower() for c in candidates])
+    return [int(i) for i in np.lexsort((logins, -totals))]
 
 
 def _breakdown(
@@ -389,14 +407,9 @@ def _breakdown(
     weights = np.asarray(config.weights.normalised(), dtype=np.float64)
     contributions = (values * weights).tolist()
     rows = values.tolist()
+    total = totals.tolist()
     return tuple(
-        CandidateScore(
-            candidates[i].login,
-            float(totals[i]),
-            dict(zip(FACTORS, rows[i], strict=True)),
-            dict(zip(FACTORS, contributions[i], strict=True)),
-        )
-        for i in order
+        CandidateScore(candidates[i].login, total[i], tuple(rows[i]), tuple(contributions[i])) for i in order
     )
 
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from actions.routing.engine import Candidate
 
-EXPERTISE_HALF_LIFE_DAYS = 21.0
+EXPERTISE_HALF_LIFE_DAYS = 7.0
 AUTHOR_SHORT_HALF_LIFE_DAYS = 30.0
 AUTHOR_LONG_HALF_LIFE_DAYS = 365.0
 AUTHOR_LONG_WEIGHT = 0.3
