@@ -11,7 +11,9 @@ ranking goes through :func:`actions.routing.engine.rank_candidates`, the engine 
   request merged earlier; this is the protocol of the issue's baseline figures.
 * ``--as-of created``: the routing instant is the opening time (merge time minus ``age`` days,
   which is rounded up, so never too late); stricter, and the only mode in which the router's own
-  earlier picks can still be open, so the only one where the workload factor sees a load.
+  earlier picks can still be open, so the only one where the workload factor and the cap see a load.
+  A pick counts as an open review until its pull request merges, which overstates the load of
+  long-lived pull requests: with the default cap, the likeliest approver is often skipped.
 
 A pull request is scored when it has at least one approver who is neither its author nor a bot, and
 the team recorded at least one pull request before its routing instant; the same pull requests are
