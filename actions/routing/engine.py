@@ -194,7 +194,10 @@ def factor_matrix(
     author = item.author.lower()
     # Candidates know a few prefixes each: intersecting key views stays in C for the usual miss.
     paths = np.array(
-        [sum(c.expertise[p] for p in c.expertise.keys() & prefixes) if c.expertise else 0.0 for c in candidates],
+        [
+            sum(c.expertise[p] for p in c.expertise.keys() & prefixes) if c.expertise else 0.0
+            for c in candidates
+        ],
         dtype=np.float64,
     )
     history = np.array([c.author_history.get(author, 0.0) for c in candidates], dtype=np.float64)
