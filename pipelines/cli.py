@@ -3,7 +3,8 @@
 ``repopilot run`` materialises every asset against ``$REPOPILOT_HOME`` (the demo, on the built-in
 sample organisation unless a GitHub token and repositories are configured); ``repopilot ingest``
 is its ingestion part; ``repopilot benchmark ingest`` measures the GitHub source's request cost;
-``repopilot benchmark ci`` trains and judges the CI models on TravisTorrent history.
+``repopilot benchmark ci`` trains and judges the CI models on TravisTorrent history;
+``repopilot benchmark routing`` ranks reviewers of real merged pull requests from earlier history.
 """
 
 from __future__ import annotations
@@ -64,6 +65,18 @@ def _parser() -> argparse.ArgumentParser:
     ci.add_argument("--trials", type=int, default=25, help="Optuna trials (default 25)")
     ci.add_argument("--json", type=Path, help="also write the report as JSON here")
     ci.add_argument("--card", type=Path, help="also write the model card (markdown + SVG) into DIR")
+    routing = bench_kinds.add_parser(
+        "routing", help="rank the approvers of merged pull requests from earlier history (community-health)"
+    )
+    routing.add_argument("--data", type=Path, required=True, help="directory of per-team JSON files")
+    routing.add_argument(
+        "--as-of",
+        choices=["merged", "created"],
+        default="merged",
+        help="routing instant: merge time (history = PRs merged earlier) or opening time (stricter)",
+    )
+    routing.add_argument("--teams", help="comma-separated team file names to replay (default: all)")
+    routing.add_argument("--json", type=Path, help="also write the figures as JSON here")
     return parser
 
 
@@ -92,6 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 trials=args.trials,
                 card_dir=args.card,
             )
+            return 0
+        if args.command == "benchmark" and args.benchmark == "routing":
+            from pipelines.benchmarks_routing import run_routing_benchmark
+
+            teams = [name.strip() for name in args.teams.split(",") if name.strip()] if args.teams else None
+            run_routing_benchmark(args.data, args.json, as_of=args.as_of, teams=teams)
             return 0
         if args.command == "benchmark":
             from pipelines.benchmarks import run_ingest_benchmark
