@@ -7,7 +7,7 @@ a weekly window of ``window_hours`` is chosen from the activity before them, and
 of a window is the share of the held-out events that fall inside it (any week, same hour of week).
 
 Repositories are split once by a hash of their name: the tuning half selects the estimator's
-hyperparameters (on its last four eight-week periods, each predicted from the weeks before it, to
+hyperparameters (on its last six eight-week periods, each predicted from the weeks before it, to
 lower the noise of the choice), and the other half is reported as unseen. The chosen windows of the
 reported figures come from :func:`actions.maintenance.windows.predict_optimal_time`, the function
 the maintenance action calls; the raw argmin of counts and a simple smoothing are reported beside
@@ -46,11 +46,13 @@ from actions.maintenance.windows import (
 _EPOCH_HOUR_OF_WEEK = 72
 """1970-01-01 was a Thursday: epoch hour 0 is hour 72 of the week (Monday 00:00 is 0)."""
 _WEIGHTS = {"events": 1.0}
-TUNING_ORIGINS = 4
+TUNING_ORIGINS = 6
 """Eight-week periods, counted back from each tuning repository's last event, used for tuning."""
 
+# The prior weight stays below 1 by design: the repository's own hour-of-week shares must keep
+# some weight, or a slot that is quiet only on one particular weekday could never be chosen.
 PARAM_GRID: dict[str, tuple[float, ...]] = {
-    "prior_weight": (0.7, 1.0),
+    "prior_weight": (0.8, 0.9),
     "template_weight": (0.0, 0.3, 0.7),
     "day_type_bandwidth": (1.0, 2.0),
     "smoothing_bandwidth": (1.0, 2.0),
@@ -208,8 +210,13 @@ def _tune(
         cases, _ = make_cases(events, holdout_weeks, origin)
         origins.append((cases, pooled_profile([c.train for c in cases])))
     grid: list[dict[str, Any]] = []
-    for values in itertools.product(*PARAM_GRID.values()):
-        params = WindowParams(**dict(zip(PARAM_GRID, values, strict=True)))
+    for prior, share, day_type, smoothing in itertools.product(*PARAM_GRID.values()):
+        params = WindowParams(
+            prior_weight=prior,
+            template_weight=share,
+            day_type_bandwidth=day_type,
+            smoothing_bandwidth=smoothing,
+        )
         ratios = []
         for cases, template in origins:
             starts = [learned_fast(c, hours, params, template) for c in cases]

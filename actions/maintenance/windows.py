@@ -60,13 +60,14 @@ class WindowParams:
     (a fixed half of the repositories, by hash of the name); the other half is reported as unseen.
     """
 
-    prior_weight: float = 1.0
-    """Share of the smooth prior in the estimate (1: the repository's counts act only through it)."""
-    template_weight: float = 0.3
+    prior_weight: float = 0.9
+    """Share of the smooth prior in the estimate; the rest is the repository's own hour-of-week
+    shares, so a slot that is quiet every week on one particular day is still found."""
+    template_weight: float = 0.7
     """Share of the aligned organisation template in the prior when a template is given."""
-    day_type_bandwidth: float = 1.0
+    day_type_bandwidth: float = 2.0
     """Gaussian bandwidth (hours) of the day-type profile's smoothing over the hour of day."""
-    smoothing_bandwidth: float = 2.0
+    smoothing_bandwidth: float = 1.0
     """Gaussian bandwidth (hours) of the final smoothing over the hour of week."""
     max_shift_hours: int = 12
     """Largest shift (either way) when aligning the template to the repository."""
@@ -142,14 +143,14 @@ def _smooth(values: Vector, bandwidth: float, period: int) -> Vector:
     """Circular Gaussian smoothing over the last axis, whose length is a multiple of ``period``."""
     if bandwidth <= 0:
         return values
-    offsets = np.arange(-math.ceil(3 * bandwidth), math.ceil(3 * bandwidth) + 1)
+    reach = math.ceil(3 * bandwidth)
+    offsets = np.arange(-reach, reach + 1)
     kernel = np.exp(-0.5 * (offsets / bandwidth) ** 2)
     kernel /= kernel.sum()
     shaped = values.reshape(-1, period)
-    out = np.zeros_like(shaped)
-    for offset, weight in zip(offsets, kernel, strict=True):
-        out += weight * np.roll(shaped, int(offset), axis=-1)
-    return out.reshape(values.shape)
+    # Column j of the gathered block holds the values `offset` hours before each hour.
+    gathered = shaped[:, (np.arange(period)[:, None] - offsets[None, :]) % period]
+    return np.asarray(gathered @ kernel, dtype=np.float64).reshape(values.shape)
 
 
 def _normalised(values: Vector) -> Vector:
@@ -171,7 +172,9 @@ def align_template(counts: Vector, template: Vector, max_shift: int) -> tuple[Ve
     """The circular shift of ``template`` under which ``counts`` are most likely, and that shift."""
     log_template = np.log(_normalised(template) + 1e-6)
     shifts = np.arange(-max_shift, max_shift + 1)
-    likelihood = np.array([counts @ np.roll(log_template, int(shift)) for shift in shifts])
+    # Row k is the template rolled by shifts[k] hours, as np.roll would give it.
+    rolled = log_template[(np.arange(HOURS_PER_WEEK)[None, :] - shifts[:, None]) % HOURS_PER_WEEK]
+    likelihood = rolled @ counts
     # Ties (no events at all) keep the template where it is.
     best = int(shifts[np.argmax(likelihood)]) if counts.sum() > 0 else 0
     return _normalised(np.roll(template, best)), best
@@ -432,9 +435,10 @@ def predict_optimal_time(
             break
 
     reasoning: list[str] = []
+    signals = sorted(name for name, counts in activity.signals.items() if counts.sum() > 0)
     estimator = {
         "weeks_observed": activity.weeks_observed,
-        "signals": sorted(name for name, counts in activity.signals.items() if counts.sum() > 0),
+        "signals": signals,
         "template_shift_hours": shift,
         "params": asdict(params),
     }
@@ -470,7 +474,7 @@ def predict_optimal_time(
         basis += f" and the organisation's pooled profile shifted by {shift:+d} hours to this repository"
     reasoning.append(
         f"Expected activity comes from {activity.weeks_observed:g} weeks of "
-        f"{', '.join(estimator['signals']) or 'no recorded activity'}, smoothed toward {basis}."
+        f"{', '.join(signals) or 'no recorded activity'}, smoothed toward {basis}."
     )
     if activity.weeks_observed < 4:
         reasoning.append(
