@@ -139,6 +139,35 @@ class WeeklyActivity:
         return cls(counts, max(float(weeks.max()), 1.0))
 
 
+def activity_from_export(entry: Mapping[str, Any], signals: Iterable[str] = IMPACT_WEIGHTS) -> WeeklyActivity:
+    """A repository's activity from its entry in the ``activity`` export (168 rates per signal).
+
+    The rates are averages over ``weeks_observed`` weeks; they are turned back into counts so
+    that a repository observed for a few weeks is shrunk harder than one observed for years.
+    """
+    weeks = float(entry["weeks_observed"])
+    if weeks <= 0:
+        raise ValueError("the repository has no observed week of activity")
+    return WeeklyActivity.from_counts(
+        {name: [float(value) * weeks for value in entry[name]] for name in signals}, weeks
+    )
+
+
+def organisation_template(repositories: Mapping[str, Mapping[str, Any]]) -> Vector | None:
+    """The pooled profile of every repository of the ``activity`` export with some activity.
+
+    Each repository contributes the sum of its signals' counts; None when no repository has any.
+    """
+    profiles = []
+    for entry in repositories.values():
+        if float(entry.get("weeks_observed", 0)) <= 0:
+            continue
+        counts = activity_from_export(entry)
+        profiles.append(np.sum(list(counts.signals.values()), axis=0))
+    profiles = [p for p in profiles if float(p.sum()) > 0]
+    return pooled_profile(profiles) if profiles else None
+
+
 def _smooth(values: Vector, bandwidth: float, period: int) -> Vector:
     """Circular Gaussian smoothing over the last axis, whose length is a multiple of ``period``."""
     if bandwidth <= 0:

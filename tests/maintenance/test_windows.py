@@ -17,10 +17,12 @@ from actions.maintenance.windows import (
     IMPACT_WEIGHTS,
     WeeklyActivity,
     WindowParams,
+    activity_from_export,
     align_template,
     expected_profile,
     hour_of_week,
     impact_by_hour,
+    organisation_template,
     pooled_profile,
     predict_optimal_time,
     weekly_window_impacts,
@@ -277,3 +279,21 @@ def test_local_labels_use_the_configured_zone() -> None:
     assert start_local == datetime.fromisoformat(result["recommended_window"]["start"]).astimezone(
         ZoneInfo("Asia/Kolkata")
     )
+
+
+def test_activity_and_template_from_the_export_layout() -> None:
+    def entry(offset: int, weeks: int) -> dict[str, Any]:
+        rates = (office_hours(offset=offset, seed=abs(offset)) / 20).tolist()
+        return {"weeks_observed": weeks, **{name: rates for name in IMPACT_WEIGHTS}, "impact_score": rates}
+
+    export = {"o/a": entry(0, 10), "o/b": entry(3, 30), "o/empty": {**entry(0, 0), "weeks_observed": 0}}
+    built = activity_from_export(export["o/b"])
+    assert built.weeks_observed == 30
+    assert built.signals["pr_merges"].sum() == pytest.approx(sum(export["o/b"]["pr_merges"]) * 30)
+    template = organisation_template(export)
+    assert template is not None and template.sum() == pytest.approx(1.0)
+    result = predict_optimal_time(built, MaintenanceConfig(), MONDAY, template=template)
+    assert result["estimator"]["template_shift_hours"] is not None
+    assert organisation_template({"o/empty": export["o/empty"]}) is None
+    with pytest.raises(ValueError, match="no observed week"):
+        activity_from_export(export["o/empty"])
