@@ -90,8 +90,9 @@ def playbook(report: Mapping[str, Any], config: SlaConfig) -> list[dict[str, Any
                     "action": "comment",
                     **target,
                     "body": (
-                        f"This {breach['kind'].replace('_', ' ')} has waited {breach['elapsed_hours']:g} h for "
-                        f"a first response; the {breach['priority']} target is {breach['target_hours']:g} h."
+                        f"This {breach['kind'].replace('_', ' ')} has waited "
+                        f"{breach['elapsed_hours']:g} h for a first response; the {breach['priority']} "
+                        f"target is {breach['target_hours']:g} h."
                     ),
                 }
             )
