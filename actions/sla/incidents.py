@@ -552,13 +552,14 @@ def postmortem_report(incident: Mapping[str, Any], report: Mapping[str, Any] | N
         lines.append("- none")
     if report is not None:
         rate, available = report["success_rate"]["value"], report["availability"]["value"]
+        combined = report["compliance"]["overall"]["combined"]
         lines += [
             "",
             "## State at resolution",
             "",
             f"- CI success rate: {'n/a' if rate is None else f'{rate:.1%}'}",
             f"- CI availability: {'n/a' if available is None else f'{available:.2%}'}",
-            f"- Compliance: {report['compliance']['overall']['combined']}",
+            f"- SLA compliance: {'n/a' if combined is None else f'{combined:.1%}'}",
         ]
     lines += [
         "",
