@@ -17,11 +17,15 @@ over the window before it, each as of its own end (later responses and runs are 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
 
 from actions.sla.config import PRIORITIES, Priority, SlaConfig
 
@@ -29,9 +33,19 @@ Outcome = Literal["met", "breached", "pending"]
 _OK = frozenset({"success"})
 _FAILED = frozenset({"failure", "timed_out", "startup_failure"})
 _TREND_TOLERANCE = 0.01
+_CLOCKS = ("response", "resolution")
 
 
 def _time(value: Any, field: str, required: bool = True) -> datetime | None:
+    if type(value) is str and value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"{field} is not an ISO 8601 time: {value!r}") from exc
+        offset = moment.utcoffset()
+        if offset is None:
+            raise ValueError(f"{field} must carry a time zone")
+        return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
     if value is None or value == "":
         if required:
             raise ValueError(f"{field} is required")
@@ -129,60 +143,96 @@ def _hours(delta: timedelta) -> float:
     return delta.total_seconds() / 3600
 
 
-def _outcome(start: datetime, stop: datetime | None, target: float, as_of: datetime) -> tuple[Outcome, float]:
-    if stop is not None and stop < as_of:
-        elapsed = _hours(stop - start)
-        return ("met" if elapsed <= target else "breached"), elapsed
-    elapsed = _hours(as_of - start)
-    return ("breached" if elapsed > target else "pending"), elapsed
-
-
 def _rate(met: int, breached: int) -> float | None:
     return None if met + breached == 0 else round(met / (met + breached), 4)
 
 
+@dataclass(frozen=True)
+class _Clocks:
+    """The items as arrays (seconds since the epoch, NaN for a clock still running)."""
+
+    items: list[SlaItem]
+    priorities: list[Priority]
+    priority_index: NDArray[np.int64]
+    created: NDArray[np.float64]
+    stops: dict[str, NDArray[np.float64]]
+    targets: dict[str, NDArray[np.float64]]
+
+    @classmethod
+    def build(cls, items: list[tuple[SlaItem, Priority]], config: SlaConfig) -> _Clocks:
+        def seconds(moment: datetime | None) -> float:
+            return math.nan if moment is None else moment.timestamp()
+
+        index = np.array([PRIORITIES.index(p) for _, p in items], dtype=np.int64)
+        hours = {
+            clock: np.array([getattr(config.targets[p], f"{clock}_hours") for p in PRIORITIES])
+            for clock in _CLOCKS
+        }
+        return cls(
+            items=[item for item, _ in items],
+            priorities=[p for _, p in items],
+            priority_index=index,
+            created=np.array([item.created_at.timestamp() for item, _ in items], dtype=np.float64),
+            stops={
+                "response": np.array(
+                    [seconds(item.first_response_at) for item, _ in items], dtype=np.float64
+                ),
+                "resolution": np.array([seconds(item.resolved_at) for item, _ in items], dtype=np.float64),
+            },
+            targets={clock: hours[clock][index] if len(items) else np.zeros(0) for clock in _CLOCKS},
+        )
+
+
 def _compliance(
-    items: list[SlaItem], config: SlaConfig, start: datetime, end: datetime
+    clocks: _Clocks, config: SlaConfig, start: datetime, end: datetime, collect: bool = True
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    begin, finish = start.timestamp(), end.timestamp()
+    visible = clocks.created < finish
     counts: dict[Priority, dict[str, dict[str, int]]] = {
-        p: {clock: {"met": 0, "breached": 0, "pending": 0} for clock in ("response", "resolution")}
-        for p in PRIORITIES
+        p: {clock: {"met": 0, "breached": 0, "pending": 0} for clock in _CLOCKS} for p in PRIORITIES
     }
     breaches: list[dict[str, Any]] = []
-    for item in items:
-        if item.created_at >= end:
-            continue
-        priority = item.priority or config.priority_of(item.labels)
-        target = config.targets[priority]
-        for clock, stop, hours in (
-            ("response", item.first_response_at, target.response_hours),
-            ("resolution", item.resolved_at, target.resolution_hours),
-        ):
-            if stop is not None and stop < start:
+    with np.errstate(invalid="ignore"):
+        for clock in _CLOCKS:
+            stop, target = clocks.stops[clock], clocks.targets[clock]
+            # A clock that stopped before the window began is not part of it (NaN compares False).
+            considered = visible & ~(stop < begin)
+            stopped = stop < finish
+            elapsed = (np.where(stopped, stop, finish) - clocks.created) / 3600
+            late = elapsed > target
+            outcomes = {
+                "met": considered & stopped & ~late,
+                "breached": considered & late,
+                "pending": considered & ~stopped & ~late,
+            }
+            for outcome, mask in outcomes.items():
+                per_priority = np.bincount(clocks.priority_index[mask], minlength=len(PRIORITIES))
+                for position, priority in enumerate(PRIORITIES):
+                    counts[priority][clock][outcome] = int(per_priority[position])
+            if not collect:
                 continue
-            outcome, elapsed = _outcome(item.created_at, stop, hours, end)
-            counts[priority][clock][outcome] += 1
-            if outcome == "breached":
+            for k in np.flatnonzero(outcomes["breached"]):
+                item, hours = clocks.items[k], float(target[k])
                 breaches.append(
                     {
                         "repo": item.repo,
                         "number": item.number,
                         "kind": "pull_request" if item.is_pull_request else "issue",
                         "title": item.title,
-                        "priority": priority,
+                        "priority": clocks.priorities[k],
                         "clock": clock,
                         "target_hours": hours,
-                        "elapsed_hours": round(elapsed, 2),
-                        "over_by_hours": round(elapsed - hours, 2),
-                        "open": stop is None or stop >= end,
+                        "elapsed_hours": round(float(elapsed[k]), 2),
+                        "over_by_hours": round(float(elapsed[k]) - hours, 2),
+                        "open": not bool(stopped[k]),
                         "created_at": item.created_at.isoformat(),
                     }
                 )
     by_priority: dict[str, Any] = {}
     totals = {"met": 0, "breached": 0}
-    for priority, clocks in counts.items():
+    for priority, by_clock in counts.items():
         entry: dict[str, Any] = {}
-        for clock, tally in clocks.items():
+        for clock, tally in by_clock.items():
             target = getattr(config.targets[priority], f"{clock}_hours")
             entry[clock] = {**tally, "rate": _rate(tally["met"], tally["breached"]), "target_hours": target}
             totals["met"] += tally["met"]
@@ -300,8 +350,18 @@ def check_sla_compliance(
     parsed_items = [item if isinstance(item, SlaItem) else SlaItem.parse(item) for item in items]
     parsed_runs = [run if isinstance(run, WorkflowRun) else WorkflowRun.parse(run) for run in runs]
 
-    compliance, breaches = _compliance(parsed_items, config, start, end)
-    previous_compliance, _ = _compliance(parsed_items, config, previous_start, start)
+    cache: dict[tuple[str, ...], Priority] = {}
+    prioritised: list[tuple[SlaItem, Priority]] = []
+    for item in parsed_items:
+        if item.priority is not None:
+            prioritised.append((item, item.priority))
+            continue
+        if item.labels not in cache:
+            cache[item.labels] = config.priority_of(item.labels)
+        prioritised.append((item, cache[item.labels]))
+    clocks = _Clocks.build(prioritised, config)
+    compliance, breaches = _compliance(clocks, config, start, end)
+    previous_compliance, _ = _compliance(clocks, config, previous_start, start, collect=False)
     rate, ok, failed = _success_rate(parsed_runs, start, end)
     previous_rate, _, _ = _success_rate(parsed_runs, previous_start, start)
     availability, by_repo = _availability(parsed_runs, start, end)
