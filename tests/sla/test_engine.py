@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actions.sla.config import SlaConfig
 from actions.sla.engine import SlaItem, WorkflowRun, check_sla_compliance
@@ -155,3 +157,57 @@ def test_malformed_run_and_naive_now() -> None:
         check_sla_compliance([], [{"id": 9, "created_at": "2024-06-01T00:00:00Z"}], CONFIG, NOW)
     with pytest.raises(ValueError, match="timezone-aware"):
         check_sla_compliance([], [], CONFIG, datetime(2024, 6, 1))
+
+
+def _reference(items: list[SlaItem], start: datetime, end: datetime) -> dict[tuple[str, str], list[int]]:
+    """Per-item loop of the documented rules, to check the array version against."""
+    out: dict[tuple[str, str], list[int]] = {}
+    for it in items:
+        if it.created_at >= end:
+            continue
+        assert it.priority is not None
+        target = CONFIG.targets[it.priority]
+        for clock, stop, hours in (
+            ("response", it.first_response_at, target.response_hours),
+            ("resolution", it.resolved_at, target.resolution_hours),
+        ):
+            if stop is not None and stop < start:
+                continue
+            tally = out.setdefault((it.priority, clock), [0, 0, 0])
+            done = stop is not None and stop < end
+            elapsed = ((stop if done and stop is not None else end) - it.created_at).total_seconds() / 3600
+            tally[0 if done and elapsed <= hours else 1 if elapsed > hours else 2] += 1
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-200, 60),
+            st.none() | st.integers(0, 120),
+            st.none() | st.integers(0, 240),
+            st.sampled_from(["P0", "P1", "P2", "P3"]),
+        ),
+        max_size=40,
+    )
+)
+def test_counts_match_a_per_item_reference(rows: list[tuple[int, int | None, int | None, str]]) -> None:
+    items = [
+        SlaItem(
+            "o/r",
+            n,
+            NOW - timedelta(hours=age),
+            None if resp is None else NOW - timedelta(hours=age) + timedelta(hours=resp),
+            None if reso is None else NOW - timedelta(hours=age) + timedelta(hours=reso),
+            priority=prio,  # type: ignore[arg-type]
+        )
+        for n, (age, resp, reso, prio) in enumerate(rows)
+    ]
+    report = check_sla_compliance(items, [], CONFIG, NOW)
+    expected = _reference(items, NOW - timedelta(hours=24), NOW)
+    for (priority, clock), (met, breached, pending) in expected.items():
+        got = report["compliance"]["by_priority"][priority][clock]
+        assert (got["met"], got["breached"], got["pending"]) == (met, breached, pending)
+    total_breached = sum(v[1] for v in expected.values())
+    assert len(report["breaches"]) == total_breached
