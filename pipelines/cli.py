@@ -4,7 +4,8 @@
 sample organisation unless a GitHub token and repositories are configured); ``repopilot ingest``
 is its ingestion part; ``repopilot benchmark ingest`` measures the GitHub source's request cost;
 ``repopilot benchmark ci`` trains and judges the CI models on TravisTorrent history;
-``repopilot benchmark routing`` ranks reviewers of real merged pull requests from earlier history.
+``repopilot benchmark routing`` ranks reviewers of real merged pull requests from earlier history;
+``repopilot benchmark windows`` judges learned maintenance windows on pull request history.
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     routing.add_argument("--teams", help="comma-separated team file names to replay (default: all)")
     routing.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    windows = bench_kinds.add_parser(
+        "windows", help="learned maintenance windows against the fixed one (pullreqs-layout parquet)"
+    )
+    windows.add_argument("--data", type=Path, required=True, help="pullreqs-layout parquet file")
+    windows.add_argument("--min-events", type=int, default=300, help="fewest events per repository")
+    windows.add_argument("--no-tune", action="store_true", help="use the action's default parameters")
+    windows.add_argument("--json", type=Path, help="also write the figures as JSON here")
     return parser
 
 
@@ -111,6 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             teams = [name.strip() for name in args.teams.split(",") if name.strip()] if args.teams else None
             run_routing_benchmark(args.data, args.json, as_of=args.as_of, teams=teams)
+            return 0
+        if args.command == "benchmark" and args.benchmark == "windows":
+            from pipelines.benchmarks_windows import run_windows_benchmark
+
+            run_windows_benchmark(args.data, args.json, min_events=args.min_events, tune=not args.no_tune)
             return 0
         if args.command == "benchmark":
             from pipelines.benchmarks import run_ingest_benchmark
