@@ -16,8 +16,16 @@ from pipelines.defs.ingestion import (
 from pipelines.defs.models import MODEL_ASSETS, MODEL_CHECKS
 from pipelines.defs.quality import quality_checks
 from pipelines.defs.resources import ExportsTargetResource, HistorySourceResource, WarehouseResource
-from pipelines.defs.schedules import hourly_ingestion, hourly_warehouse_load, ingest_job, refresh_job
-from pipelines.defs.sensors import repository_partitions_sensor
+from pipelines.defs.schedules import (
+    daily_models,
+    exports_job,
+    hourly_ingestion,
+    hourly_warehouse_load,
+    ingest_job,
+    models_job,
+    refresh_job,
+)
+from pipelines.defs.sensors import exports_after_promotion, repository_partitions_sensor
 
 
 def build_definitions(
@@ -38,9 +46,9 @@ def build_definitions(
             *EXPORT_ASSETS,
         ],
         asset_checks=[*quality_checks(), *MODEL_CHECKS],
-        jobs=[ingest_job, refresh_job],
-        schedules=[hourly_ingestion, hourly_warehouse_load],
-        sensors=[repository_partitions_sensor],
+        jobs=[ingest_job, refresh_job, models_job, exports_job],
+        schedules=[hourly_ingestion, hourly_warehouse_load, daily_models],
+        sensors=[repository_partitions_sensor, exports_after_promotion],
         resources={
             "history": history or HistorySourceResource(),
             "warehouse": warehouse or WarehouseResource(),
