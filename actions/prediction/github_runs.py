@@ -25,7 +25,7 @@ from typing import Any
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-COMPLETED = frozenset(
+CONCLUSIONS = frozenset(
     {
         "success",
         "failure",
@@ -38,6 +38,8 @@ COMPLETED = frozenset(
         "startup_failure",
     }
 )
+"""Every conclusion a completed GitHub Actions run or job can have."""
+COMPLETED = CONCLUSIONS
 FAILED = frozenset({"failure", "timed_out", "startup_failure"})
 CORE_MEMBER = frozenset({"owner", "member", "collaborator"})
 

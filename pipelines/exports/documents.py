@@ -12,8 +12,8 @@ from typing import Any
 import polars as pl
 
 from actions.common.schemas import SCHEMA_VERSION
+from actions.maintenance.windows import HOURS_PER_WEEK
 from actions.prediction.model import ExportedModels
-from pipelines.features.activity import HOURS_PER_WEEK
 
 SCORE_FACTORS = 3
 """Factors kept per scored run (the predict action gives the full explanation live)."""

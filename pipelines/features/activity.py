@@ -20,18 +20,9 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
+from actions.maintenance.windows import HOURS_PER_WEEK, IMPACT_WEIGHTS
 from pipelines.features.frames import require_columns, utc_column
 from pipelines.features.schemas import UTC_TIME
-
-HOURS_PER_WEEK = 168
-
-IMPACT_WEIGHTS: dict[str, float] = {
-    "active_users": 0.4,
-    "workflow_runs": 0.3,
-    "pr_merges": 0.2,
-    "issue_activity": 0.1,
-}
-"""Weights of the normalised terms of ``impact_score``; they add up to 1."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_HOUR_OF_WEEK = 72
