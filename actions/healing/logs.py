@@ -114,7 +114,7 @@ class Excerpt:
 
 
 def split_lines(text: str) -> list[str]:
-    """Split on ``\\r\\n``, ``\\r`` and ``\\n`` (progress bars rewrite lines with a bare ``\\r``)."""
+    """Split on CR LF, CR and LF (progress bars rewrite lines with a bare CR)."""
     lines = _LINE_BREAK.split(text)
     if lines and lines[-1] == "":
         lines.pop()
@@ -144,7 +144,9 @@ def parse_plain_log(text: str) -> list[JobLog]:
     result = []
     for name, steps in jobs.items():
         step_logs = tuple(
-            StepLog(number, step, tuple(lines)) for number, (step, lines) in enumerate(steps.items(), 1) if step
+            StepLog(number, step, tuple(lines))
+            for number, (step, lines) in enumerate(steps.items(), 1)
+            if step
         )
         result.append(JobLog(name, tuple(line for lines in steps.values() for line in lines), step_logs))
     return result
@@ -202,7 +204,7 @@ def _zip_members(data: bytes) -> Iterator[tuple[PurePosixPath, bytes]]:
 
 def _tar_members(data: bytes) -> Iterator[tuple[PurePosixPath, bytes]]:
     try:
-        archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:*")
+        archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:*")  # noqa: SIM115 - closed by ``with`` below
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise LogArchiveError(f"not a readable tar archive: {exc}") from exc
     with archive:
@@ -377,7 +379,9 @@ def find_failure_excerpt(
     return _build(cleaned, sorted(chosen), markers, max_chars, job)
 
 
-def _build(cleaned: Sequence[str], indices: list[int], markers: set[int], max_chars: int, job: str) -> Excerpt:
+def _build(
+    cleaned: Sequence[str], indices: list[int], markers: set[int], max_chars: int, job: str
+) -> Excerpt:
     kept: list[ExcerptLine] = []
     size = 0
     for index in indices:
@@ -405,7 +409,9 @@ def excerpt_from_jobs(
         room_chars = max_chars - size
         if room_lines <= 0 or room_chars <= 0:
             break
-        excerpt = find_failure_excerpt(job.all_lines(), max_lines=room_lines, max_chars=room_chars, job=job.name)
+        excerpt = find_failure_excerpt(
+            job.all_lines(), max_lines=room_lines, max_chars=room_chars, job=job.name
+        )
         collected.extend(excerpt.lines)
         size += sum(len(line.text) + 1 for line in excerpt.lines)
     return Excerpt(tuple(collected))

@@ -2,7 +2,7 @@
 
 Judged on the cidiff breakages (``failure-text/cidiff-breakages``): each case is a failing log
 with a ``groundtruth`` file listing the error (``E``) and context (``C``) line ranges a person
-marked. Lines are numbered from 1 after splitting on ``\\r\\n``, ``\\r`` and ``\\n``, as the
+marked. Lines are numbered from 1 after splitting on CR LF, CR and LF, as the
 dataset's tool (Java's ``String.lines``) numbers them. Per case: whether the excerpt holds at
 least one error line (``hit``), the share of its lines that are error or context lines
 (``precision``), the share of error lines it covers (``recall``; error ranges can span thousands
