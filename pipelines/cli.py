@@ -3,7 +3,9 @@
 ``repopilot run`` materialises every asset against ``$REPOPILOT_HOME`` (the demo, on the built-in
 sample organisation unless a GitHub token and repositories are configured); ``repopilot ingest``
 is its ingestion part; ``repopilot benchmark ingest`` measures the GitHub source's request cost;
-``repopilot benchmark ci`` trains and judges the CI models on TravisTorrent history.
+``repopilot benchmark ci`` trains and judges the CI models on TravisTorrent history;
+``repopilot benchmark failure-text`` and ``failure-excerpt`` judge self-healing's failure classifier
+and failure excerpt.
 """
 
 from __future__ import annotations
@@ -64,6 +66,22 @@ def _parser() -> argparse.ArgumentParser:
     ci.add_argument("--trials", type=int, default=25, help="Optuna trials (default 25)")
     ci.add_argument("--json", type=Path, help="also write the report as JSON here")
     ci.add_argument("--card", type=Path, help="also write the model card (markdown + SVG) into DIR")
+    text = bench_kinds.add_parser(
+        "failure-text", help="judge the failure classifier (transient/dependency/permanent) against the rules"
+    )
+    text.add_argument("--train", type=Path, help="labelled CSV (text, label[, source]) to train on")
+    text.add_argument("--test", type=Path, help="labelled CSV to test on (with --train)")
+    text.add_argument("--data", type=Path, help="one labelled CSV, grouped CV by source")
+    text.add_argument("--patterns", type=Path, help="FlakeRanker patterns.csv to merge into the rules")
+    text.add_argument("--folds", type=int, default=5, help="outer folds for --data (default 5)")
+    text.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates (default 1000)")
+    text.add_argument("--json", type=Path, help="also write the report as JSON here")
+    text.add_argument("--model-out", type=Path, help="also write the artefact trained on all rows")
+    excerpt = bench_kinds.add_parser(
+        "failure-excerpt", help="judge the failure excerpt against marked error lines (cidiff breakages)"
+    )
+    excerpt.add_argument("--data", type=Path, required=True, help="cases: fail.log + groundtruth")
+    excerpt.add_argument("--json", type=Path, help="also write the report as JSON here")
     return parser
 
 
@@ -92,6 +110,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                 trials=args.trials,
                 card_dir=args.card,
             )
+            return 0
+        if args.command == "benchmark" and args.benchmark == "failure-text":
+            from pipelines.ml.failure_text import run_failure_text_benchmark
+
+            run_failure_text_benchmark(
+                train=args.train,
+                test=args.test,
+                data=args.data,
+                patterns=args.patterns,
+                json_path=args.json,
+                model_out=args.model_out,
+                folds=args.folds,
+                bootstrap=args.bootstrap,
+            )
+            return 0
+        if args.command == "benchmark" and args.benchmark == "failure-excerpt":
+            from pipelines.ml.failure_excerpt import run_excerpt_benchmark
+
+            run_excerpt_benchmark(args.data, args.json)
             return 0
         if args.command == "benchmark":
             from pipelines.benchmarks import run_ingest_benchmark

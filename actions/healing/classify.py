@@ -11,7 +11,10 @@ Two layers, both shipped in one JSON artefact (``actions/schemas/failure_classif
   scikit-learn's within 1e-9.
 
 With no artefact, or an artefact without a model (no labelled data), the curated rules decide
-alone and the result says ``"source": "rules"``.
+alone and the result says ``"source": "rules"``. With a model, ``thresholds.combine`` (chosen by
+the training's inner cross-validation) says how the two decide together: ``model`` (the model,
+fed the rules' scores), ``rules_first`` (a rule naming a retryable cause wins, else the model),
+``both`` (retry only when the model and a rule agree) or ``rules``.
 """
 
 from __future__ import annotations
@@ -20,9 +23,18 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from actions.healing.logs import MAX_EXCERPT_LINES, clean_line, find_failure_excerpt, split_lines, strip_ansi
+from actions.healing.logs import (
+    MAX_EXCERPT_LINES,
+    clean_line,
+    excerpt_from_jobs,
+    find_failure_excerpt,
+    read_log_archive,
+    split_lines,
+    strip_ansi,
+)
 from actions.healing.rules import (
     CATEGORIES,
     CURATED_RULES,
@@ -221,25 +233,30 @@ def classify_failure(excerpt_or_log: str, model: dict[str, Any] | None = None) -
     matched_rules = [hit.rule.name for hit in hits]
     rule_lines = list(dict.fromkeys(hit.line for hit in hits if hit.line))
 
-    if model is not None and "coefficients" in model:
+    rules_category = decide_by_rules(hits)
+    thresholds = model.get("thresholds", {}) if model is not None else {}
+    how = str(thresholds.get("combine", "model"))
+    if model is not None and "coefficients" in model and how != "rules":
         probabilities = dict(zip(CATEGORIES, predict_proba(text, model, hits), strict=True))
         retry_probability = probabilities[TRANSIENT] + probabilities[DEPENDENCY]
-        threshold = float(model.get("thresholds", {}).get("retry", DEFAULT_RETRY_THRESHOLD))
+        threshold = float(thresholds.get("retry", DEFAULT_RETRY_THRESHOLD))
         if retry_probability >= threshold:
             category = TRANSIENT if probabilities[TRANSIENT] >= probabilities[DEPENDENCY] else DEPENDENCY
         else:
             category = PERMANENT
+        model_says = f"model: {category} (retry p={retry_probability:.2f} vs threshold {threshold:.2f})"
+        if how == "rules_first" and rules_category in RETRYABLE:
+            category = rules_category  # a named retryable cause outranks the model
+        elif how == "both" and rules_category not in RETRYABLE:
+            category = PERMANENT  # retry only when a rule names a retryable cause too
         confidence = retry_probability if category in RETRYABLE else probabilities[PERMANENT]
         source = "rules+model" if hits else "model"
         agreeing = [hit for hit in hits if hit.rule.category == category]
         detail = ", ".join(dict.fromkeys(hit.rule.name for hit in agreeing)) or "no rule agrees"
-        reason = (
-            f"model: {category} (p={probabilities[category]:.2f}; retry p={retry_probability:.2f} "
-            f"vs threshold {threshold:.2f}); rules: {detail}"
-        )
+        reason = f"{category} ({how}); {model_says}; rules: {rules_category} ({detail})"
         lines = [hit.line for hit in agreeing if hit.line] or rule_lines
     else:
-        category = decide_by_rules(hits)
+        category = rules_category
         scores = rule_scores(hits)
         total = sum(scores.values())
         confidence = scores[category] / total if total > 0 else 0.5
@@ -262,3 +279,14 @@ def classify_failure(excerpt_or_log: str, model: dict[str, Any] | None = None) -
         "reason": reason,
         "source": source,
     }
+
+
+def classify_log_archive(source: bytes | Path, model: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Classify a run from its log archive: the failed jobs' excerpt, then :func:`classify_failure`.
+
+    Raises:
+        LogArchiveError: the archive is malformed or too large.
+        ClassifierError: the artefact is not one this code understands.
+    """
+    excerpt = excerpt_from_jobs(read_log_archive(source))
+    return classify_failure(excerpt.text, model)

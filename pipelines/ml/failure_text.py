@@ -37,8 +37,9 @@ import numpy.typing as npt
 from scipy import sparse  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedGroupKFold
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from actions.healing.classify import (
     DEFAULT_FEATURES,
@@ -61,10 +62,16 @@ from actions.healing.rules import (
     rule_scores,
 )
 
-GRID: tuple[tuple[float, float], ...] = tuple((c, s) for c in (1.0, 4.0, 16.0) for s in (0.5, 2.0))
-"""(C, rule feature scale) pairs tried by the inner cross-validation."""
+GRID: tuple[tuple[float, float], ...] = tuple((c, s) for c in (0.25, 1.0, 4.0, 16.0) for s in (0.5, 2.0, 8.0))
+"""(C, rule feature scale) pairs tried by the inner cross-validation. With one C for all features, a
+large scale and a small C trust the rules and shrink the text features: the inner folds (unseen
+repositories) decide how far the text carries over."""
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 """Retry thresholds tried by the inner cross-validation."""
+COMBINES = ("model", "rules_first", "both", "rules")
+"""How rules and model make the decision, also chosen by the inner cross-validation: the model alone;
+the rules when they name a retryable cause, else the model (``rules_first``); retry only when both
+say so (``both``, the category from the model); the rules alone. See :func:`combine`."""
 MAX_FEATURES = 20_000
 MIN_DF = 2
 CONFIDENCE_WEIGHTS = {"high": 1.0, "medium": 0.75, "low": 0.5}
@@ -207,6 +214,7 @@ class FittedModel:
     c: float
     scale: float
     threshold: float
+    combine: str = "model"
 
     def matrix(self, counts: sparse.csr_matrix, scores: Floats) -> sparse.csr_matrix:
         """Feature rows from counts over ``terms``: TF-IDF then the rule features (the artefact's order)."""
@@ -251,18 +259,43 @@ def select_terms(counts: sparse.csr_matrix) -> Ints:
     return columns.astype(np.int64)
 
 
-def fit_model(data: Prepared, index: Ints, c: float, scale: float, threshold: float = 0.5) -> FittedModel:
-    """Choose the terms and fit the idf and the regression on the rows ``index`` only."""
+@dataclass
+class TextFeatures:
+    """Terms and idf fitted on some rows, with the TF-IDF rows of those rows."""
+
+    columns: Ints
+    transformer: TfidfTransformer
+    matrix: sparse.csr_matrix
+
+
+def fit_text(data: Prepared, index: Ints) -> TextFeatures:
+    """Choose the terms and fit the idf on the rows ``index`` only."""
     counts = data.counts[index]
     columns = select_terms(counts)
     counts = counts[:, columns]
     transformer = TfidfTransformer(sublinear_tf=True, norm="l2", smooth_idf=True).fit(counts)
+    return TextFeatures(columns, transformer, transformer.transform(counts))
+
+
+def fit_model(
+    data: Prepared,
+    index: Ints,
+    c: float,
+    scale: float,
+    threshold: float = 0.5,
+    text: TextFeatures | None = None,
+    combine: str = "model",
+) -> FittedModel:
+    """Fit the text features (unless given, fitted on the same rows) and the regression on ``index``."""
+    text = text or fit_text(data, index)
     # newton-cg: exact multinomial fit in a few iterations (lbfgs needs ~20x longer here).
     regression = LogisticRegression(
-        C=c, class_weight="balanced", solver="newton-cg", max_iter=1_000, tol=1e-8
+        C=c, class_weight="balanced", solver="newton-cg", max_iter=1_000, tol=1e-6
     )
-    model = FittedModel(data.terms[columns], columns, transformer, regression, c, scale, threshold)
-    regression.fit(model.matrix(counts, data.scores[index]), data.y[index], sample_weight=data.weights[index])
+    terms = data.terms[text.columns]
+    model = FittedModel(terms, text.columns, text.transformer, regression, c, scale, threshold, combine)
+    features = sparse.hstack([text.matrix, _rule_matrix(data.scores[index], scale)]).tocsr()
+    regression.fit(features, data.y[index], sample_weight=data.weights[index])
     return model
 
 
@@ -273,17 +306,48 @@ def decide(proba: Floats, threshold: float) -> Ints:
     return np.where(retry, np.where(proba[:, t] >= proba[:, d], t, d), p).astype(np.int64)
 
 
+def combine(proba: Floats, threshold: float, how: str, rules_pred: Ints) -> Ints:
+    """The decision of rules and model together (mirrors ``actions.healing.classify``)."""
+    model_pred = decide(proba, threshold)
+    permanent = CLASS_INDEX[PERMANENT]
+    if how == "model":
+        return model_pred
+    if how == "rules":
+        return rules_pred
+    if how == "rules_first":
+        return np.where(rules_pred != permanent, rules_pred, model_pred).astype(np.int64)
+    if how == "both":
+        return np.where(rules_pred != permanent, model_pred, permanent).astype(np.int64)
+    raise ValueError(f"unknown combination {how!r}")
+
+
+def rules_predictions(data: Prepared) -> Ints:
+    """The rules-alone category indices of the prepared rows."""
+    return np.array([CLASS_INDEX[decision] for decision in data.decisions], dtype=np.int64)
+
+
+def _f1(true_positive: Floats, predicted: Floats, actual: Floats) -> Floats:
+    denominator = predicted + actual
+    return np.divide(2.0 * true_positive, denominator, out=np.zeros_like(denominator), where=denominator > 0)
+
+
 def macro_f1(y: Ints, predicted: Ints) -> float:
-    """Macro-averaged F1 over the three categories."""
-    return float(
-        f1_score(y, predicted, labels=list(range(len(CATEGORIES))), average="macro", zero_division=0)
-    )
+    """Macro-averaged F1 over the three categories.
+
+    Equal to scikit-learn's ``f1_score(average="macro", zero_division=0)`` but fast: tuning and
+    the bootstrap call it tens of thousands of times.
+    """
+    k = len(CATEGORIES)
+    matrix = np.bincount(y * k + predicted, minlength=k * k).reshape(k, k).astype(np.float64)
+    return float(_f1(np.diag(matrix), matrix.sum(axis=0), matrix.sum(axis=1)).mean())
 
 
 def retry_f1(y: Ints, predicted: Ints) -> float:
     """F1 of the retry decision (transient or dependency against permanent; positive = retryable)."""
     permanent = CLASS_INDEX[PERMANENT]
-    return float(f1_score(y != permanent, predicted != permanent, zero_division=0))
+    actual, said = y != permanent, predicted != permanent
+    hits = np.array([float(np.sum(actual & said))])
+    return float(_f1(hits, np.array([float(said.sum())]), np.array([float(actual.sum())]))[0])
 
 
 def _folds(data: Prepared, index: Ints, folds: int, seed: int) -> list[tuple[Ints, Ints]]:
@@ -293,24 +357,39 @@ def _folds(data: Prepared, index: Ints, folds: int, seed: int) -> list[tuple[Int
     return [(index[a], index[b]) for a, b in splitter.split(np.zeros(len(index)), data.y[index], groups)]
 
 
-def tune(data: Prepared, index: Ints, seed: int) -> tuple[float, float, float, dict[str, Any]]:
-    """Choose (C, scale, threshold) by grouped cross-validation inside ``index`` only."""
+@dataclass(frozen=True)
+class Choice:
+    """What the inner cross-validation chose, and its score there."""
+
+    c: float
+    scale: float
+    threshold: float
+    combine: str
+    score: float
+
+
+def tune(data: Prepared, index: Ints, seed: int) -> Choice:
+    """Choose (C, scale, threshold, combination) by grouped cross-validation inside ``index`` only.
+
+    The score is the mean of macro-F1 and retry F1 over the pooled out-of-fold predictions.
+    """
     folds = _folds(data, index, INNER_FOLDS, seed)
-    best: tuple[float, float, float, float] | None = None
-    table = []
+    texts = [fit_text(data, train) for train, _ in folds]  # shared by every grid point
+    y = data.y[index]
+    rules_pred = rules_predictions(data)[index]
+    best: Choice | None = None
     for c, scale in GRID:
         oof = np.zeros((len(data.y), len(CATEGORIES)))
-        for train, valid in folds:
-            oof[valid] = fit_model(data, train, c, scale).proba_rows(data, valid)
-        y = data.y[index]
+        for (train, valid), text in zip(folds, texts, strict=True):
+            oof[valid] = fit_model(data, train, c, scale, text=text).proba_rows(data, valid)
         for threshold in THRESHOLDS:
-            predicted = decide(oof[index], threshold)
-            score = 0.5 * (macro_f1(y, predicted) + retry_f1(y, predicted))
-            table.append({"C": c, "rule_feature_scale": scale, "threshold": threshold, "score": score})
-            if best is None or score > best[0] + 1e-12:
-                best = (score, c, scale, threshold)
-    assert best is not None  # noqa: S101 - GRID and THRESHOLDS are not empty
-    return best[1], best[2], best[3], {"inner_folds": len(folds), "best_score": best[0], "grid": table}
+            for how in COMBINES:
+                predicted = combine(oof[index], threshold, how, rules_pred)
+                score = 0.5 * (macro_f1(y, predicted) + retry_f1(y, predicted))
+                if best is None or score > best.score + 1e-12:
+                    best = Choice(c, scale, threshold, how, score)
+    assert best is not None  # noqa: S101 - GRID, THRESHOLDS and COMBINES are not empty
+    return best
 
 
 def to_artefact(model: FittedModel | None, rules: Sequence[Rule], training: dict[str, Any]) -> dict[str, Any]:
@@ -321,7 +400,10 @@ def to_artefact(model: FittedModel | None, rules: Sequence[Rule], training: dict
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "categories": list(CATEGORIES),
         "rules": [rule.as_dict() for rule in rules],
-        "thresholds": {"retry": model.threshold if model else 0.5},
+        "thresholds": {
+            "retry": model.threshold if model else 0.5,
+            "combine": model.combine if model else "rules",
+        },
         "training": training,
     }
     if model is not None:
@@ -354,6 +436,12 @@ def train_failure_classifier(
         patterns_path: FlakeRanker's ``patterns.csv`` to merge into the rules, or None.
         seed: seed of the inner cross-validation's fold assignment.
     """
+    # Many small sparse fits: BLAS threads only contend (a 10x slowdown on a shared 2-core host).
+    with threadpool_limits(limits=1):
+        return _train(csv_path, patterns_path, seed)
+
+
+def _train(csv_path: Path | None, patterns_path: Path | None, seed: int) -> dict[str, Any]:
     rules, dropped = rule_set(patterns_path)
     training: dict[str, Any] = {
         "rules": {"curated": len(CURATED_RULES), "flakeranker": len(rules) - len(CURATED_RULES)},
@@ -364,18 +452,27 @@ def train_failure_classifier(
     examples = read_labelled(csv_path)
     data = prepare(examples, rules)
     everything = np.arange(len(examples), dtype=np.int64)
-    c, scale, threshold, tuning = tune(data, everything, seed)
-    model = fit_model(data, everything, c, scale, threshold)
+    choice = tune(data, everything, seed)
+    model = fit_model(data, everything, choice.c, choice.scale, choice.threshold, combine=choice.combine)
     training.update(
         {
             "rows": len(examples),
             "repositories": len(set(data.groups.tolist())),
             "label_counts": dict(Counter(example.label for example in examples)),
-            "hyperparameters": {"C": c, "rule_feature_scale": scale, "retry_threshold": threshold},
-            "inner_cv_score": tuning["best_score"],
+            "hyperparameters": _choice_dict(choice),
         }
     )
     return to_artefact(model, rules, training)
+
+
+def _choice_dict(choice: Choice) -> dict[str, Any]:
+    return {
+        "C": choice.c,
+        "rule_feature_scale": choice.scale,
+        "retry_threshold": choice.threshold,
+        "combine": choice.combine,
+        "inner_cv_score": choice.score,
+    }
 
 
 # --- benchmark ---------------------------------------------------------------------------------
@@ -493,6 +590,21 @@ def run_failure_text_benchmark(
     cross-validation by ``source`` (each repository is tested by a model that never saw it),
     pooled out-of-fold predictions judged once.
     """
+    with threadpool_limits(limits=1):
+        return _benchmark(train, test, data, patterns, json_path, model_out, folds, bootstrap, seed)
+
+
+def _benchmark(
+    train: Path | None,
+    test: Path | None,
+    data: Path | None,
+    patterns: Path | None,
+    json_path: Path | None,
+    model_out: Path | None,
+    folds: int,
+    bootstrap: int,
+    seed: int,
+) -> dict[str, Any]:
     started = time.perf_counter()
     rules, dropped = rule_set(patterns)
     fold_info: list[dict[str, Any]] = []
@@ -502,21 +614,23 @@ def run_failure_text_benchmark(
         everything = np.arange(len(examples), dtype=np.int64)
         oof = np.zeros((len(examples), len(CATEGORIES)))
         model_pred = np.zeros(len(examples), dtype=np.int64)
+        all_rules = rules_predictions(prepared)
         for number, (train_index, test_index) in enumerate(_folds(prepared, everything, folds, seed)):
-            c, scale, threshold, tuning = tune(prepared, train_index, seed + 1 + number)
-            model = fit_model(prepared, train_index, c, scale, threshold)
+            choice = tune(prepared, train_index, seed + 1 + number)
+            model = fit_model(
+                prepared, train_index, choice.c, choice.scale, choice.threshold, combine=choice.combine
+            )
             oof[test_index] = model.proba_rows(prepared, test_index)
-            model_pred[test_index] = decide(oof[test_index], threshold)
+            model_pred[test_index] = combine(
+                oof[test_index], choice.threshold, choice.combine, all_rules[test_index]
+            )
             fold_info.append(
                 {
                     "fold": number,
                     "train_rows": len(train_index),
                     "test_rows": len(test_index),
                     "test_repositories": len(set(prepared.groups[test_index].tolist())),
-                    "C": c,
-                    "rule_feature_scale": scale,
-                    "retry_threshold": threshold,
-                    "inner_cv_score": tuning["best_score"],
+                    **_choice_dict(choice),
                 }
             )
         test_data, y = prepared, prepared.y
@@ -532,9 +646,16 @@ def run_failure_text_benchmark(
         prepared = prepare([*train_examples, *examples], rules)
         last_train = np.arange(len(train_examples), dtype=np.int64)
         test_index = np.arange(len(train_examples), len(train_examples) + len(examples), dtype=np.int64)
-        c, scale, threshold, tuning = tune(prepared, last_train, seed)
-        model = fit_model(prepared, last_train, c, scale, threshold)
-        model_pred = decide(model.proba_rows(prepared, test_index), threshold)
+        choice = tune(prepared, last_train, seed)
+        model = fit_model(
+            prepared, last_train, choice.c, choice.scale, choice.threshold, combine=choice.combine
+        )
+        model_pred = combine(
+            model.proba_rows(prepared, test_index),
+            choice.threshold,
+            choice.combine,
+            rules_predictions(prepared)[test_index],
+        )
         y = prepared.y[test_index]
         test_data = Prepared(
             prepared.counts[test_index],
@@ -545,19 +666,12 @@ def run_failure_text_benchmark(
             prepared.weights[test_index],
             prepared.groups[test_index],
         )
-        fold_info.append(
-            {
-                "C": c,
-                "rule_feature_scale": scale,
-                "retry_threshold": threshold,
-                "inner_cv_score": tuning["best_score"],
-            }
-        )
+        fold_info.append(_choice_dict(choice))
         mode = {"mode": "train_test", "train": str(train), "test": str(test), "inner_folds": INNER_FOLDS}
     else:
         raise ValueError("failure-text: give --train and --test, or --data alone")
 
-    rules_pred = np.array([CLASS_INDEX[decision] for decision in test_data.decisions], dtype=np.int64)
+    rules_pred = rules_predictions(test_data)
     report = {
         **mode,
         **_report(y, model_pred, rules_pred, test_data.groups, bootstrap, seed),
@@ -570,7 +684,7 @@ def run_failure_text_benchmark(
         "label_counts": {category: int((y == CLASS_INDEX[category]).sum()) for category in CATEGORIES},
     }
     # The exported model's speed, on the test texts, through the action's pure-Python path.
-    final = fit_model(prepared, last_train, model.c, model.scale, model.threshold)
+    final = fit_model(prepared, last_train, model.c, model.scale, model.threshold, combine=model.combine)
     artefact = to_artefact(final, rules, {"rows": len(last_train), "note": "benchmark speed probe"})
     report["classify_ms_per_failure"] = _speed(artefact, [example.text for example in examples])
     report["seconds"] = time.perf_counter() - started

@@ -203,3 +203,17 @@ def test_parity_on_real_chunks(tmp_path: Path) -> None:
     reference = model.proba_texts(texts, rules)
     ours = np.array([predict_proba(excerpt_of(text)[0], artefact) for text in texts])
     assert np.max(np.abs(ours - reference)) < 1e-9
+
+
+def test_fast_f1_equals_scikit_learn() -> None:
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        y = rng.integers(0, 3, 50)
+        predicted = np.where(rng.random(50) < 0.6, y, rng.integers(0, 3, 50))
+        expected = f1_score(y, predicted, labels=[0, 1, 2], average="macro", zero_division=0)
+        assert failure_text.macro_f1(y, predicted) == pytest.approx(expected, abs=1e-12)
+        expected_retry = f1_score(y != 2, predicted != 2, zero_division=0)
+        assert failure_text.retry_f1(y, predicted) == pytest.approx(expected_retry, abs=1e-12)
+    assert failure_text.retry_f1(np.array([2, 2]), np.array([2, 2])) == 0.0

@@ -219,3 +219,12 @@ def test_ghalogs_example_archive() -> None:
     assert len(jobs) > 10
     assert all(job.all_lines() for job in jobs)
     assert not any(job.failed for job in jobs)  # the recorded run succeeded
+
+
+def test_classify_a_run_from_its_archive() -> None:
+    from actions.healing.classify import classify_log_archive
+
+    result = classify_log_archive(_zip({"1_build.txt": PASSING, "2_test.txt": FAILING}), None)
+    assert result["category"] == "transient"
+    assert result["retryable"] is True
+    assert any("ETIMEDOUT" in line for line in result["matched_lines"])
