@@ -68,6 +68,9 @@ large scale and a small C trust the rules and shrink the text features: the inne
 repositories) decide how far the text carries over."""
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 """Retry thresholds tried by the inner cross-validation."""
+TERM_SETS = ("all", "words")
+"""Text features tried by the inner cross-validation: all n-grams, or word unigrams alone (fewer,
+more generic terms, which may carry better to unseen repositories)."""
 COMBINES = ("model", "rules_first", "both", "rules")
 """How rules and model make the decision, also chosen by the inner cross-validation: the model alone;
 the rules when they name a retryable cause, else the model (``rules_first``); retry only when both
@@ -246,14 +249,18 @@ class FittedModel:
         return self.proba(counts, np.array(scores, dtype=np.float64).reshape(-1, len(CATEGORIES)))
 
 
-def select_terms(counts: sparse.csr_matrix) -> Ints:
+def select_terms(counts: sparse.csr_matrix, allowed: npt.NDArray[np.bool_] | None = None) -> Ints:
     """Columns kept, as ``TfidfVectorizer(min_df=MIN_DF, max_features=MAX_FEATURES)`` keeps them.
 
-    Terms in at least ``MIN_DF`` texts, then the ``MAX_FEATURES`` most frequent (ties by term order).
+    Terms in at least ``MIN_DF`` texts (and ``allowed``), then the ``MAX_FEATURES`` most frequent
+    (ties by term order).
     """
     df = np.asarray((counts > 0).sum(axis=0)).ravel()
     total = np.asarray(counts.sum(axis=0)).ravel()
-    columns = np.flatnonzero(df >= MIN_DF)
+    keep = df >= MIN_DF
+    if allowed is not None:
+        keep &= allowed
+    columns = np.flatnonzero(keep)
     if len(columns) > MAX_FEATURES:
         columns = np.sort(columns[np.lexsort((columns, -total[columns]))[:MAX_FEATURES]])
     return columns.astype(np.int64)
@@ -268,10 +275,13 @@ class TextFeatures:
     matrix: sparse.csr_matrix
 
 
-def fit_text(data: Prepared, index: Ints) -> TextFeatures:
-    """Choose the terms and fit the idf on the rows ``index`` only."""
+def fit_text(data: Prepared, index: Ints, term_set: str = "all") -> TextFeatures:
+    """Choose the terms (of ``term_set``: see :data:`TERM_SETS`) and fit the idf on ``index`` only."""
     counts = data.counts[index]
-    columns = select_terms(counts)
+    allowed = None
+    if term_set == "words":
+        allowed = np.array([term.startswith("w:") and " " not in term for term in data.terms.tolist()])
+    columns = select_terms(counts, allowed)
     counts = counts[:, columns]
     transformer = TfidfTransformer(sublinear_tf=True, norm="l2", smooth_idf=True).fit(counts)
     return TextFeatures(columns, transformer, transformer.transform(counts))
@@ -285,9 +295,10 @@ def fit_model(
     threshold: float = 0.5,
     text: TextFeatures | None = None,
     combine: str = "model",
+    term_set: str = "all",
 ) -> FittedModel:
     """Fit the text features (unless given, fitted on the same rows) and the regression on ``index``."""
-    text = text or fit_text(data, index)
+    text = text or fit_text(data, index, term_set)
     # newton-cg: exact multinomial fit in a few iterations (lbfgs needs ~20x longer here).
     regression = LogisticRegression(
         C=c, class_weight="balanced", solver="newton-cg", max_iter=1_000, tol=1e-6
@@ -366,6 +377,7 @@ class Choice:
     threshold: float
     combine: str
     score: float
+    term_set: str = "all"
 
 
 def tune(data: Prepared, index: Ints, seed: int) -> Choice:
@@ -374,20 +386,21 @@ def tune(data: Prepared, index: Ints, seed: int) -> Choice:
     The score is the mean of macro-F1 and retry F1 over the pooled out-of-fold predictions.
     """
     folds = _folds(data, index, INNER_FOLDS, seed)
-    texts = [fit_text(data, train) for train, _ in folds]  # shared by every grid point
     y = data.y[index]
     rules_pred = rules_predictions(data)[index]
     best: Choice | None = None
-    for c, scale in GRID:
-        oof = np.zeros((len(data.y), len(CATEGORIES)))
-        for (train, valid), text in zip(folds, texts, strict=True):
-            oof[valid] = fit_model(data, train, c, scale, text=text).proba_rows(data, valid)
-        for threshold in THRESHOLDS:
-            for how in COMBINES:
-                predicted = combine(oof[index], threshold, how, rules_pred)
-                score = 0.5 * (macro_f1(y, predicted) + retry_f1(y, predicted))
-                if best is None or score > best.score + 1e-12:
-                    best = Choice(c, scale, threshold, how, score)
+    for term_set in TERM_SETS:
+        texts = [fit_text(data, train, term_set) for train, _ in folds]  # shared by the grid points
+        for c, scale in GRID:
+            oof = np.zeros((len(data.y), len(CATEGORIES)))
+            for (train, valid), text in zip(folds, texts, strict=True):
+                oof[valid] = fit_model(data, train, c, scale, text=text).proba_rows(data, valid)
+            for threshold in THRESHOLDS:
+                for how in COMBINES:
+                    predicted = combine(oof[index], threshold, how, rules_pred)
+                    score = 0.5 * (macro_f1(y, predicted) + retry_f1(y, predicted))
+                    if best is None or score > best.score + 1e-12:
+                        best = Choice(c, scale, threshold, how, score, term_set)
     assert best is not None  # noqa: S101 - GRID, THRESHOLDS and COMBINES are not empty
     return best
 
@@ -453,7 +466,15 @@ def _train(csv_path: Path | None, patterns_path: Path | None, seed: int) -> dict
     data = prepare(examples, rules)
     everything = np.arange(len(examples), dtype=np.int64)
     choice = tune(data, everything, seed)
-    model = fit_model(data, everything, choice.c, choice.scale, choice.threshold, combine=choice.combine)
+    model = fit_model(
+        data,
+        everything,
+        choice.c,
+        choice.scale,
+        choice.threshold,
+        combine=choice.combine,
+        term_set=choice.term_set,
+    )
     training.update(
         {
             "rows": len(examples),
@@ -471,6 +492,7 @@ def _choice_dict(choice: Choice) -> dict[str, Any]:
         "rule_feature_scale": choice.scale,
         "retry_threshold": choice.threshold,
         "combine": choice.combine,
+        "term_set": choice.term_set,
         "inner_cv_score": choice.score,
     }
 
@@ -618,7 +640,13 @@ def _benchmark(
         for number, (train_index, test_index) in enumerate(_folds(prepared, everything, folds, seed)):
             choice = tune(prepared, train_index, seed + 1 + number)
             model = fit_model(
-                prepared, train_index, choice.c, choice.scale, choice.threshold, combine=choice.combine
+                prepared,
+                train_index,
+                choice.c,
+                choice.scale,
+                choice.threshold,
+                combine=choice.combine,
+                term_set=choice.term_set,
             )
             oof[test_index] = model.proba_rows(prepared, test_index)
             model_pred[test_index] = combine(
@@ -640,7 +668,6 @@ def _benchmark(
             "outer_folds": len(fold_info),
             "inner_folds": INNER_FOLDS,
         }
-        last_train = everything
     elif train is not None and test is not None and data is None:
         train_examples, examples = read_labelled(train), read_labelled(test)
         prepared = prepare([*train_examples, *examples], rules)
@@ -648,7 +675,13 @@ def _benchmark(
         test_index = np.arange(len(train_examples), len(train_examples) + len(examples), dtype=np.int64)
         choice = tune(prepared, last_train, seed)
         model = fit_model(
-            prepared, last_train, choice.c, choice.scale, choice.threshold, combine=choice.combine
+            prepared,
+            last_train,
+            choice.c,
+            choice.scale,
+            choice.threshold,
+            combine=choice.combine,
+            term_set=choice.term_set,
         )
         model_pred = combine(
             model.proba_rows(prepared, test_index),
@@ -684,8 +717,7 @@ def _benchmark(
         "label_counts": {category: int((y == CLASS_INDEX[category]).sum()) for category in CATEGORIES},
     }
     # The exported model's speed, on the test texts, through the action's pure-Python path.
-    final = fit_model(prepared, last_train, model.c, model.scale, model.threshold, combine=model.combine)
-    artefact = to_artefact(final, rules, {"rows": len(last_train), "note": "benchmark speed probe"})
+    artefact = to_artefact(model, rules, {"note": "benchmark speed probe (the last model fitted)"})
     report["classify_ms_per_failure"] = _speed(artefact, [example.text for example in examples])
     report["seconds"] = time.perf_counter() - started
     _print(report)
