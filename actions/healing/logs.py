@@ -196,7 +196,14 @@ def _zip_members(data: bytes) -> Iterator[tuple[PurePosixPath, bytes]]:
             try:
                 with archive.open(info) as stream:
                     content = _read_bounded(stream, info.filename, budget)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError) as exc:
+            except (
+                zipfile.BadZipFile,
+                zipfile.LargeZipFile,
+                OSError,
+                EOFError,
+                NotImplementedError,
+                RuntimeError,  # encrypted members
+            ) as exc:
                 raise LogArchiveError(f"corrupt member {info.filename!r} in the log archive: {exc}") from exc
             budget -= len(content)
             yield path, content
@@ -209,9 +216,18 @@ def _tar_members(data: bytes) -> Iterator[tuple[PurePosixPath, bytes]]:
         raise LogArchiveError(f"not a readable tar archive: {exc}") from exc
     with archive:
         budget = MAX_TOTAL_BYTES
+        declared = 0
         count = 0
         try:
             for member in archive:
+                # Skipping a member still decompresses it: bound what the headers declare too.
+                declared += max(member.size, 0)
+                if member.size > MAX_MEMBER_BYTES or declared > MAX_TOTAL_BYTES:
+                    raise LogArchiveError(
+                        f"log archive too large: {member.name!r} and those before it declare "
+                        f"{declared:,} bytes (at most {MAX_MEMBER_BYTES:,} per file, "
+                        f"{MAX_TOTAL_BYTES:,} in all)"
+                    )
                 if not member.isfile():
                     continue  # links and devices are never logs
                 count += 1

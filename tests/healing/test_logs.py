@@ -228,3 +228,25 @@ def test_classify_a_run_from_its_archive() -> None:
     assert result["category"] == "transient"
     assert result["retryable"] is True
     assert any("ETIMEDOUT" in line for line in result["matched_lines"])
+
+
+def test_tar_member_declaring_too_much_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logs, "MAX_MEMBER_BYTES", 1_000)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        content = b"C" * 5_000
+        info = tarfile.TarInfo("1_big.txt")
+        info.size = len(content)
+        archive.addfile(info, io.BytesIO(content))
+    with pytest.raises(LogArchiveError, match="too large"):
+        read_log_archive(buffer.getvalue())
+
+
+def test_encrypted_zip_member_is_a_clear_error() -> None:
+    data = bytearray(_zip({"1_build.txt": PASSING}))
+    # Set the "encrypted" flag bit in the local header and the central directory entry.
+    data[6] |= 0x01
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 8] |= 0x01
+    with pytest.raises(LogArchiveError, match="corrupt member"):
+        read_log_archive(bytes(data))
