@@ -114,3 +114,48 @@ def test_excerpt_benchmark_command(tmp_path: Path) -> None:
     assert main(["benchmark", "failure-excerpt", "--data", str(data), "--json", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["cases"] == 1 and report["per_case"][0]["case"] == "spork_441"
+
+
+def test_benchmark_on_synthetic_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs without the shared data: hand-written failure lines from seven made-up repositories."""
+    from pipelines.ml import failure_text
+    from tests.healing.test_classifier import synthetic_examples
+
+    monkeypatch.setattr(failure_text, "GRID", ((1.0, 1.0), (4.0, 2.0)))  # a smoke test, not a search
+    monkeypatch.setattr(failure_text, "TERM_SETS", ("all",))
+    fields = ["source", "text", "label", "confidence"]
+    rows = [
+        {"source": e.source, "text": e.text, "label": e.label, "confidence": e.confidence}
+        for e in synthetic_examples(90, seed=7)
+    ]
+    data = tmp_path / "synthetic.csv"
+    _write_sample(data, rows, fields)
+    out, model = tmp_path / "report.json", tmp_path / "model.json"
+    argv = ["benchmark", "failure-text", "--data", str(data), "--folds", "3", "--bootstrap", "30"]
+    assert main([*argv, "--json", str(out), "--model-out", str(model)]) == 0
+    report = json.loads(out.read_text())
+    _check_report(report)
+    assert report["rules"]["flakeranker"] == 0
+    artefact = json.loads(model.read_text())
+    assert artefact["training"]["rows"] == 90
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    _write_sample(train, [r for r in rows if r["source"] != "repo3"], fields)
+    _write_sample(test, [r for r in rows if r["source"] == "repo3"], fields)
+    assert (
+        main(["benchmark", "failure-text", "--train", str(train), "--test", str(test), "--bootstrap", "30"])
+        == 0
+    )
+
+
+def test_excerpt_benchmark_on_a_made_up_case(tmp_path: Path) -> None:
+    case = tmp_path / "cases" / "made_up_1"
+    case.mkdir(parents=True)
+    lines = [f"[INFO] step {i}" for i in range(100)] + ["[ERROR] Failed to execute goal: compilation failure"]
+    (case / "fail.log").write_text("\r\n".join([*lines, "[INFO] done"]))
+    (case / "groundtruth").write_text("DEFAULT\nE 101\nC 100\n")
+    out = tmp_path / "excerpt.json"
+    assert main(["benchmark", "failure-excerpt", "--data", str(tmp_path / "cases"), "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["per_case"][0]["hit"] is True
+    assert report["hit_rate"] == 1.0
+    assert main(["benchmark", "failure-excerpt", "--data", str(tmp_path)]) == 2  # no cases there
