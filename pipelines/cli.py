@@ -6,6 +6,8 @@ is its ingestion part; ``repopilot benchmark ingest`` measures the GitHub source
 ``repopilot benchmark ci`` trains and judges the CI models on TravisTorrent history;
 ``repopilot benchmark routing`` ranks reviewers of real merged pull requests from earlier history;
 ``repopilot benchmark windows`` judges learned maintenance windows on pull request history.
+``repopilot benchmark failure-text`` and ``failure-excerpt`` judge self-healing's failure classifier
+and failure excerpt.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipelines.sources.base import SourceError
@@ -85,7 +87,95 @@ def _parser() -> argparse.ArgumentParser:
     windows.add_argument("--min-events", type=int, default=300, help="fewest events per repository")
     windows.add_argument("--no-tune", action="store_true", help="use the action's default parameters")
     windows.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    text = bench_kinds.add_parser(
+        "failure-text", help="judge the failure classifier (transient/dependency/permanent) against the rules"
+    )
+    text.add_argument("--train", type=Path, help="labelled CSV (text, label[, source]) to train on")
+    text.add_argument("--test", type=Path, help="labelled CSV to test on (with --train)")
+    text.add_argument("--data", type=Path, help="one labelled CSV, grouped CV by source")
+    text.add_argument("--patterns", type=Path, help="FlakeRanker patterns.csv to merge into the rules")
+    text.add_argument("--folds", type=int, default=5, help="outer folds for --data (default 5)")
+    text.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates (default 1000)")
+    text.add_argument("--json", type=Path, help="also write the report as JSON here")
+    text.add_argument("--model-out", type=Path, help="also write the artefact trained on all rows")
+    excerpt = bench_kinds.add_parser(
+        "failure-excerpt", help="judge the failure excerpt against marked error lines (cidiff breakages)"
+    )
+    excerpt.add_argument("--data", type=Path, required=True, help="cases: fail.log + groundtruth")
+    excerpt.add_argument("--json", type=Path, help="also write the report as JSON here")
     return parser
+
+
+def _bench_ingest(args: argparse.Namespace) -> None:
+    from pipelines.benchmarks import run_ingest_benchmark
+
+    run_ingest_benchmark(scale=args.scale, json_path=args.json)
+
+
+def _bench_features(args: argparse.Namespace) -> None:
+    from pipelines.benchmarks import run_features_benchmark
+
+    run_features_benchmark(args.travistorrent, args.runs, args.json)
+
+
+def _bench_ci(args: argparse.Namespace) -> None:
+    from pipelines.ml.benchmark import run_ci_benchmark
+
+    run_ci_benchmark(
+        train=args.train,
+        test=args.test,
+        data=args.data,
+        split=args.split,
+        json_path=args.json,
+        trials=args.trials,
+        card_dir=args.card,
+    )
+
+
+def _bench_routing(args: argparse.Namespace) -> None:
+    from pipelines.benchmarks_routing import run_routing_benchmark
+
+    teams = [name.strip() for name in args.teams.split(",") if name.strip()] if args.teams else None
+    run_routing_benchmark(args.data, args.json, as_of=args.as_of, teams=teams)
+
+
+def _bench_windows(args: argparse.Namespace) -> None:
+    from pipelines.benchmarks_windows import run_windows_benchmark
+
+    run_windows_benchmark(args.data, args.json, min_events=args.min_events, tune=not args.no_tune)
+
+
+def _bench_failure_text(args: argparse.Namespace) -> None:
+    from pipelines.ml.failure_text import run_failure_text_benchmark
+
+    run_failure_text_benchmark(
+        train=args.train,
+        test=args.test,
+        data=args.data,
+        patterns=args.patterns,
+        json_path=args.json,
+        model_out=args.model_out,
+        folds=args.folds,
+        bootstrap=args.bootstrap,
+    )
+
+
+def _bench_failure_excerpt(args: argparse.Namespace) -> None:
+    from pipelines.ml.failure_excerpt import run_excerpt_benchmark
+
+    run_excerpt_benchmark(args.data, args.json)
+
+
+# imports stay inside the functions: each benchmark pulls in only what it measures
+_BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "ingest": _bench_ingest,
+    "features": _bench_features,
+    "ci": _bench_ci,
+    "routing": _bench_routing,
+    "windows": _bench_windows,
+    "failure-text": _bench_failure_text,
+    "failure-excerpt": _bench_failure_excerpt,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,39 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     home = Path(args.home or os.environ.get("REPOPILOT_HOME") or ".repopilot").expanduser().resolve()
     try:
-        if args.command == "benchmark" and args.benchmark == "features":
-            from pipelines.benchmarks import run_features_benchmark
-
-            run_features_benchmark(args.travistorrent, args.runs, args.json)
-            return 0
-        if args.command == "benchmark" and args.benchmark == "ci":
-            from pipelines.ml.benchmark import run_ci_benchmark
-
-            run_ci_benchmark(
-                train=args.train,
-                test=args.test,
-                data=args.data,
-                split=args.split,
-                json_path=args.json,
-                trials=args.trials,
-                card_dir=args.card,
-            )
-            return 0
-        if args.command == "benchmark" and args.benchmark == "routing":
-            from pipelines.benchmarks_routing import run_routing_benchmark
-
-            teams = [name.strip() for name in args.teams.split(",") if name.strip()] if args.teams else None
-            run_routing_benchmark(args.data, args.json, as_of=args.as_of, teams=teams)
-            return 0
-        if args.command == "benchmark" and args.benchmark == "windows":
-            from pipelines.benchmarks_windows import run_windows_benchmark
-
-            run_windows_benchmark(args.data, args.json, min_events=args.min_events, tune=not args.no_tune)
-            return 0
         if args.command == "benchmark":
-            from pipelines.benchmarks import run_ingest_benchmark
-
-            run_ingest_benchmark(scale=args.scale, json_path=args.json)
+            _BENCHMARKS[args.benchmark](args)
             return 0
         return _run(args, home)
     except (SourceError, ValueError) as exc:

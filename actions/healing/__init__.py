@@ -1,0 +1,1 @@
+"""Self-healing CI: run logs, failure excerpts, and the failure classifier."""

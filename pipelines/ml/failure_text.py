@@ -1,0 +1,760 @@
+"""The learned failure classifier of self-healing: training, export, and ``benchmark failure-text``.
+
+Data: a CSV with at least ``text`` and ``label`` (``transient`` / ``dependency`` / ``permanent``),
+optionally ``source`` (the repository; used to group) and ``confidence`` (high / medium / low;
+used to weight), like ``failure-text/logchunks/labelled_chunks.csv``.
+
+Every text goes through the action's own path first (:func:`actions.healing.classify.excerpt_of`:
+a long chunk is cut to its failure excerpt), then becomes TF-IDF word and character n-grams
+(:func:`actions.healing.classify.analyze`) plus the rules' scores. The model is a class-weighted
+multinomial logistic regression. Rows weigh by confidence (high 1, medium 0.75, low 0.5) and
+copies of one text in one repository share their weight (1/sqrt(copies)), so that a repository
+that failed forty times with the same message does not dominate.
+
+Choices made inside the training data only: the regularisation ``C``, the scale of the rule
+features, and the retry threshold (on P(transient) + P(dependency)), by grouped cross-validation
+over repositories (:data:`GRID`, :data:`THRESHOLDS`). The benchmark wraps this in an outer grouped
+cross-validation (``--data``) or a train/test pair (``--train/--test``): test rows are never seen
+by any choice.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse  # type: ignore[import-untyped]
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedGroupKFold
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+from actions.healing.classify import (
+    DEFAULT_FEATURES,
+    RULE_FEATURES,
+    SCHEMA_VERSION,
+    analyze,
+    classify_failure,
+    excerpt_of,
+)
+from actions.healing.rules import (
+    CATEGORIES,
+    CURATED_RULES,
+    DEPENDENCY,
+    PERMANENT,
+    TRANSIENT,
+    Rule,
+    decide_by_rules,
+    load_flakeranker_rules,
+    match_rules,
+    rule_scores,
+)
+
+GRID: tuple[tuple[float, float], ...] = tuple((c, s) for c in (0.25, 1.0, 4.0, 16.0) for s in (0.5, 2.0, 8.0))
+"""(C, rule feature scale) pairs tried by the inner cross-validation. With one C for all features, a
+large scale and a small C trust the rules and shrink the text features: the inner folds (unseen
+repositories) decide how far the text carries over."""
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+"""Retry thresholds tried by the inner cross-validation."""
+TERM_SETS = ("all", "words")
+"""Text features tried by the inner cross-validation: all n-grams, or word unigrams alone (fewer,
+more generic terms, which may carry better to unseen repositories)."""
+COMBINES = ("model", "rules_first", "both", "rules")
+"""How rules and model make the decision, also chosen by the inner cross-validation: the model alone;
+the rules when they name a retryable cause, else the model (``rules_first``); retry only when both
+say so (``both``, the category from the model); the rules alone. See :func:`combine`."""
+MAX_FEATURES = 20_000
+MIN_DF = 2
+CONFIDENCE_WEIGHTS = {"high": 1.0, "medium": 0.75, "low": 0.5}
+OUTER_FOLDS = 5
+INNER_FOLDS = 4
+BOOTSTRAP = 1_000
+CLASS_INDEX = {category: index for index, category in enumerate(CATEGORIES)}
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled failure text."""
+
+    text: str
+    label: str
+    source: str
+    confidence: str
+
+
+def read_labelled(path: Path) -> list[Example]:
+    """Rows of a labelled CSV (``text``, ``label``; ``source`` and ``confidence`` optional).
+
+    Raises:
+        ValueError: missing columns, an unknown label, or no rows.
+    """
+    csv.field_size_limit(sys.maxsize)  # LogChunks holds chunks of several hundred kB
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns = set(reader.fieldnames or [])
+        if not {"text", "label"} <= columns:
+            raise ValueError(f"{path}: needs the columns text and label (found: {sorted(columns)})")
+        rows = []
+        for number, row in enumerate(reader, 2):
+            label = (row["label"] or "").strip().lower()
+            if label not in CATEGORIES:
+                raise ValueError(f"{path}:{number}: label {row['label']!r} is not one of {list(CATEGORIES)}")
+            rows.append(
+                Example(
+                    row["text"] or "",
+                    label,
+                    (row.get("source") or "").strip() or f"row{number}",
+                    (row.get("confidence") or "high").strip().lower(),
+                )
+            )
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    return rows
+
+
+def rule_set(patterns_path: Path | None) -> tuple[list[Rule], list[str]]:
+    """The curated rules, plus FlakeRanker's when its ``patterns.csv`` is given (and what was dropped)."""
+    rules = list(CURATED_RULES)
+    dropped: list[str] = []
+    if patterns_path is not None:
+        extra, dropped = load_flakeranker_rules(patterns_path)
+        rules.extend(extra)
+    return rules, dropped
+
+
+@dataclass
+class Prepared:
+    """The examples as the model sees them: analysed terms, rule scores, labels, weights, groups."""
+
+    counts: sparse.csr_matrix  # (n, all terms) term counts; columns follow ``terms``
+    terms: npt.NDArray[np.str_]  # every term of every text, sorted (as scikit-learn sorts a vocabulary)
+    scores: Floats  # (n, 3) summed rule weights by category
+    decisions: list[str]  # rules-alone category
+    y: Ints
+    weights: Floats
+    groups: npt.NDArray[np.str_]
+
+
+def prepare(examples: Sequence[Example], rules: Sequence[Rule]) -> Prepared:
+    """Run the action's excerpt, analyser and rules over the examples (once; folds reuse it).
+
+    The term counts cover every text, test texts included; that is only an index: which terms a
+    model uses, and their idf, come from its training rows alone (:func:`fit_model`).
+    """
+    analysed: list[list[str]] = []
+    scores: list[list[float]] = []
+    decisions: list[str] = []
+    for example in examples:
+        text, _ = excerpt_of(example.text)
+        hits = match_rules(text, rules)
+        analysed.append(analyze(text, DEFAULT_FEATURES))
+        by_category = rule_scores(hits)
+        scores.append([by_category[category] for category in CATEGORIES])
+        decisions.append(decide_by_rules(hits))
+    copies = Counter((example.source, example.text) for example in examples)
+    weights = np.array(
+        [
+            CONFIDENCE_WEIGHTS.get(example.confidence, 1.0)
+            / math.sqrt(copies[(example.source, example.text)])
+            for example in examples
+        ]
+    )
+    counter = CountVectorizer(analyzer=_identity)
+    counts = counter.fit_transform(analysed).tocsr()
+    return Prepared(
+        counts,
+        counter.get_feature_names_out(),
+        np.array(scores, dtype=np.float64).reshape(-1, len(CATEGORIES)),
+        decisions,
+        np.array([CLASS_INDEX[example.label] for example in examples], dtype=np.int64),
+        weights,
+        np.array([example.source for example in examples]),
+    )
+
+
+def _identity(terms: list[str]) -> list[str]:
+    return terms
+
+
+def _rule_matrix(scores: Floats, scale: float) -> sparse.csr_matrix:
+    rows = []
+    for transient, dependency, permanent in scores:
+        retryable = transient + dependency
+        rows.append(
+            [
+                scale * math.log1p(transient),
+                scale * math.log1p(dependency),
+                scale * math.log1p(permanent),
+                scale * (1.0 if retryable > permanent else 0.0),
+            ]
+        )
+    return sparse.csr_matrix(np.array(rows, dtype=np.float64).reshape(-1, len(RULE_FEATURES)))
+
+
+@dataclass
+class FittedModel:
+    """The chosen terms, their idf (scikit-learn's ``TfidfTransformer``) and the regression."""
+
+    terms: npt.NDArray[np.str_]
+    columns: Ints  # positions of ``terms`` in the prepared data's term index
+    transformer: TfidfTransformer
+    regression: LogisticRegression
+    c: float
+    scale: float
+    threshold: float
+    combine: str = "model"
+
+    def matrix(self, counts: sparse.csr_matrix, scores: Floats) -> sparse.csr_matrix:
+        """Feature rows from counts over ``terms``: TF-IDF then the rule features (the artefact's order)."""
+        return sparse.hstack([self.transformer.transform(counts), _rule_matrix(scores, self.scale)]).tocsr()
+
+    def proba(self, counts: sparse.csr_matrix, scores: Floats) -> Floats:
+        """scikit-learn's probabilities, columns in :data:`CATEGORIES` order."""
+        raw = self.regression.predict_proba(self.matrix(counts, scores))
+        out = np.zeros((raw.shape[0], len(CATEGORIES)))
+        for column, label in enumerate(self.regression.classes_):
+            out[:, int(label)] = raw[:, column]
+        return out
+
+    def proba_rows(self, data: Prepared, rows: Ints) -> Floats:
+        """Probabilities of prepared rows."""
+        return self.proba(data.counts[rows][:, self.columns], data.scores[rows])
+
+    def proba_texts(self, texts: Sequence[str], rules: Sequence[Rule]) -> Floats:
+        """Probabilities of new texts through scikit-learn (the reference the action must match)."""
+        counter = CountVectorizer(
+            analyzer=_identity, vocabulary={str(t): i for i, t in enumerate(self.terms)}
+        )
+        excerpts = [excerpt_of(text)[0] for text in texts]
+        counts = counter.transform([analyze(text, DEFAULT_FEATURES) for text in excerpts])
+        scores = []
+        for text in excerpts:
+            by_category = rule_scores(match_rules(text, rules))
+            scores.append([by_category[category] for category in CATEGORIES])
+        return self.proba(counts, np.array(scores, dtype=np.float64).reshape(-1, len(CATEGORIES)))
+
+
+def select_terms(counts: sparse.csr_matrix, allowed: npt.NDArray[np.bool_] | None = None) -> Ints:
+    """Columns kept, as ``TfidfVectorizer(min_df=MIN_DF, max_features=MAX_FEATURES)`` keeps them.
+
+    Terms in at least ``MIN_DF`` texts (and ``allowed``), then the ``MAX_FEATURES`` most frequent
+    (ties by term order).
+    """
+    df = np.asarray((counts > 0).sum(axis=0)).ravel()
+    total = np.asarray(counts.sum(axis=0)).ravel()
+    keep = df >= MIN_DF
+    if allowed is not None:
+        keep &= allowed
+    columns = np.flatnonzero(keep)
+    if len(columns) > MAX_FEATURES:
+        columns = np.sort(columns[np.lexsort((columns, -total[columns]))[:MAX_FEATURES]])
+    return columns.astype(np.int64)
+
+
+@dataclass
+class TextFeatures:
+    """Terms and idf fitted on some rows, with the TF-IDF rows of those rows."""
+
+    columns: Ints
+    transformer: TfidfTransformer
+    matrix: sparse.csr_matrix
+
+
+def fit_text(data: Prepared, index: Ints, term_set: str = "all") -> TextFeatures:
+    """Choose the terms (of ``term_set``: see :data:`TERM_SETS`) and fit the idf on ``index`` only."""
+    counts = data.counts[index]
+    allowed = None
+    if term_set == "words":
+        allowed = np.array([term.startswith("w:") and " " not in term for term in data.terms.tolist()])
+    columns = select_terms(counts, allowed)
+    counts = counts[:, columns]
+    transformer = TfidfTransformer(sublinear_tf=True, norm="l2", smooth_idf=True).fit(counts)
+    return TextFeatures(columns, transformer, transformer.transform(counts))
+
+
+def fit_model(
+    data: Prepared,
+    index: Ints,
+    c: float,
+    scale: float,
+    threshold: float = 0.5,
+    text: TextFeatures | None = None,
+    combine: str = "model",
+    term_set: str = "all",
+) -> FittedModel:
+    """Fit the text features (unless given, fitted on the same rows) and the regression on ``index``."""
+    text = text or fit_text(data, index, term_set)
+    # newton-cg: exact multinomial fit in a few iterations (lbfgs needs ~20x longer here).
+    regression = LogisticRegression(
+        C=c, class_weight="balanced", solver="newton-cg", max_iter=1_000, tol=1e-6
+    )
+    terms = data.terms[text.columns]
+    model = FittedModel(terms, text.columns, text.transformer, regression, c, scale, threshold, combine)
+    features = sparse.hstack([text.matrix, _rule_matrix(data.scores[index], scale)]).tocsr()
+    regression.fit(features, data.y[index], sample_weight=data.weights[index])
+    return model
+
+
+def decide(proba: Floats, threshold: float) -> Ints:
+    """Category indices: retry when P(transient) + P(dependency) reaches the threshold."""
+    t, d, p = CLASS_INDEX[TRANSIENT], CLASS_INDEX[DEPENDENCY], CLASS_INDEX[PERMANENT]
+    retry = proba[:, t] + proba[:, d] >= threshold
+    return np.where(retry, np.where(proba[:, t] >= proba[:, d], t, d), p).astype(np.int64)
+
+
+def combine(proba: Floats, threshold: float, how: str, rules_pred: Ints) -> Ints:
+    """The decision of rules and model together (mirrors ``actions.healing.classify``)."""
+    model_pred = decide(proba, threshold)
+    permanent = CLASS_INDEX[PERMANENT]
+    if how == "model":
+        return model_pred
+    if how == "rules":
+        return rules_pred
+    if how == "rules_first":
+        return np.where(rules_pred != permanent, rules_pred, model_pred).astype(np.int64)
+    if how == "both":
+        return np.where(rules_pred != permanent, model_pred, permanent).astype(np.int64)
+    raise ValueError(f"unknown combination {how!r}")
+
+
+def rules_predictions(data: Prepared) -> Ints:
+    """The rules-alone category indices of the prepared rows."""
+    return np.array([CLASS_INDEX[decision] for decision in data.decisions], dtype=np.int64)
+
+
+def _f1(true_positive: Floats, predicted: Floats, actual: Floats) -> Floats:
+    denominator = predicted + actual
+    return np.divide(2.0 * true_positive, denominator, out=np.zeros_like(denominator), where=denominator > 0)
+
+
+def macro_f1(y: Ints, predicted: Ints) -> float:
+    """Macro-averaged F1 over the three categories.
+
+    Equal to scikit-learn's ``f1_score(average="macro", zero_division=0)`` but fast: tuning and
+    the bootstrap call it tens of thousands of times.
+    """
+    k = len(CATEGORIES)
+    matrix = np.bincount(y * k + predicted, minlength=k * k).reshape(k, k).astype(np.float64)
+    return float(_f1(np.diag(matrix), matrix.sum(axis=0), matrix.sum(axis=1)).mean())
+
+
+def retry_f1(y: Ints, predicted: Ints) -> float:
+    """F1 of the retry decision (transient or dependency against permanent; positive = retryable)."""
+    permanent = CLASS_INDEX[PERMANENT]
+    actual, said = y != permanent, predicted != permanent
+    hits = np.array([float(np.sum(actual & said))])
+    return float(_f1(hits, np.array([float(said.sum())]), np.array([float(actual.sum())]))[0])
+
+
+def _folds(data: Prepared, index: Ints, folds: int, seed: int) -> list[tuple[Ints, Ints]]:
+    groups = data.groups[index]
+    splits = min(folds, len(set(groups.tolist())))
+    splitter = StratifiedGroupKFold(n_splits=splits, shuffle=True, random_state=seed)
+    return [(index[a], index[b]) for a, b in splitter.split(np.zeros(len(index)), data.y[index], groups)]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the inner cross-validation chose, and its score there."""
+
+    c: float
+    scale: float
+    threshold: float
+    combine: str
+    score: float
+    term_set: str = "all"
+
+
+def tune(data: Prepared, index: Ints, seed: int) -> Choice:
+    """Choose (C, scale, threshold, combination) by grouped cross-validation inside ``index`` only.
+
+    The score is the mean of macro-F1 and retry F1 over the pooled out-of-fold predictions.
+    """
+    folds = _folds(data, index, INNER_FOLDS, seed)
+    y = data.y[index]
+    rules_pred = rules_predictions(data)[index]
+    best: Choice | None = None
+    for term_set in TERM_SETS:
+        texts = [fit_text(data, train, term_set) for train, _ in folds]  # shared by the grid points
+        for c, scale in GRID:
+            oof = np.zeros((len(data.y), len(CATEGORIES)))
+            for (train, valid), text in zip(folds, texts, strict=True):
+                oof[valid] = fit_model(data, train, c, scale, text=text).proba_rows(data, valid)
+            for threshold in THRESHOLDS:
+                for how in COMBINES:
+                    predicted = combine(oof[index], threshold, how, rules_pred)
+                    score = 0.5 * (macro_f1(y, predicted) + retry_f1(y, predicted))
+                    if best is None or score > best.score + 1e-12:
+                        best = Choice(c, scale, threshold, how, score, term_set)
+    assert best is not None  # noqa: S101 - GRID, THRESHOLDS and COMBINES are not empty
+    return best
+
+
+def to_artefact(model: FittedModel | None, rules: Sequence[Rule], training: dict[str, Any]) -> dict[str, Any]:
+    """The JSON artefact the action scores (see ``actions/schemas/failure_classifier.schema.json``)."""
+    artefact: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "failure_classifier",
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "categories": list(CATEGORIES),
+        "rules": [rule.as_dict() for rule in rules],
+        "thresholds": {
+            "retry": model.threshold if model else 0.5,
+            "combine": model.combine if model else "rules",
+        },
+        "training": training,
+    }
+    if model is not None:
+        vocabulary = {str(term): index for index, term in enumerate(model.terms)}
+        coefficients = np.zeros((len(CATEGORIES), model.regression.coef_.shape[1]))
+        intercepts = np.zeros(len(CATEGORIES))
+        for row, label in enumerate(model.regression.classes_):
+            coefficients[int(label)] = model.regression.coef_[row]
+            intercepts[int(label)] = model.regression.intercept_[row]
+        artefact.update(
+            {
+                "features": {**DEFAULT_FEATURES, "rule_feature_scale": model.scale},
+                "rule_features": list(RULE_FEATURES),
+                "vocabulary": vocabulary,
+                "idf": [float(value) for value in model.transformer.idf_],
+                "coefficients": [[float(value) for value in row] for row in coefficients],
+                "intercepts": [float(value) for value in intercepts],
+            }
+        )
+    return artefact
+
+
+def train_failure_classifier(
+    csv_path: Path | None, patterns_path: Path | None = None, *, seed: int = 0
+) -> dict[str, Any]:
+    """Train on a labelled CSV and return the artefact; with no CSV, the rules alone.
+
+    Args:
+        csv_path: labelled failure texts (see the module docstring), or None.
+        patterns_path: FlakeRanker's ``patterns.csv`` to merge into the rules, or None.
+        seed: seed of the inner cross-validation's fold assignment.
+    """
+    # Many small sparse fits: BLAS threads only contend (a 10x slowdown on a shared 2-core host).
+    with threadpool_limits(limits=1):
+        return _train(csv_path, patterns_path, seed)
+
+
+def _train(csv_path: Path | None, patterns_path: Path | None, seed: int) -> dict[str, Any]:
+    rules, dropped = rule_set(patterns_path)
+    training: dict[str, Any] = {
+        "rules": {"curated": len(CURATED_RULES), "flakeranker": len(rules) - len(CURATED_RULES)},
+        "flakeranker_dropped": dropped,
+    }
+    if csv_path is None:
+        return to_artefact(None, rules, {**training, "rows": 0})
+    examples = read_labelled(csv_path)
+    data = prepare(examples, rules)
+    everything = np.arange(len(examples), dtype=np.int64)
+    choice = tune(data, everything, seed)
+    model = fit_model(
+        data,
+        everything,
+        choice.c,
+        choice.scale,
+        choice.threshold,
+        combine=choice.combine,
+        term_set=choice.term_set,
+    )
+    training.update(
+        {
+            "rows": len(examples),
+            "repositories": len(set(data.groups.tolist())),
+            "label_counts": dict(Counter(example.label for example in examples)),
+            "hyperparameters": _choice_dict(choice),
+        }
+    )
+    return to_artefact(model, rules, training)
+
+
+def _choice_dict(choice: Choice) -> dict[str, Any]:
+    return {
+        "C": choice.c,
+        "rule_feature_scale": choice.scale,
+        "retry_threshold": choice.threshold,
+        "combine": choice.combine,
+        "term_set": choice.term_set,
+        "inner_cv_score": choice.score,
+    }
+
+
+# --- benchmark ---------------------------------------------------------------------------------
+
+
+def _bootstrap(
+    y: Ints, predictions: dict[str, Ints], groups: npt.NDArray[np.str_], reps: int, seed: int
+) -> dict[str, tuple[float, float]]:
+    """95% percentile intervals of each metric, resampling whole groups with replacement."""
+    rng = np.random.default_rng(seed)
+    unique = np.unique(groups)
+    members = {group: np.flatnonzero(groups == group) for group in unique}
+    samples: dict[str, list[float]] = {}
+    for _ in range(reps):
+        chosen = rng.choice(unique, size=len(unique), replace=True)
+        rows = np.concatenate([members[group] for group in chosen])
+        values = {}
+        for name, predicted in predictions.items():
+            values[f"{name}macro_f1"] = macro_f1(y[rows], predicted[rows])
+            values[f"{name}retry_f1"] = retry_f1(y[rows], predicted[rows])
+        values["delta_macro_f1"] = values["macro_f1"] - values["rules_macro_f1"]
+        values["delta_retry_f1"] = values["retry_f1"] - values["rules_retry_f1"]
+        for key, value in values.items():
+            samples.setdefault(key, []).append(value)
+    return {
+        key: (float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5)))
+        for key, values in samples.items()
+    }
+
+
+def _per_class(y: Ints, predicted: Ints) -> dict[str, dict[str, float]]:
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y, predicted, labels=list(range(len(CATEGORIES))), zero_division=0
+    )
+    return {
+        category: {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+        }
+        for i, category in enumerate(CATEGORIES)
+    }
+
+
+def _report(
+    y: Ints,
+    model_pred: Ints,
+    rules_pred: Ints,
+    groups: npt.NDArray[np.str_],
+    reps: int,
+    seed: int,
+) -> dict[str, Any]:
+    intervals = _bootstrap(y, {"": model_pred, "rules_": rules_pred}, groups, reps, seed)
+    point = {
+        "macro_f1": macro_f1(y, model_pred),
+        "retry_f1": retry_f1(y, model_pred),
+        "rules_macro_f1": macro_f1(y, rules_pred),
+        "rules_retry_f1": retry_f1(y, rules_pred),
+    }
+    point["delta_macro_f1"] = point["macro_f1"] - point["rules_macro_f1"]
+    point["delta_retry_f1"] = point["retry_f1"] - point["rules_retry_f1"]
+    report: dict[str, Any] = dict(point)
+    for key in point:
+        report[f"{key}_ci"] = list(intervals[key])
+    labels = list(range(len(CATEGORIES)))
+    report.update(
+        {
+            "per_class": _per_class(y, model_pred),
+            "rules_per_class": _per_class(y, rules_pred),
+            "confusion_matrix": {
+                "labels": list(CATEGORIES),
+                "rows_true_columns_predicted": confusion_matrix(y, model_pred, labels=labels).tolist(),
+            },
+            "rules_confusion_matrix": {
+                "labels": list(CATEGORIES),
+                "rows_true_columns_predicted": confusion_matrix(y, rules_pred, labels=labels).tolist(),
+            },
+            "test_rows": len(y),
+            "test_groups": len(set(groups.tolist())),
+            "bootstrap": {
+                "replicates": reps,
+                "resampled": "groups (repositories)",
+                "interval": "percentile 95%",
+            },
+        }
+    )
+    return report
+
+
+def _speed(artefact: dict[str, Any], texts: Sequence[str]) -> float:
+    """Mean milliseconds per ``classify_failure`` call with the exported artefact (pure Python)."""
+    sample = list(texts)[:100]
+    started = time.perf_counter()
+    for text in sample:
+        classify_failure(text, artefact)
+    return 1000.0 * (time.perf_counter() - started) / max(len(sample), 1)
+
+
+def run_failure_text_benchmark(
+    *,
+    train: Path | None = None,
+    test: Path | None = None,
+    data: Path | None = None,
+    patterns: Path | None = None,
+    json_path: Path | None = None,
+    model_out: Path | None = None,
+    folds: int = OUTER_FOLDS,
+    bootstrap: int = BOOTSTRAP,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Judge the classifier against the rules alone, print the figures, optionally write JSON.
+
+    ``--train A --test B``: tune and fit on A, judge on B. ``--data F``: outer grouped
+    cross-validation by ``source`` (each repository is tested by a model that never saw it),
+    pooled out-of-fold predictions judged once.
+    """
+    with threadpool_limits(limits=1):
+        return _benchmark(train, test, data, patterns, json_path, model_out, folds, bootstrap, seed)
+
+
+def _benchmark(
+    train: Path | None,
+    test: Path | None,
+    data: Path | None,
+    patterns: Path | None,
+    json_path: Path | None,
+    model_out: Path | None,
+    folds: int,
+    bootstrap: int,
+    seed: int,
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    rules, dropped = rule_set(patterns)
+    fold_info: list[dict[str, Any]] = []
+    if data is not None and train is None and test is None:
+        examples = read_labelled(data)
+        prepared = prepare(examples, rules)
+        everything = np.arange(len(examples), dtype=np.int64)
+        oof = np.zeros((len(examples), len(CATEGORIES)))
+        model_pred = np.zeros(len(examples), dtype=np.int64)
+        all_rules = rules_predictions(prepared)
+        for number, (train_index, test_index) in enumerate(_folds(prepared, everything, folds, seed)):
+            choice = tune(prepared, train_index, seed + 1 + number)
+            model = fit_model(
+                prepared,
+                train_index,
+                choice.c,
+                choice.scale,
+                choice.threshold,
+                combine=choice.combine,
+                term_set=choice.term_set,
+            )
+            oof[test_index] = model.proba_rows(prepared, test_index)
+            model_pred[test_index] = combine(
+                oof[test_index], choice.threshold, choice.combine, all_rules[test_index]
+            )
+            fold_info.append(
+                {
+                    "fold": number,
+                    "train_rows": len(train_index),
+                    "test_rows": len(test_index),
+                    "test_repositories": len(set(prepared.groups[test_index].tolist())),
+                    **_choice_dict(choice),
+                }
+            )
+        test_data, y = prepared, prepared.y
+        mode = {
+            "mode": "grouped_cv",
+            "data": str(data),
+            "outer_folds": len(fold_info),
+            "inner_folds": INNER_FOLDS,
+        }
+    elif train is not None and test is not None and data is None:
+        train_examples, examples = read_labelled(train), read_labelled(test)
+        prepared = prepare([*train_examples, *examples], rules)
+        last_train = np.arange(len(train_examples), dtype=np.int64)
+        test_index = np.arange(len(train_examples), len(train_examples) + len(examples), dtype=np.int64)
+        choice = tune(prepared, last_train, seed)
+        model = fit_model(
+            prepared,
+            last_train,
+            choice.c,
+            choice.scale,
+            choice.threshold,
+            combine=choice.combine,
+            term_set=choice.term_set,
+        )
+        model_pred = combine(
+            model.proba_rows(prepared, test_index),
+            choice.threshold,
+            choice.combine,
+            rules_predictions(prepared)[test_index],
+        )
+        y = prepared.y[test_index]
+        test_data = Prepared(
+            prepared.counts[test_index],
+            prepared.terms,
+            prepared.scores[test_index],
+            [prepared.decisions[i] for i in test_index],
+            y,
+            prepared.weights[test_index],
+            prepared.groups[test_index],
+        )
+        fold_info.append(_choice_dict(choice))
+        mode = {"mode": "train_test", "train": str(train), "test": str(test), "inner_folds": INNER_FOLDS}
+    else:
+        raise ValueError("failure-text: give --train and --test, or --data alone")
+
+    rules_pred = rules_predictions(test_data)
+    report = {
+        **mode,
+        **_report(y, model_pred, rules_pred, test_data.groups, bootstrap, seed),
+        "folds": fold_info,
+        "rules": {
+            "curated": len(CURATED_RULES),
+            "flakeranker": len(rules) - len(CURATED_RULES),
+            "dropped": dropped,
+        },
+        "label_counts": {category: int((y == CLASS_INDEX[category]).sum()) for category in CATEGORIES},
+    }
+    # The exported model's speed, on the test texts, through the action's pure-Python path.
+    artefact = to_artefact(model, rules, {"note": "benchmark speed probe (the last model fitted)"})
+    report["classify_ms_per_failure"] = _speed(artefact, [example.text for example in examples])
+    report["seconds"] = time.perf_counter() - started
+    _print(report)
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if model_out is not None:
+        source = data if data is not None else train
+        write_artefact(train_failure_classifier(source, patterns, seed=seed), model_out)
+    return report
+
+
+def write_artefact(artefact: dict[str, Any], path: Path) -> None:
+    """Write the artefact as compact JSON (floats keep full precision)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(artefact, separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+def _print(report: dict[str, Any]) -> None:
+    def line(name: str) -> str:
+        low, high = report[f"{name}_ci"]
+        return f"{report[name]:.3f}  [{low:.3f}, {high:.3f}]"
+
+    rows, groups = report["test_rows"], report["test_groups"]
+    print(f"failure-text ({report['mode']}): {rows} test rows from {groups} groups")
+    print(f"  labels: {report['label_counts']}")
+    print(f"  macro-F1        model {line('macro_f1')}   rules {line('rules_macro_f1')}")
+    print(f"  retry F1        model {line('retry_f1')}   rules {line('rules_retry_f1')}")
+    print(f"  model - rules   macro-F1 {line('delta_macro_f1')}   retry F1 {line('delta_retry_f1')}")
+    for category, values in report["per_class"].items():
+        rules_values = report["rules_per_class"][category]
+        print(
+            f"  {category:<10}  model P {values['precision']:.2f} R {values['recall']:.2f}   "
+            f"rules P {rules_values['precision']:.2f} R {rules_values['recall']:.2f}   "
+            f"(n={values['support']})"
+        )
+    matrix = report["confusion_matrix"]["rows_true_columns_predicted"]
+    print(f"  confusion (rows true, columns predicted {CATEGORIES}): {matrix}")
+    print(f"  classify_failure: {report['classify_ms_per_failure']:.1f} ms per failure (pure Python)")
+    print(f"  seconds: {report['seconds']:.1f}")
