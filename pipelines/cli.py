@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     ci.add_argument("--trials", type=int, default=25, help="Optuna trials (default 25)")
     ci.add_argument("--json", type=Path, help="also write the report as JSON here")
     ci.add_argument("--card", type=Path, help="also write the model card (markdown + SVG) into DIR")
+    dashboard = bench_kinds.add_parser(
+        "dashboard", help="time the dashboard's pages on the warehouse in --home"
+    )
+    dashboard.add_argument("--json", type=Path, help="also write the figures as JSON here")
     return parser
 
 
@@ -92,6 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 trials=args.trials,
                 card_dir=args.card,
             )
+            return 0
+        if args.command == "benchmark" and args.benchmark == "dashboard":
+            from dashboards.bench import run_dashboard_benchmark
+
+            run_dashboard_benchmark(home, args.json)
             return 0
         if args.command == "benchmark":
             from pipelines.benchmarks import run_ingest_benchmark
