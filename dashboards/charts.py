@@ -13,17 +13,26 @@ from pipelines.ml.train import RISK_LEVELS
 RISK_COLOURS = ["#2e7d32", "#f9a825", "#ef6c00", "#c62828"]
 
 
-def success_trend(weekly: pl.DataFrame, *, by_repo: bool) -> alt.Chart:
-    """Weekly CI success rate, one line per repository or one for all."""
-    base = alt.Chart(weekly).encode(
-        x=alt.X("week:T", title="week"),
-        y=alt.Y(
-            "success_rate:Q", title="success rate", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)
-        ),
-        tooltip=["week:T", alt.Tooltip("success_rate:Q", format=".1%"), "runs:Q"],
+def success_trend(weekly: pl.DataFrame, overall: pl.DataFrame | None = None) -> alt.LayerChart | alt.Chart:
+    """Weekly CI success rate, one line per repository, with the overall rate in bold when given."""
+    y = alt.Y("success_rate:Q", title="success rate", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False))
+    tooltip = ["week:T", alt.Tooltip("success_rate:Q", format=".1%"), "runs:Q"]
+    chart: alt.Chart = (
+        alt.Chart(weekly)
+        .mark_line(point=True, opacity=0.6)
+        .encode(
+            x=alt.X("week:T", title="week"),
+            y=y,
+            color=alt.Color("repo:N", title="repository"),
+            tooltip=tooltip,
+        )
     )
-    chart: alt.Chart = base.mark_line(point=True)
-    return chart.encode(color=alt.Color("repo:N", title="repository")) if by_repo else chart
+    if overall is None:
+        return chart
+    total: alt.Chart = (
+        alt.Chart(overall).mark_line(color="black", strokeWidth=3).encode(x="week:T", y=y, tooltip=tooltip)
+    )
+    return alt.LayerChart(layer=[chart, total])
 
 
 def risk_histogram(scores: pl.DataFrame) -> alt.Chart:
@@ -107,6 +116,7 @@ def week_heatmap(activity: pl.DataFrame, value: str = "impact_score") -> alt.Cha
             color=alt.Color(f"{value}:Q", title=value.replace("_", " "), scale=alt.Scale(scheme="orangered")),
             tooltip=["day:N", "hour_of_day:O", alt.Tooltip(f"{value}:Q", format=".3f"), "active_users:Q"],
         )
+        .properties(height=260)
     )
     return chart
 

@@ -17,6 +17,7 @@ main file from a different checkpoint could apply changes twice.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -127,5 +128,7 @@ def prune(directory: Path, keep: Path) -> None:
 
 
 def default_directory() -> Path:
-    """A private directory for this process's snapshots."""
-    return Path(tempfile.mkdtemp(prefix="repopilot-dashboard-"))
+    """A private directory for this process's snapshots, removed when the process exits."""
+    path = Path(tempfile.mkdtemp(prefix="repopilot-dashboard-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path

@@ -47,7 +47,7 @@ weekly = data.ci_weekly(conn, everything)
 org = data.org_weekly(weekly)
 print(f"{int(weekly['runs'].sum()):,} completed runs over {org.height} weeks; "
       f"success rate {data.success_rate(weekly):.1%}")
-charts.success_trend(weekly, by_repo=True)
+charts.success_trend(weekly, org)
 
 # %% [markdown]
 # ## What fails, what is flaky, what is slow
@@ -94,4 +94,4 @@ else:
     print(f"shared data not found at {builds}: skipping the real-data section")
 
 # %%
-charts.success_trend(data.org_weekly(real_weekly), by_repo=False) if real_weekly is not None else None
+charts.success_trend(real_weekly, data.org_weekly(real_weekly)) if real_weekly is not None else None

@@ -30,7 +30,9 @@ import polars as pl
 from dashboards import charts, data
 from dashboards.models import load_model
 from dashboards.snapshot import WAREHOUSE_FILE, home_directory, take_snapshot
+from pipelines.ml.dataset import encode
 from pipelines.ml.metrics import ece, reliability_curve, roc_auc
+from pipelines.ml.splits import time_split
 
 home = home_directory()
 model = load_model(home)
@@ -39,21 +41,28 @@ snapshot = take_snapshot(home / WAREHOUSE_FILE, Path(tempfile.mkdtemp(prefix="no
 conn = duckdb.connect(str(snapshot.path), read_only=True)
 if data.source(conn).synthetic:
     print("SYNTHETIC sample organisation: no claim about model quality is made on it.")
-scores = model.score(data.run_features(conn, data.Filters())).drop_nulls("failed")
-print(f"{scores.height:,} runs with a known outcome; model trained on {model.report['data']['split']}")
+print(f"model trained on {model.report['data']['split']}")
 
 # %% [markdown]
 # ## Calibration on the test window
 #
-# The report's test window is the latest 20% of runs; the same rows here are the
-# latest `test_rows` runs by creation time.
+# The test window is found the way training found it: the labelled runs in time order, split
+# by `pipelines.ml.splits.time_split` (the latest 20%, attempts of one commit and workflow kept
+# on one side).
 
 # %%
-test = scores.sort("created_at").tail(model.report["data"]["test_rows"])
+features = data.run_features(conn, data.Filters())
+labelled = features.filter(pl.col("failed").is_not_null() | pl.col("duration_seconds").is_not_null())
+labelled = labelled.sort("created_at")
+split = time_split(
+    labelled["created_at"].to_numpy(), labelled["attempt_group"].to_numpy(), train_fraction=0.8
+)
+test_features = labelled[split.test].filter(pl.col("failed").is_not_null())
+test = model.score(test_features)
 y = test["failed"].cast(pl.Float64).to_numpy()
 p = test["probability"].to_numpy()
-recomputed = ece(y, p)
-print(f"ECE recomputed {recomputed:.3f}; reported {model.report['failure']['ece']:.3f}")
+print(f"{test.height} test runs (report: {model.report['failure']['rows']})")
+print(f"ECE recomputed {ece(y, p):.3f}; reported {model.report['failure']['ece']:.3f}")
 print(f"ROC-AUC recomputed {roc_auc(y, p):.3f}; reported {model.report['failure']['roc_auc']:.3f}")
 charts.reliability(reliability_curve(y, p))
 
@@ -80,9 +89,7 @@ by_repo
 # the log-odds over the test window, and the report's gain shares beside them.
 
 # %%
-from pipelines.ml.dataset import encode
-
-contributions = model.booster.predict(encode(data.run_features(conn, data.Filters()).sort("created_at").tail(len(test)), model.spec), pred_contrib=True)
+contributions = model.booster.predict(encode(test_features, model.spec), pred_contrib=True)
 effects = pl.DataFrame(
     {"feature": list(model.spec.names), "mean_abs_contribution": np.abs(contributions[:, :-1]).mean(axis=0)}
 ).sort("mean_abs_contribution", descending=True)

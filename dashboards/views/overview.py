@@ -55,7 +55,8 @@ if ui.header("Organisation overview", ctx, needs=("marts.ci_weekly",)):
     if weekly.height == 0:
         st.info("No completed workflow runs in this selection.")
     else:
-        st.altair_chart(charts.success_trend(weekly, by_repo=True), width="stretch")
+        st.altair_chart(charts.success_trend(weekly, org), width="stretch")
+        st.caption("Black: every selected repository together.")
         st.caption(
             f"{int(weekly['runs'].sum()):,} completed runs, {int(weekly['failures'].sum()):,} failed, "
             f"{int(weekly['reruns'].sum()):,} re-runs."

@@ -64,6 +64,14 @@ class Browser:
             time.sleep(0.1)
         self.socket = connect(pages[0]["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=30)
         self._ids = itertools.count(1)
+        # The window size includes browser chrome; fix the viewport itself for a predictable screenshot.
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
 
     def _devtools_port(self) -> int:
         assert self.process.stderr is not None

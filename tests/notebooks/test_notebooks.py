@@ -16,7 +16,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 EXPECTED = {
     "ci_history": [r"completed runs over \d+ weeks; success rate \d+\.\d%"],
-    "failure_model": [r"runs with a known outcome", r"ECE recomputed"],
+    "failure_model": [r"\d+ test runs \(report: \d+\)", r"ECE recomputed"],
     "routing": [r"changes \d+ files; top candidates"],
     "maintenance": [r"starts_at"],
 }
@@ -61,7 +61,9 @@ def test_notebook_runs_on_the_demo_warehouse(
     for pattern in EXPECTED[name]:
         assert re.search(pattern, output), (pattern, output[-2000:])
     if name == "failure_model":
-        # Re-scoring the saved model reproduces the report's test-window figures.
+        # Re-scoring the saved model on the same test window reproduces the report's figures.
+        rows = re.search(r"(\d+) test runs \(report: (\d+)\)", output)
+        assert rows is not None and rows.group(1) == rows.group(2)
         for metric in ("ECE", "ROC-AUC"):
             found = re.search(rf"{metric} recomputed (\d\.\d+); reported (\d\.\d+)", output)
             assert found is not None and found.group(1) == found.group(2), metric
