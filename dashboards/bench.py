@@ -8,6 +8,7 @@ caches, so the snapshot is copied and every query runs) and warm, then every oth
 from __future__ import annotations
 
 import json
+import logging
 import os
 import statistics
 import time
@@ -35,6 +36,7 @@ def run_dashboard_benchmark(home: Path, json_path: Path | None = None, *, repeat
     import dashboards.ui  # noqa: F401 - timed with the other imports
 
     imports = time.perf_counter() - started
+    logging.getLogger("streamlit").setLevel(logging.ERROR)  # AppTest's bare-mode warnings are noise here
     os.environ["REPOPILOT_HOME"] = str(home)
     st.cache_data.clear()
     st.cache_resource.clear()

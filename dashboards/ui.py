@@ -31,6 +31,10 @@ from dashboards.snapshot import (
 
 CONTEXT_KEY = "repopilot_context"
 
+BUSY = (
+    "A pipeline run is writing the warehouse and no consistent copy could be taken yet; reload in a moment."
+)
+
 
 @dataclass(frozen=True)
 class Warehouse:
@@ -59,6 +63,7 @@ class Context:
     filters: data.Filters
     source: data.Source
     tables: frozenset[str]
+    busy: bool = False
 
 
 @st.cache_resource(show_spinner=False)
@@ -168,7 +173,8 @@ def sidebar() -> Context:
     warehouse = open_warehouse(home)
     st.sidebar.caption(f"Data directory: `{home}`")
     if warehouse is None:
-        ctx = Context(home, None, data.Filters(), data.Source(), frozenset())
+        busy = file_version(home / WAREHOUSE_FILE) is not None  # there, but no consistent copy yet
+        ctx = Context(home, None, data.Filters(), data.Source(), frozenset(), busy)
         st.session_state[CONTEXT_KEY] = ctx
         return ctx
     source, present, repos, span = _meta(warehouse.key)
@@ -207,7 +213,7 @@ def header(title: str, ctx: Context, *, needs: tuple[str, ...] = ()) -> bool:
     """
     st.title(title)
     if ctx.warehouse is None:
-        st.info(data.NO_DATA)
+        st.info(BUSY if ctx.busy else data.NO_DATA)
         return False
     if ctx.source.synthetic:
         st.warning(

@@ -135,3 +135,15 @@ def test_post_mortems_are_listed_from_the_incidents_folder(
     at = app(home, "sla")
     assert [e.label for e in at.expander] == ["Post-mortem: CI outage on web-frontend"]
     assert any("Runners were unavailable" in m.value for m in at.markdown)
+
+
+def test_a_warehouse_that_cannot_be_copied_yet_says_it_is_being_written(
+    app: Callable[[Path, str], AppTest], home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashboards import snapshot
+
+    (home / "warehouse.duckdb").write_bytes(b"not a database yet")  # as a copy mid-checkpoint might read
+    monkeypatch.setattr(snapshot.time, "sleep", lambda _: None)
+    at = app(home, "overview")
+    assert not at.exception
+    assert any("writing the warehouse" in i.value for i in at.info)
