@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import data
-from dashboards.snapshot import file_version, take_snapshot
+from dashboards.snapshot import SnapshotError, file_version, take_snapshot
 
 WRITER = textwrap.dedent(
     """
@@ -27,6 +27,7 @@ WRITER = textwrap.dedent(
     path, ready, stop = sys.argv[1], sys.argv[2], sys.argv[3]
     conn = duckdb.connect(path)  # the one write connection, held for the whole run
     conn.execute("CREATE TABLE IF NOT EXISTS raw.dashboard_probe (i INTEGER, payload VARCHAR)")
+    conn.execute("CHECKPOINT")  # readers see the state as of the last checkpoint: start with the table
     open(ready, "w").close()
     i = 0
     while not os.path.exists(stop) and i < 5000:
@@ -37,7 +38,7 @@ WRITER = textwrap.dedent(
         conn.execute("CHECKPOINT")  # rewrite the main file each round: the copies race real checkpoints
         print(json.dumps({"round": i, "seconds": time.monotonic() - started, "at": time.time()}), flush=True)
         i += 1
-        time.sleep(0.02)
+        time.sleep(0.1)
     conn.close()
     """
 )
@@ -89,13 +90,17 @@ def test_the_app_reads_snapshots_while_another_process_writes(
     writer = _start_writer(source, ready, stop)
     seen: list[int] = []
     reads: list[float] = []
-    renders = 0
+    renders = refused = 0
     try:
         _wait(ready, writer)
         # Read until the app has rendered three times and the snapshots saw the table grow.
-        while (renders < 3 or len(set(seen)) < 5) and len(seen) < 500:
+        while (renders < 3 or len(set(seen)) < 5) and len(seen) + refused < 500:
             assert writer.poll() is None, writer.communicate()
-            snapshot = take_snapshot(source, tmp_path / "snapshots")
+            try:
+                snapshot = take_snapshot(source, tmp_path / "snapshots", attempts=3)
+            except SnapshotError:
+                refused += 1  # the file changed under every copy: the app keeps its last snapshot then
+                continue
             with duckdb.connect(str(snapshot.path), read_only=True) as conn:
                 rows = conn.execute("SELECT count(*) FROM raw.dashboard_probe").fetchall()[0][0]
                 assert data.ci_weekly(conn, data.Filters()).height > 0
@@ -118,7 +123,7 @@ def test_the_app_reads_snapshots_while_another_process_writes(
     rounds = len(commits)
     assert [c["round"] for c in commits] == list(range(rounds))  # every write went through, in order
     # The snapshots caught the table growing, never shrinking, and only ever whole transactions.
-    assert len(set(seen)) >= 5, seen
+    assert len(set(seen)) >= 5, (seen, refused)
     assert seen == sorted(seen)
     assert all(n % 200 == 0 for n in seen)
     # The writer kept committing while the reader read: it was never held up by the reads.
