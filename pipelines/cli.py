@@ -3,7 +3,9 @@
 ``repopilot run`` materialises every asset against ``$REPOPILOT_HOME`` (the demo, on the built-in
 sample organisation unless a GitHub token and repositories are configured); ``repopilot ingest``
 is its ingestion part; ``repopilot benchmark ingest`` measures the GitHub source's request cost;
-``repopilot benchmark ci`` trains and judges the CI models on TravisTorrent history.
+``repopilot benchmark ci`` trains and judges the CI models on TravisTorrent history;
+``repopilot benchmark routing`` ranks reviewers of real merged pull requests from earlier history;
+``repopilot benchmark windows`` judges learned maintenance windows on pull request history.
 """
 
 from __future__ import annotations
@@ -64,6 +66,25 @@ def _parser() -> argparse.ArgumentParser:
     ci.add_argument("--trials", type=int, default=25, help="Optuna trials (default 25)")
     ci.add_argument("--json", type=Path, help="also write the report as JSON here")
     ci.add_argument("--card", type=Path, help="also write the model card (markdown + SVG) into DIR")
+    routing = bench_kinds.add_parser(
+        "routing", help="rank the approvers of merged pull requests from earlier history (community-health)"
+    )
+    routing.add_argument("--data", type=Path, required=True, help="directory of per-team JSON files")
+    routing.add_argument(
+        "--as-of",
+        choices=["merged", "created"],
+        default="merged",
+        help="routing instant: merge time (history = PRs merged earlier) or opening time (stricter)",
+    )
+    routing.add_argument("--teams", help="comma-separated team file names to replay (default: all)")
+    routing.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    windows = bench_kinds.add_parser(
+        "windows", help="learned maintenance windows against the fixed one (pullreqs-layout parquet)"
+    )
+    windows.add_argument("--data", type=Path, required=True, help="pullreqs-layout parquet file")
+    windows.add_argument("--min-events", type=int, default=300, help="fewest events per repository")
+    windows.add_argument("--no-tune", action="store_true", help="use the action's default parameters")
+    windows.add_argument("--json", type=Path, help="also write the figures as JSON here")
     dashboard = bench_kinds.add_parser(
         "dashboard", help="time the dashboard's pages on the warehouse in --home"
     )
@@ -96,6 +117,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 trials=args.trials,
                 card_dir=args.card,
             )
+            return 0
+        if args.command == "benchmark" and args.benchmark == "routing":
+            from pipelines.benchmarks_routing import run_routing_benchmark
+
+            teams = [name.strip() for name in args.teams.split(",") if name.strip()] if args.teams else None
+            run_routing_benchmark(args.data, args.json, as_of=args.as_of, teams=teams)
+            return 0
+        if args.command == "benchmark" and args.benchmark == "windows":
+            from pipelines.benchmarks_windows import run_windows_benchmark
+
+            run_windows_benchmark(args.data, args.json, min_events=args.min_events, tune=not args.no_tune)
             return 0
         if args.command == "benchmark" and args.benchmark == "dashboard":
             from dashboards.bench import run_dashboard_benchmark

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+from pipelines.defs.exports import EXPORT_ASSETS
 from pipelines.defs.features import FEATURE_ASSETS
 from pipelines.defs.ingestion import (
     core_tables,
@@ -14,13 +15,23 @@ from pipelines.defs.ingestion import (
 )
 from pipelines.defs.models import MODEL_ASSETS, MODEL_CHECKS
 from pipelines.defs.quality import quality_checks
-from pipelines.defs.resources import HistorySourceResource, WarehouseResource
-from pipelines.defs.schedules import hourly_ingestion, hourly_warehouse_load, ingest_job, refresh_job
-from pipelines.defs.sensors import repository_partitions_sensor
+from pipelines.defs.resources import ExportsTargetResource, HistorySourceResource, WarehouseResource
+from pipelines.defs.schedules import (
+    daily_models,
+    exports_job,
+    hourly_ingestion,
+    hourly_warehouse_load,
+    ingest_job,
+    models_job,
+    refresh_job,
+)
+from pipelines.defs.sensors import exports_after_promotion, repository_partitions_sensor
 
 
 def build_definitions(
-    history: HistorySourceResource | None = None, warehouse: WarehouseResource | None = None
+    history: HistorySourceResource | None = None,
+    warehouse: WarehouseResource | None = None,
+    exports_target: ExportsTargetResource | None = None,
 ) -> Definitions:
     """The code location, with resources that can be replaced (the CLI and tests do)."""
     return Definitions(
@@ -32,14 +43,16 @@ def build_definitions(
             marts,
             *FEATURE_ASSETS,
             *MODEL_ASSETS,
+            *EXPORT_ASSETS,
         ],
         asset_checks=[*quality_checks(), *MODEL_CHECKS],
-        jobs=[ingest_job, refresh_job],
-        schedules=[hourly_ingestion, hourly_warehouse_load],
-        sensors=[repository_partitions_sensor],
+        jobs=[ingest_job, refresh_job, models_job, exports_job],
+        schedules=[hourly_ingestion, hourly_warehouse_load, daily_models],
+        sensors=[repository_partitions_sensor, exports_after_promotion],
         resources={
             "history": history or HistorySourceResource(),
             "warehouse": warehouse or WarehouseResource(),
+            "exports_target": exports_target or ExportsTargetResource(),
         },
     )
 

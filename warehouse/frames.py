@@ -5,12 +5,20 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from warehouse.db import sql
+
 _SCHEMAS = frozenset({"features", "marts", "ml"})
 
 
 def read_relation(conn: duckdb.DuckDBPyConnection, relation: str) -> pl.DataFrame:
     """All rows of a table or view (``schema.name``, a fixed name from the code) as a Polars frame."""
     frame: pl.DataFrame = conn.sql(f"SELECT * FROM {relation}").pl()  # noqa: S608 - relation names are code constants
+    return frame
+
+
+def read_query(conn: duckdb.DuckDBPyConnection, name: str, params: dict[str, object]) -> pl.DataFrame:
+    """The rows of the query ``warehouse/sql/<name>.sql`` with ``params`` bound, as a Polars frame."""
+    frame: pl.DataFrame = conn.sql(sql(name), params=params).pl()
     return frame
 
 

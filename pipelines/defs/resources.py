@@ -11,8 +11,12 @@ from pathlib import Path
 
 import duckdb
 from dagster import ConfigurableResource
+from github import Github
 from pydantic import Field
 
+from actions.common.exports import DEFAULT_BRANCH
+from actions.common.github import connect as connect_github
+from actions.common.github import repository_name
 from pipelines.sources.base import HistorySource
 from pipelines.sources.spec import open_source, parse_source
 from warehouse.db import connect
@@ -85,3 +89,33 @@ class WarehouseResource(ConfigurableResource):  # type: ignore[type-arg]
     def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """Open the warehouse (read-write opens create the schemas)."""
         return connect(self.database_path, read_only=read_only)
+
+
+class ExportsTargetResource(ConfigurableResource):  # type: ignore[type-arg]
+    """Where the exports are published: a branch of a repository of the organisation.
+
+    Empty fields fall back to ``REPOPILOT_EXPORTS_REPO``, ``REPOPILOT_EXPORTS_BRANCH`` and
+    ``GITHUB_API_URL``; with no repository, exports stay local (the demo). The token needs
+    ``contents: write`` on that repository only.
+    """
+
+    repository: str = Field(default="", description="owner/name; empty: $REPOPILOT_EXPORTS_REPO")
+    branch: str = Field(
+        default="", description="branch; empty: $REPOPILOT_EXPORTS_BRANCH or repopilot-exports"
+    )
+    token_env: str = Field(default="GITHUB_TOKEN", description="environment variable holding the token")
+    api_url: str = Field(default="", description="REST base URL; empty: $GITHUB_API_URL or api.github.com")
+
+    def target(self) -> tuple[str, str] | None:
+        """``(repository, branch)``, or None when publishing is not configured."""
+        repository = self.repository or os.environ.get("REPOPILOT_EXPORTS_REPO", "")
+        if not repository:
+            return None
+        branch = self.branch or os.environ.get("REPOPILOT_EXPORTS_BRANCH") or DEFAULT_BRANCH
+        return repository_name(repository), branch
+
+    def client(self) -> Github:
+        """A GitHub client with the token from ``token_env``."""
+        return connect_github(
+            os.environ.get(self.token_env) or None, self.api_url or os.environ.get("GITHUB_API_URL")
+        )

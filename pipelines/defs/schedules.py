@@ -1,4 +1,4 @@
-"""Schedules that keep the warehouse fresh: ingestion hourly, features daily."""
+"""Schedules that keep the warehouse fresh: ingestion hourly, features and models daily."""
 
 from dagster import (
     AssetSelection,
@@ -33,6 +33,24 @@ refresh_job = define_asset_job(
 )
 
 
+models_job = define_asset_job(
+    "train_models",
+    selection=AssetSelection.groups("features", "ml"),
+    description="Rebuild the features, train and judge a candidate, promote it if the gate passes.",
+    # one retry: training is deterministic, so only a crash (not a refusal) is worth repeating
+    op_retry_policy=RetryPolicy(max_retries=1, delay=300),
+)
+
+exports_job = define_asset_job(
+    "export_and_publish",
+    selection=AssetSelection.groups("exports"),
+    description="Write the exports the actions read and publish them for workflow steps.",
+    op_retry_policy=RetryPolicy(
+        max_retries=3, delay=60, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
+    ),
+)
+
+
 @schedule(cron_schedule="5 * * * *", job=ingest_job, execution_timezone="UTC")
 def hourly_ingestion(context: ScheduleEvaluationContext) -> list[RunRequest] | SkipReason:
     """Every hour, one incremental ingestion run per repository partition.
@@ -51,3 +69,9 @@ def hourly_ingestion(context: ScheduleEvaluationContext) -> list[RunRequest] | S
 def hourly_warehouse_load(context: ScheduleEvaluationContext) -> RunRequest:
     """Half an hour after ingestion, load the landing zone and rebuild what depends on it."""
     return RunRequest(run_key=context.scheduled_execution_time.strftime("%Y-%m-%dT%H"))
+
+
+@schedule(cron_schedule="15 3 * * *", job=models_job, execution_timezone="UTC")
+def daily_models(context: ScheduleEvaluationContext) -> RunRequest:
+    """Every night at 03:15 UTC, after that hour's load: features, a candidate model, the gate."""
+    return RunRequest(run_key=context.scheduled_execution_time.strftime("%Y-%m-%d"))

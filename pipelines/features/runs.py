@@ -48,6 +48,10 @@ REPO_WINDOW = 50
 DURATION_WINDOW = 5
 """Window (in completed runs) of the rolling median duration, the duration baseline."""
 
+REPO_DURATION_WINDOWS: tuple[int, ...] = (5, 20)
+"""Windows (in completed runs) of the repository-level median durations: the reference of a
+branch's first runs, and a steadier one than five runs of one branch."""
+
 KEY_COLUMNS: list[str] = ["id", "run_attempt", "repo", "attempt_group"]
 """Columns identifying an output row (``attempt_group`` keeps attempts of a commit together)."""
 
@@ -149,6 +153,11 @@ def _window_docs(windows: Sequence[int]) -> dict[str, str]:
     docs[f"repo_fail_rate_{REPO_WINDOW}"] = (
         f"Failure rate over the last {REPO_WINDOW} runs of the repository finished by the trigger."
     )
+    for n in REPO_DURATION_WINDOWS:
+        docs[f"repo_duration_median{n}"] = (
+            f"Median duration (s) of the last {n} runs of the repository (any workflow and branch) "
+            "finished by the trigger (missing durations ignored)."
+        )
     return docs
 
 
@@ -224,7 +233,7 @@ def build_run_features(runs: pl.DataFrame, *, windows: tuple[int, ...] = DEFAULT
     workflow = _rate_events(events, ("repo", "workflow"), wins, "workflow_fail_rate")
     branch = _rate_events(events, ("repo", "branch"), wins, "branch_fail_rate")
     actor = _actor_events(events.filter(pl.col("actor").is_not_null()), wins)
-    repo = _rate_events(events, ("repo",), (REPO_WINDOW,), "repo_fail_rate")
+    repo = _repo_events(events)
 
     joined = (
         _asof(triggers, history, _keys(_HISTORY))
@@ -352,6 +361,31 @@ def _rate_events(
         .with_columns(_rates(by, windows, prefix))
         .pipe(_last_per_instant, by)
         .select(*by, "_known", *(f"{prefix}_{n}" for n in windows))
+    )
+
+
+def _repo_events(events: pl.LazyFrame) -> pl.LazyFrame:
+    by = _keys(("repo",))
+    return (
+        events.select(*by, "_known", "_fail", "_labelled", "duration_seconds")
+        .with_columns(_cumulative(by))
+        .with_columns(
+            *_rates(by, (REPO_WINDOW,), "repo_fail_rate"),
+            *(
+                pl.col("duration_seconds")
+                .rolling_median(n, min_samples=1)
+                .over(by)
+                .alias(f"repo_duration_median{n}")
+                for n in REPO_DURATION_WINDOWS
+            ),
+        )
+        .pipe(_last_per_instant, by)
+        .select(
+            *by,
+            "_known",
+            f"repo_fail_rate_{REPO_WINDOW}",
+            *(f"repo_duration_median{n}" for n in REPO_DURATION_WINDOWS),
+        )
     )
 
 

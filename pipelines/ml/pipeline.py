@@ -17,14 +17,14 @@ from typing import Any
 
 import polars as pl
 
+from actions.common.schemas import SCHEMA_VERSION
+from actions.prediction.explain import RISK_LEVELS
+from pipelines.features.runs import feature_docs
 from pipelines.ml.benchmark import clean_report, evaluate, fit_models
 from pipelines.ml.card import build_model_card
 from pipelines.ml.dataset import fit_spec, make_dataset
 from pipelines.ml.splits import time_split
-from pipelines.ml.train import (
-    DurationModel,
-    FailureModel,
-)
+from pipelines.ml.train import REFERENCE_FEATURES, DurationModel, FailureModel
 
 MIN_LABELLED_RUNS = 200
 """Fewer labelled runs than this cannot be split into fit, calibration and test honestly."""
@@ -59,14 +59,22 @@ class TrainedModels:
         ):
             (target / f"duration_{name}.txt").write_text(booster.model_to_string(), encoding="utf-8")
         spec = {
-            "features": self.failure.spec.to_dict(),
+            "schema_version": SCHEMA_VERSION,
+            "model_version": self.version,
+            "features": {**self.failure.spec.to_dict(), "docs": feature_docs()},
             "calibration": self.failure.calibrator.to_dict(),
             "threshold": self.failure.threshold,
+            "risk_levels": list(RISK_LEVELS),
             "risk_thresholds": list(self.failure.risk.thresholds),
-            "duration": {"fallback_seconds": self.duration.fallback, "interval_offset": self.duration.offset},
+            "duration": {
+                "fallback_seconds": self.duration.fallback,
+                "interval_offset": self.duration.offset,
+                "reference_features": [n for n in REFERENCE_FEATURES if n in self.duration.spec.names],
+            },
         }
         (target / "feature_spec.json").write_text(json.dumps(spec, indent=2), encoding="utf-8")
-        (target / "report.json").write_text(json.dumps(self.report, indent=2), encoding="utf-8")
+        report = {"version": self.version, **self.report}
+        (target / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
         build_model_card(self.report).write(target)
         return target
 

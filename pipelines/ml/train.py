@@ -40,6 +40,8 @@ import numpy.typing as npt
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+from actions.prediction.explain import RISK_LEVELS, risk_index
+from actions.prediction.model import combine_duration, reference_duration
 from pipelines.ml.dataset import Dataset, FeatureSpec
 from pipelines.ml.metrics import choose_threshold, ece
 from pipelines.ml.splits import time_split
@@ -48,9 +50,6 @@ from pipelines.ml.tune import base_params
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Objects = npt.NDArray[np.object_]
-
-RISK_LEVELS: tuple[str, ...] = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
-"""Risk levels, lowest first."""
 
 CALIBRATION_METHODS: tuple[str, ...] = ("isotonic", "platt")
 """The calibrators that compete on the calibration slice."""
@@ -185,8 +184,7 @@ class RiskLevels:
 
     def index(self, probability: Floats) -> Ints:
         """Level index (0 = LOW ... 3 = CRITICAL) of each probability."""
-        p = np.asarray(probability, dtype=np.float64)
-        return np.searchsorted(np.asarray(self.thresholds), p, side="right").astype(np.int64)
+        return risk_index(probability, self.thresholds)
 
     def levels(self, probability: Floats) -> Objects:
         """Level name of each probability."""
@@ -212,14 +210,6 @@ def rates_increase(rates: dict[str, dict[str, float]]) -> bool:
     """Whether the observed failure rate strictly rises across the (non-empty) levels."""
     values = [rates[name]["failure_rate"] for name in RISK_LEVELS if name in rates]
     return all(a < b for a, b in itertools.pairwise(values))
-
-
-def confidence(probability: Floats, threshold: float) -> Floats:
-    """Per-prediction confidence in [0, 1]: distance from the decision threshold (module doc)."""
-    p = np.asarray(probability, dtype=np.float64)
-    above = (p - threshold) / max(1.0 - threshold, 1e-12)
-    below = (threshold - p) / max(threshold, 1e-12)
-    return np.clip(np.where(p >= threshold, above, below), 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -334,23 +324,17 @@ class DurationModel:
 
     def predict(self, x: Floats) -> tuple[Floats, Floats, Floats]:
         """``(point, p10, p90)`` in seconds (non-negative, p10 <= point <= p90)."""
-        base = np.log1p(self.reference(x))
-        z_point = np.asarray(self.point.predict(x), dtype=np.float64)
-        z_low = np.asarray(self.low.predict(x), dtype=np.float64) - self.offset
-        z_high = np.asarray(self.high.predict(x), dtype=np.float64) + self.offset
-        point = np.expm1(base + z_point)
-        low = np.minimum(np.expm1(base + np.minimum(z_low, z_high)), point)
-        high = np.maximum(np.expm1(base + np.maximum(z_low, z_high)), point)
-        return np.maximum(point, 0.0), np.maximum(low, 0.0), np.maximum(high, 0.0)
+        return combine_duration(
+            self.reference(x),
+            np.asarray(self.point.predict(x), dtype=np.float64),
+            np.asarray(self.low.predict(x), dtype=np.float64),
+            np.asarray(self.high.predict(x), dtype=np.float64),
+            self.offset,
+        )
 
 
 def _reference(x: Floats, spec: FeatureSpec, fallback: float) -> Floats:
-    reference = np.full(x.shape[0], np.nan, dtype=np.float64)
-    for name in REFERENCE_FEATURES:
-        if name in spec.names:
-            column = x[:, spec.names.index(name)]
-            reference = np.where(np.isnan(reference), column, reference)
-    return np.where(np.isnan(reference), fallback, np.maximum(reference, 0.0))
+    return reference_duration(x, spec.names, REFERENCE_FEATURES, fallback)
 
 
 def _duration_booster(

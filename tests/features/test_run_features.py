@@ -415,7 +415,13 @@ def reference(rows: list[dict[str, Any]], windows: tuple[int, ...] = (5, 20)) ->
         durs = [e["duration_seconds"] for e in mine if e["duration_seconds"] is not None]
         feats["actor_avg_duration"] = sum(durs) / len(durs) if durs else None
         feats["actor_completed_runs"] = len(mine) if actor_known else None
-        feats["repo_fail_rate_50"] = _rate([e for e in known if same(e, ("repo",))][-50:])
+        in_repo = [e for e in known if same(e, ("repo",))]
+        feats["repo_fail_rate_50"] = _rate(in_repo[-50:])
+        for n in (5, 20):
+            repo_durations = [
+                e["duration_seconds"] for e in in_repo[-n:] if e["duration_seconds"] is not None
+            ]
+            feats[f"repo_duration_median{n}"] = statistics.median(repo_durations) if repo_durations else None
         out.append(feats)
     return pl.DataFrame(out, schema=HISTORY_SCHEMA, orient="row")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from actions.prediction.explain import factors, recommendation
 from pipelines.ml.dataset import Dataset
-from pipelines.ml.explain import factors, predict_workflow_outcome, recommendation
+from pipelines.ml.explain import predict_workflow_outcome
 from pipelines.ml.train import (
     DurationModel,
     FailureModel,
@@ -43,7 +44,7 @@ def test_factors_are_the_largest_contributions(
     failure, _ = models
     row = train_test[1].x[0]
     contributions = failure.contributions(row[None, :])[0]
-    top = factors(contributions, row, failure, top=3)
+    top = factors(contributions, row, failure.spec.names, failure.spec.decode, top=3)
     assert len(top) == 3
     magnitudes = [abs(f["contribution"]) for f in top]
     assert magnitudes == sorted(magnitudes, reverse=True)

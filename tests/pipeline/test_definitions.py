@@ -97,3 +97,36 @@ def test_hourly_ingestion_requests_one_run_per_repository(tmp_path: Path) -> Non
     load = hourly_warehouse_load(build_schedule_context(instance=instance, scheduled_execution_time=when))
     assert isinstance(load, RunRequest) and load.run_key == "2026-11-02T10"
     assert ingest_job.op_retry_policy is not None and ingest_job.op_retry_policy.max_retries == 3
+
+
+def test_models_daily_and_exports_after_each_promotion() -> None:
+    from datetime import UTC, datetime
+
+    from dagster import build_schedule_context
+    from dagster._core.definitions.events import AssetMaterialization
+
+    from pipelines.defs.schedules import daily_models
+    from pipelines.defs.sensors import exports_after_promotion
+
+    repository = definitions.defs.get_repository_def()
+    assert {"train_models", "export_and_publish"} <= {job.name for job in repository.get_all_jobs()}
+    models = definitions.defs.resolve_job_def("train_models")
+    assert AssetKey("candidate_models") in models.asset_layer.executable_asset_keys
+    exports = definitions.defs.resolve_job_def("export_and_publish")
+    assert exports.asset_layer.executable_asset_keys == {AssetKey("exports"), AssetKey("published_exports")}
+
+    context = build_schedule_context(scheduled_execution_time=datetime(2026, 11, 27, 3, 15, tzinfo=UTC))
+    request = daily_models(context)
+    assert request.run_key == "2026-11-27"  # type: ignore[union-attr]
+
+    instance = DagsterInstance.ephemeral()
+    instance.report_runless_asset_event(AssetMaterialization(asset_key="promoted_models"))
+    from dagster import build_sensor_context
+
+    sensor_context = build_sensor_context(instance=instance, definitions=definitions.defs)
+    result = exports_after_promotion.evaluate_tick(sensor_context)
+    assert len(result.run_requests or []) == 1
+    again = exports_after_promotion.evaluate_tick(
+        build_sensor_context(instance=instance, cursor=sensor_context.cursor, definitions=definitions.defs)
+    )
+    assert not again.run_requests  # the same promotion is exported once

@@ -9,6 +9,9 @@ import pytest
 
 from pipelines.cli import main
 
+# each test runs the whole pipeline (twice): minutes on a busy machine
+pytestmark = pytest.mark.timeout(900)
+
 
 def test_demo_materialises_the_sample_org_and_labels_it_synthetic(
     home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch

@@ -87,7 +87,7 @@ def validation_failed(parameter: str) -> RestError:
 
 Handler = Callable[[RestRequest, RecordingView, str, "re.Match[str]"], Reply]
 _ROUTES: list[tuple[re.Pattern[str], Handler]] = []
-_REPO_PREFIX = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)(?P<rest>/.*)?$")
+REPO_PREFIX = re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)(?P<rest>/.*)?$")
 
 
 def _route(pattern: str) -> Callable[[Handler], Handler]:
@@ -115,7 +115,7 @@ def dispatch(request: RestRequest, view: RecordingView) -> Reply:
 
 
 def _dispatch(request: RestRequest, view: RecordingView) -> Reply:
-    matched = _REPO_PREFIX.match(request.route)
+    matched = REPO_PREFIX.match(request.route)
     if matched is None:
         raise not_found()
     repo = view.resolve_repo(unquote(matched["owner"]), unquote(matched["name"]))

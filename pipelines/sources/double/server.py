@@ -24,10 +24,11 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal, cast, get_args
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from pipelines.sources.double import graphql, rest
 from pipelines.sources.double.views import RecordingView, item_id
+from pipelines.sources.double.writes import WriteState
 from pipelines.sources.recording import JSON, Recording
 
 FaultKind = Literal["500", "502_html", "timeout", "403_primary", "429_secondary", "malformed_json", "drop"]
@@ -166,6 +167,7 @@ class GitHubDouble:
         self.errors: list[str] = []
         self._token = token
         self._view = RecordingView(recording)
+        self.writes = WriteState()
         self._lock = threading.Lock()
         self._core = _Budget("core", rate_limit, reset_in_seconds)
         self._graphql = _Budget("graphql", graphql_rate_limit, reset_in_seconds)
@@ -602,10 +604,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(401, _dump(payload), double._rate_headers(resource))
         if is_graphql and method == "POST":
             return self._graphql(body)
-        if method != "GET":
-            payload = rest.error_payload("Not Found")
-            return self._send(404, _dump(payload), double._rate_headers("core"))
-        return self._rest(path, raw_query)
+        return self._rest(method, path, raw_query, body)
 
     def _fault(self, fault: FaultKind, resource: str) -> None:
         double = self.double
@@ -634,7 +633,7 @@ class _Handler(BaseHTTPRequestHandler):
         charged, headers = double._charge(resource)
         return self._send(200, MALFORMED_BODY, headers, cost=int(charged))
 
-    def _rest(self, path: str, raw_query: str) -> None:
+    def _rest(self, method: str, path: str, raw_query: str, body: bytes) -> None:
         double = self.double
         prefix = ""
         route = path
@@ -653,11 +652,16 @@ class _Handler(BaseHTTPRequestHandler):
             origin=f"http://{host}" if host else double.url,
             prefix=prefix,
         )
-        reply = rest.dispatch(request, double._view)
-        body = _dump(reply.payload)
+        reply = self._state_reply(method, request, body)
+        if reply is None and method != "GET":
+            reply = rest.Reply(404, rest.error_payload("Not Found"))
+        if reply is None:
+            reply = rest.dispatch(request, double._view)
+        # Like GitHub (and GitHub Enterprise), object URLs name the server the client talks to.
+        payload = _dump(reply.payload).replace(b"https://api.github.com", request.api_base.encode())
         headers: list[tuple[str, str]] = []
-        if reply.status == 200:
-            etag = f'W/"{hashlib.sha1(body, usedforsecurity=False).hexdigest()}"'
+        if reply.status == 200 and method == "GET":
+            etag = f'W/"{hashlib.sha1(payload, usedforsecurity=False).hexdigest()}"'
             if_none_match = self.headers.get("If-None-Match")
             if if_none_match and _etag_matches(if_none_match, etag):
                 return self._send(304, None, [("ETag", etag), *double._rate_headers("core")])
@@ -667,10 +671,28 @@ class _Handler(BaseHTTPRequestHandler):
                 headers.append(("Link", reply.link))
         charged, rate_headers = double._charge("core")
         if not charged:
-            payload = {"message": PRIMARY_RATE_LIMIT_MESSAGE, "documentation_url": RATE_LIMIT_DOCS}
-            return self._send(403, _dump(payload), rate_headers)
+            limited = {"message": PRIMARY_RATE_LIMIT_MESSAGE, "documentation_url": RATE_LIMIT_DOCS}
+            return self._send(403, _dump(limited), rate_headers)
         headers.append(("X-GitHub-Media-Type", "github.v3; format=json"))
-        return self._send(reply.status, body, headers + rate_headers, cost=1)
+        return self._send(reply.status, payload, headers + rate_headers, cost=1)
+
+    def _state_reply(self, method: str, request: rest.RestRequest, body: bytes) -> rest.Reply | None:
+        """The answer of a state-changing (or state-reading) endpoint, if the request is for one."""
+        matched = rest.REPO_PREFIX.match(request.route)
+        if matched is None:
+            return None
+        repo = self.double._view.resolve_repo(unquote(matched["owner"]), unquote(matched["name"]))
+        if repo is None:
+            return None
+        document: Any = {}
+        if body:
+            try:
+                document = json.loads(body)
+            except ValueError:
+                return rest.Reply(400, rest.error_payload("Problems parsing JSON"))
+        if not isinstance(document, dict):
+            return rest.Reply(400, rest.error_payload("Problems parsing JSON"))
+        return self.double.writes.handle(method, request, repo, matched["rest"] or "", document)
 
     def _graphql(self, body: bytes) -> None:
         double = self.double

@@ -1,0 +1,1 @@
+"""What every action shares: inputs, exports, outputs, audit records and safe errors."""

@@ -1,0 +1,203 @@
+"""Reading the exports: from a local folder, or from the branch the publish asset writes.
+
+An exports folder is trusted only when its manifest is valid, its schema version is one this
+code understands, every file the manifest lists is present with the listed SHA-256, and every
+JSON file validates against its schema. Anything else raises :class:`ExportError`: actions fail
+closed rather than decide from exports they cannot trust.
+
+Remote exports are named ``github:OWNER/NAME@BRANCH`` (the branch defaults to
+:data:`DEFAULT_BRANCH`). They are downloaded once per commit into a cache folder (in a workflow,
+one that ``actions/cache`` keeps) and verified like a local folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from github import Github, GithubException
+
+from actions.common.errors import ExportError, InputError
+from actions.common.github import repository_name
+from actions.common.schemas import SCHEMA_VERSION, problems, supported
+
+DEFAULT_BRANCH = "repopilot-exports"
+"""Branch of the exports repository that the publish asset writes."""
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Exports:
+    """A verified exports folder.
+
+    Attributes:
+        root: the folder.
+        manifest: its manifest (valid against ``manifest.schema.json``).
+        origin: where it came from (a path or ``github:OWNER/NAME@BRANCH#COMMIT``).
+    """
+
+    root: Path
+    manifest: dict[str, Any]
+    origin: str
+
+    @property
+    def model_version(self) -> str | None:
+        """Version of the models in the exports, or None when none was promoted yet."""
+        model = self.manifest["model"]
+        return None if model is None else str(model["version"])
+
+    def has(self, name: str) -> bool:
+        """Whether the manifest lists the file ``name``."""
+        return name in self.manifest["files"]
+
+    def path(self, name: str) -> Path:
+        """Local path of the listed file ``name``.
+
+        Raises:
+            ExportError: when the manifest does not list it.
+        """
+        entry = self.manifest["files"].get(name)
+        if entry is None:
+            raise ExportError(f"the exports at {self.origin} have no {name!r} file")
+        return self.root / str(entry["path"])
+
+    def json(self, name: str) -> dict[str, Any]:
+        """The listed JSON file ``name``, already validated against its schema."""
+        document: dict[str, Any] = json.loads(self.path(name).read_text(encoding="utf-8"))
+        return document
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_manifest(root: Path, origin: str) -> dict[str, Any]:
+    path = root / MANIFEST
+    if not path.is_file():
+        raise ExportError(f"no exports at {origin}: {MANIFEST} is missing (has the pipeline run?)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ExportError(f"{MANIFEST} at {origin} is not valid JSON: {error}") from None
+    version = manifest.get("schema_version") if isinstance(manifest, dict) else None
+    if not isinstance(version, str) or not supported(version):
+        raise ExportError(
+            f"exports at {origin} have schema version {version!r}; this action reads {SCHEMA_VERSION} "
+            "(update the action or re-run the exports)"
+        )
+    found = problems("manifest", manifest)
+    if found:
+        raise ExportError(f"{MANIFEST} at {origin} is invalid: " + "; ".join(found[:5]))
+    return dict(manifest)
+
+
+def verify(root: Path, origin: str | None = None) -> Exports:
+    """Check an exports folder completely and return it.
+
+    Raises:
+        ExportError: naming the first problem: a missing or invalid manifest, an unknown schema
+            version, a missing file, a checksum mismatch, or a JSON file that breaks its schema.
+    """
+    origin = origin or str(root)
+    manifest = _read_manifest(root, origin)
+    for name, entry in manifest["files"].items():
+        path = root / entry["path"]
+        if not path.is_file():
+            raise ExportError(f"exports at {origin} list {entry['path']} but it is missing")
+        if _sha256(path) != entry["sha256"]:
+            raise ExportError(f"exports at {origin}: {entry['path']} does not match its checksum")
+        schema = entry.get("schema")
+        if schema is not None:
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                raise ExportError(f"exports at {origin}: {entry['path']} is not valid JSON") from None
+            found = problems(schema, document)
+            if found:
+                raise ExportError(f"exports at {origin}: {name} is invalid: " + "; ".join(found[:5]))
+    return Exports(root=root, manifest=manifest, origin=origin)
+
+
+def parse_location(location: str) -> tuple[str, str] | None:
+    """``(repository, branch)`` of a ``github:OWNER/NAME[@BRANCH]`` location, None for a path.
+
+    Raises:
+        ExportError: for a malformed ``github:`` location.
+    """
+    if not location.startswith("github:"):
+        return None
+    target = location.removeprefix("github:")
+    repository, _, branch = target.partition("@")
+    try:
+        repository_name(repository)
+    except InputError:
+        raise ExportError(f"exports location {location!r} is not github:OWNER/NAME[@BRANCH]") from None
+    return repository, branch or DEFAULT_BRANCH
+
+
+def _download(client: Github, repository: str, branch: str, target: Path) -> str:
+    """Download the exports at the head of ``branch`` into ``target``; returns the commit id."""
+    repo = client.get_repo(repository, lazy=True)
+    head = repo.get_git_ref(f"heads/{branch}").object.sha
+    done = target / head
+    if (done / MANIFEST).is_file():
+        return head
+    tree = repo.get_git_tree(repo.get_git_commit(head).tree.sha, recursive=True)
+    blobs = {item.path: item.sha for item in tree.tree if item.type == "blob"}
+    if MANIFEST not in blobs:
+        raise ExportError(f"branch {branch} of {repository} holds no {MANIFEST}")
+    staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target))
+    try:
+        for path, sha in blobs.items():
+            relative = PurePosixPath(path)
+            if relative.is_absolute() or ".." in relative.parts:
+                continue  # never write outside the cache folder
+            blob = repo.get_git_blob(sha)
+            destination = staging.joinpath(*relative.parts)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(base64.b64decode(blob.content))
+        os.replace(staging, done)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return head
+
+
+def open_exports(
+    location: str | Path, *, client: Github | None = None, cache_dir: Path | None = None
+) -> Exports:
+    """The verified exports at ``location``: a folder, or ``github:OWNER/NAME[@BRANCH]``.
+
+    Args:
+        location: a local folder, or the repository and branch the publish asset writes.
+        client: the GitHub client for a ``github:`` location.
+        cache_dir: where downloads are kept, one folder per commit (default: a temporary folder).
+
+    Raises:
+        ExportError: when the exports cannot be read or trusted.
+    """
+    remote = parse_location(str(location))
+    if remote is None:
+        return verify(Path(location))
+    if client is None:
+        raise ExportError("reading exports from GitHub needs a token")
+    repository, branch = remote
+    cache = cache_dir or Path(tempfile.mkdtemp(prefix="repopilot-exports-"))
+    cache.mkdir(parents=True, exist_ok=True)
+    try:
+        head = _download(client, repository, branch, cache)
+    except GithubException as error:
+        reason = "not found" if error.status == 404 else f"HTTP {error.status}"
+        raise ExportError(f"cannot read exports from {repository}@{branch}: {reason}") from None
+    return verify(cache / head, f"github:{repository}@{branch}#{head[:12]}")

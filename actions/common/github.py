@@ -1,0 +1,58 @@
+"""The GitHub client of the actions: PyGithub with its own retry and pacing, and checked inputs."""
+
+from __future__ import annotations
+
+import re
+
+from github import Auth, Github, GithubRetry
+
+from actions.common.errors import InputError
+
+DEFAULT_API_URL = "https://api.github.com"
+
+_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+
+
+def repository_name(value: str) -> str:
+    """``value`` if it is a well-formed ``owner/name``.
+
+    Raises:
+        InputError: naming the problem (the value is not echoed back beyond 100 characters).
+    """
+    if not isinstance(value, str) or not _REPOSITORY.match(value) or value.split("/")[1] in {".", ".."}:
+        raise InputError(f"not a repository name (owner/name): {str(value)[:100]!r}")
+    return value
+
+
+def positive_number(value: object, what: str) -> int:
+    """``value`` as a positive integer (a run id, a pull request number).
+
+    Raises:
+        InputError: when it is not one.
+    """
+    if isinstance(value, bool):
+        raise InputError(f"{what} must be a positive integer")
+    try:
+        number = int(str(value), 10)
+    except ValueError:
+        raise InputError(f"{what} must be a positive integer, got {str(value)[:40]!r}") from None
+    if number < 1:
+        raise InputError(f"{what} must be a positive integer, got {number}")
+    return number
+
+
+def connect(token: str | None, api_url: str | None = None, *, timeout: float = 15.0) -> Github:
+    """A PyGithub client for the API at ``api_url`` (GitHub Enterprise: ``https://HOST/api/v3``).
+
+    Retries 5xx answers, timeouts and rate limits with GitHub's own back-off (``GithubRetry``),
+    and spaces writes one second apart as GitHub asks of integrations (its secondary limits).
+    """
+    return Github(
+        auth=Auth.Token(token) if token else None,
+        base_url=(api_url or DEFAULT_API_URL).rstrip("/"),
+        timeout=int(timeout),
+        retry=GithubRetry(total=4, backoff_factor=0.5),
+        per_page=100,
+        seconds_between_requests=None,
+        seconds_between_writes=1.0,
+    )

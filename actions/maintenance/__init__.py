@@ -1,0 +1,1 @@
+"""Maintenance windows: when a repository is quiet enough for dependency updates and clean-ups."""

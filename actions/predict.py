@@ -1,0 +1,206 @@
+"""``repopilot-predict``: the failure risk and duration of a workflow run, explained.
+
+Runs as a step of a GitHub Actions workflow (``actions/predict/action.yml``), typically on a
+``workflow_run`` event, or by hand with ``--repo`` and ``--run-id``. It reads the exports (a
+local folder, or the branch the publish asset writes), computes the run's features from the
+GitHub API exactly as the warehouse does, and prints the design's ``predict_workflow_outcome``
+result as JSON; in Actions it also sets step outputs, writes a step-summary table of the
+factors and appends an audit record. It only reads from GitHub.
+
+Configuration comes from the environment: ``GITHUB_TOKEN`` (``actions: read``,
+``contents: read``, ``pull-requests: read``), ``GITHUB_API_URL``, ``REPOPILOT_EXPORTS``
+(the exports location), ``GITHUB_EVENT_PATH`` (the event payload in Actions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from github import GithubException
+
+from actions.common.errors import ActionError, InputError
+from actions.common.exports import open_exports
+from actions.common.github import connect, positive_number, repository_name
+from actions.common.report import (
+    append_audit,
+    audit_record,
+    markdown_table,
+    run_cli,
+    write_outputs,
+    write_summary,
+)
+from actions.prediction.features import run_features
+from actions.prediction.github_runs import change_of, history, run_input
+from actions.prediction.model import ExportedModels
+
+ACTION = "predict"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="repopilot-predict", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--event", type=Path, help="event payload (default: $GITHUB_EVENT_PATH)")
+    parser.add_argument("--repo", help="owner/name (with --run-id)")
+    parser.add_argument("--run-id", help="workflow run id (with --repo)")
+    parser.add_argument(
+        "--exports", help="exports folder or github:OWNER/NAME[@BRANCH] (default: $REPOPILOT_EXPORTS)"
+    )
+    parser.add_argument("--cache-dir", type=Path, help="where downloaded exports are kept")
+    parser.add_argument("--max-history", type=int, default=300, help="earlier runs of the repository to read")
+    parser.add_argument("--output", type=Path, help="also write the result JSON here")
+    return parser
+
+
+def _event_run(path: Path) -> tuple[str, Mapping[str, Any]]:
+    """``(repository, run JSON)`` from a ``workflow_run`` event payload.
+
+    Raises:
+        InputError: when the payload is unreadable or not a workflow_run event.
+    """
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise InputError(f"cannot read the event payload at {path}") from None
+    if not isinstance(payload, dict):
+        raise InputError("the event payload is not a JSON object")
+    run = payload.get("workflow_run")
+    repository = (
+        (payload.get("repository") or {}).get("full_name")
+        if isinstance(payload.get("repository"), dict)
+        else None
+    )
+    if not isinstance(run, dict) or not isinstance(repository, str):
+        raise InputError("the event is not a workflow_run event; pass --repo and --run-id instead")
+    for key in ("id", "created_at", "status"):
+        if key not in run:
+            raise InputError(f"the workflow_run payload has no {key!r}")
+    positive_number(run["id"], "workflow_run.id")
+    return repository_name(repository), run
+
+
+def _summary(result: Mapping[str, Any]) -> str:
+    duration = result["predicted_duration_seconds"]
+    interval = result["duration_interval"]
+    lines = [
+        f"### repopilot: {result['risk_level']} failure risk for run {result['run_id']}",
+        "",
+        f"**{result['probability']:.0%}** chance of failure (confidence {result['confidence']:.0%}). "
+        f"{result['recommendation']}",
+    ]
+    if duration is not None and interval is not None:
+        lines.append(
+            f"Expected duration **{duration / 60:.1f} min** "
+            f"(P10–P90 {interval[0] / 60:.1f}–{interval[1] / 60:.1f} min)."
+        )
+    rows = [
+        (f["feature"], f["value"], f"{f['contribution']:+.3f}", f["direction"].replace("_", " "))
+        for f in result["factors"]
+    ]
+    lines += ["", markdown_table(("factor", "value", "log-odds", "effect"), rows)]
+    lines.append(f"\n<sub>model {result['model_version']} · exports {result['exports']}</sub>")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Predict one run; print the result JSON. Returns the exit code."""
+    args = _parser().parse_args(argv)
+    token = os.environ.get("GITHUB_TOKEN") or None
+    client = connect(token, os.environ.get("GITHUB_API_URL"))
+    location = args.exports or os.environ.get("REPOPILOT_EXPORTS")
+    if not location:
+        raise InputError("no exports location: pass --exports or set REPOPILOT_EXPORTS")
+    if args.max_history < 1:
+        raise InputError("--max-history must be at least 1")
+    cache = (
+        args.cache_dir or Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "repopilot-exports"
+    )
+    exports = open_exports(location, client=client, cache_dir=cache)
+    models = ExportedModels.load(exports)
+
+    try:
+        if args.repo or args.run_id:
+            if not (args.repo and args.run_id):
+                raise InputError("--repo and --run-id go together")
+            repository = repository_name(args.repo)
+            repo = client.get_repo(repository, lazy=True)
+            data: Mapping[str, Any] = repo.get_workflow_run(positive_number(args.run_id, "--run-id")).raw_data
+        else:
+            event = args.event or (
+                Path(os.environ["GITHUB_EVENT_PATH"]) if os.environ.get("GITHUB_EVENT_PATH") else None
+            )
+            if event is None:
+                raise InputError("no run given: pass --repo and --run-id, or run on a workflow_run event")
+            repository, data = _event_run(event)
+            repo = client.get_repo(repository, lazy=True)
+        target = run_input(data, repository)
+        if target["created_at"] is None:
+            raise InputError("the run has no created_at time")
+        if target["pull_number"] is not None:
+            target.update(change_of(repo.get_pull(int(target["pull_number"])), target))
+        runs = history(repo, target, max_runs=args.max_history)
+    except GithubException as error:
+        raise ActionError(
+            f"GitHub answered HTTP {error.status} while reading the run and its history"
+        ) from None
+
+    features = run_features(target, [*runs, target])
+    prediction = models.predict([features])[0]
+    result = {
+        "repository": repository,
+        "run_id": target["id"],
+        "run_attempt": target["run_attempt"],
+        "workflow": target["workflow"],
+        "head_sha": target["head_sha"],
+        **prediction,
+        "model_version": exports.model_version,
+        "exports": exports.origin,
+        "synthetic_training_data": bool(exports.manifest["source"]["synthetic"]),
+        "history_runs": len(runs),
+    }
+    text = json.dumps(result, indent=2, sort_keys=True)
+    print(text)
+    if args.output:
+        args.output.write_text(text + "\n", encoding="utf-8")
+    write_outputs(
+        {
+            "probability": f"{result['probability']:.4f}",
+            "risk-level": result["risk_level"],
+            "confidence": f"{result['confidence']:.4f}",
+            "predicted-duration-seconds": ""
+            if result["predicted_duration_seconds"] is None
+            else f"{result['predicted_duration_seconds']:.0f}",
+            "recommendation": result["recommendation"],
+            "result": result,
+        }
+    )
+    write_summary(_summary(result))
+    append_audit(
+        audit_record(
+            ACTION,
+            repository=repository,
+            subject=f"run {target['id']} attempt {target['run_attempt']}",
+            decision=str(result["risk_level"]),
+            dry_run=True,
+            details={
+                "probability": result["probability"],
+                "model_version": result["model_version"],
+                "factors": [f["feature"] for f in result["factors"]],
+            },
+        )
+    )
+    return 0
+
+
+def cli() -> None:
+    """Console entry point."""
+    sys.exit(run_cli(main))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,1 @@
+"""Failure and duration predictions of a workflow run, from the exported models."""

@@ -1,0 +1,1 @@
+"""Routing: choose reviewers for pull requests and assignees for issues."""

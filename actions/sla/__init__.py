@@ -1,0 +1,1 @@
+"""SLA monitoring: response and resolution targets, CI health, and incident response."""

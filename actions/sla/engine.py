@@ -1,0 +1,398 @@
+"""The design's ``check_sla_compliance``: response and resolution targets, CI success and availability.
+
+Everything is judged over a window ending at ``now`` (``window_hours`` long) and, for the trend,
+over the window before it, each as of its own end (later responses and runs are invisible).
+
+* An item (issue or pull request) takes part in a window when it was created before the window's
+  end and its clock had not already stopped before the window began. A clock that stopped within
+  its target is *met*, one that stopped late or is still running past its target is *breached*,
+  and one still running within its target is *pending* (not counted in the rate).
+* The success rate is the share of the window's completed workflow runs that succeeded
+  (``success`` against ``failure``, ``timed_out`` and ``startup_failure``; cancelled, skipped and
+  neutral runs say nothing about health and are left out).
+* Availability: a workflow is down from a failed run until its next successful one; a repository
+  is down while any of its workflows is; availability is the share of the window a repository is
+  up, averaged over the repositories with runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from actions.sla.config import PRIORITIES, Priority, SlaConfig
+
+Outcome = Literal["met", "breached", "pending"]
+_OK = frozenset({"success"})
+_FAILED = frozenset({"failure", "timed_out", "startup_failure"})
+_TREND_TOLERANCE = 0.01
+_CLOCKS = ("response", "resolution")
+
+
+def _time(value: Any, field: str, required: bool = True) -> datetime | None:
+    if type(value) is str and value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"{field} is not an ISO 8601 time: {value!r}") from exc
+        offset = moment.utcoffset()
+        if offset is None:
+            raise ValueError(f"{field} must carry a time zone")
+        return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    if value is None or value == "":
+        if required:
+            raise ValueError(f"{field} is required")
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"{field} is not an ISO 8601 time: {value!r}") from exc
+    else:
+        raise ValueError(f"{field} must be an ISO 8601 string or a datetime")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{field} must carry a time zone")
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class SlaItem:
+    """An issue or pull request with its SLA clocks' start and stops."""
+
+    repo: str
+    number: int
+    created_at: datetime
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    labels: tuple[str, ...] = ()
+    priority: Priority | None = None
+    is_pull_request: bool = False
+    title: str | None = None
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> SlaItem:
+        """An item from a mapping (``features.sla`` clock columns or GitHub-like fields)."""
+        where = f"item {raw.get('repo', '?')}#{raw.get('number', '?')}"
+        try:
+            priority = raw.get("priority")
+            if priority is not None and priority not in PRIORITIES:
+                raise ValueError(f"priority {priority!r} is not one of {list(PRIORITIES)}")
+            labels = raw.get("labels") or ()
+            names = tuple(str(lab["name"]) if isinstance(lab, Mapping) else str(lab) for lab in labels)
+            created = _time(raw.get("created_at"), "created_at")
+            assert created is not None  # noqa: S101 - required above
+            return cls(
+                repo=str(raw["repo"]),
+                number=int(raw["number"]),
+                created_at=created,
+                first_response_at=_time(raw.get("first_response_at"), "first_response_at", False),
+                resolved_at=_time(raw.get("resolved_at", raw.get("closed_at")), "resolved_at", False),
+                labels=names,
+                priority=priority,
+                is_pull_request=bool(raw.get("is_pull_request", False)),
+                title=None if raw.get("title") is None else str(raw["title"]),
+            )
+        except KeyError as exc:
+            raise ValueError(f"{where}: missing field {exc.args[0]!r}") from exc
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class WorkflowRun:
+    """A workflow run: which workflow, when it completed, and how."""
+
+    repo: str
+    workflow: str
+    completed_at: datetime
+    conclusion: str | None
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> WorkflowRun:
+        """A run from a mapping (``core.ci_runs`` or GitHub REST fields)."""
+        where = f"run {raw.get('id', '?')}"
+        try:
+            completed = _time(
+                raw.get("completed_at") or raw.get("updated_at") or raw.get("created_at"), "created_at"
+            )
+            assert completed is not None  # noqa: S101 - required above
+            conclusion = raw.get("conclusion")
+            workflow = raw.get("workflow") or raw.get("workflow_id") or raw.get("name") or "workflow"
+            return cls(
+                repo=str(raw["repo"]),
+                workflow=str(workflow),
+                completed_at=completed,
+                conclusion=None if not conclusion else str(conclusion).strip().lower(),
+            )
+        except KeyError as exc:
+            raise ValueError(f"{where}: missing field {exc.args[0]!r}") from exc
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: {exc}") from exc
+
+
+def _hours(delta: timedelta) -> float:
+    return delta.total_seconds() / 3600
+
+
+def _rate(met: int, breached: int) -> float | None:
+    return None if met + breached == 0 else round(met / (met + breached), 4)
+
+
+@dataclass(frozen=True)
+class _Clocks:
+    """The items as arrays (seconds since the epoch, NaN for a clock still running)."""
+
+    items: list[SlaItem]
+    priorities: list[Priority]
+    priority_index: NDArray[np.int64]
+    created: NDArray[np.float64]
+    stops: dict[str, NDArray[np.float64]]
+    targets: dict[str, NDArray[np.float64]]
+
+    @classmethod
+    def build(cls, items: list[tuple[SlaItem, Priority]], config: SlaConfig) -> _Clocks:
+        def seconds(moment: datetime | None) -> float:
+            return math.nan if moment is None else moment.timestamp()
+
+        index = np.array([PRIORITIES.index(p) for _, p in items], dtype=np.int64)
+        hours = {
+            clock: np.array([getattr(config.targets[p], f"{clock}_hours") for p in PRIORITIES])
+            for clock in _CLOCKS
+        }
+        return cls(
+            items=[item for item, _ in items],
+            priorities=[p for _, p in items],
+            priority_index=index,
+            created=np.array([item.created_at.timestamp() for item, _ in items], dtype=np.float64),
+            stops={
+                "response": np.array(
+                    [seconds(item.first_response_at) for item, _ in items], dtype=np.float64
+                ),
+                "resolution": np.array([seconds(item.resolved_at) for item, _ in items], dtype=np.float64),
+            },
+            targets={clock: hours[clock][index] if len(items) else np.zeros(0) for clock in _CLOCKS},
+        )
+
+
+def _compliance(
+    clocks: _Clocks, config: SlaConfig, start: datetime, end: datetime, collect: bool = True
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    begin, finish = start.timestamp(), end.timestamp()
+    visible = clocks.created < finish
+    counts: dict[Priority, dict[str, dict[str, int]]] = {
+        p: {clock: {"met": 0, "breached": 0, "pending": 0} for clock in _CLOCKS} for p in PRIORITIES
+    }
+    breaches: list[dict[str, Any]] = []
+    with np.errstate(invalid="ignore"):
+        for clock in _CLOCKS:
+            stop, target = clocks.stops[clock], clocks.targets[clock]
+            # A clock that stopped before the window began is not part of it (NaN compares False).
+            considered = visible & ~(stop < begin)
+            stopped = stop < finish
+            elapsed = (np.where(stopped, stop, finish) - clocks.created) / 3600
+            late = elapsed > target
+            outcomes = {
+                "met": considered & stopped & ~late,
+                "breached": considered & late,
+                "pending": considered & ~stopped & ~late,
+            }
+            for outcome, mask in outcomes.items():
+                per_priority = np.bincount(clocks.priority_index[mask], minlength=len(PRIORITIES))
+                for position, priority in enumerate(PRIORITIES):
+                    counts[priority][clock][outcome] = int(per_priority[position])
+            if not collect:
+                continue
+            for k in np.flatnonzero(outcomes["breached"]):
+                item, hours = clocks.items[k], float(target[k])
+                breaches.append(
+                    {
+                        "repo": item.repo,
+                        "number": item.number,
+                        "kind": "pull_request" if item.is_pull_request else "issue",
+                        "title": item.title,
+                        "priority": clocks.priorities[k],
+                        "clock": clock,
+                        "target_hours": hours,
+                        "elapsed_hours": round(float(elapsed[k]), 2),
+                        "over_by_hours": round(float(elapsed[k]) - hours, 2),
+                        "open": not bool(stopped[k]),
+                        "created_at": item.created_at.isoformat(),
+                    }
+                )
+    by_priority: dict[str, Any] = {}
+    totals = {"met": 0, "breached": 0}
+    for priority, by_clock in counts.items():
+        entry: dict[str, Any] = {}
+        for clock, tally in by_clock.items():
+            target = getattr(config.targets[priority], f"{clock}_hours")
+            entry[clock] = {**tally, "rate": _rate(tally["met"], tally["breached"]), "target_hours": target}
+            totals["met"] += tally["met"]
+            totals["breached"] += tally["breached"]
+        by_priority[priority] = entry
+    overall = {
+        clock: _rate(
+            sum(counts[p][clock]["met"] for p in PRIORITIES),
+            sum(counts[p][clock]["breached"] for p in PRIORITIES),
+        )
+        for clock in ("response", "resolution")
+    }
+    overall["combined"] = _rate(totals["met"], totals["breached"])
+    breaches.sort(
+        key=lambda b: (PRIORITIES.index(b["priority"]), -b["over_by_hours"], b["repo"], b["number"])
+    )
+    return {"overall": overall, "by_priority": by_priority}, breaches
+
+
+def _success_rate(runs: list[WorkflowRun], start: datetime, end: datetime) -> tuple[float | None, int, int]:
+    ok = failed = 0
+    for run in runs:
+        if start <= run.completed_at < end:
+            ok += run.conclusion in _OK
+            failed += run.conclusion in _FAILED
+    return (None if ok + failed == 0 else round(ok / (ok + failed), 4)), ok, failed
+
+
+def _merge(intervals: list[tuple[datetime, datetime]]) -> timedelta:
+    total = timedelta(0)
+    current: tuple[datetime, datetime] | None = None
+    for begin, finish in sorted(intervals):
+        if current is None or begin > current[1]:
+            if current is not None:
+                total += current[1] - current[0]
+            current = (begin, finish)
+        else:
+            current = (current[0], max(current[1], finish))
+    if current is not None:
+        total += current[1] - current[0]
+    return total
+
+
+def _availability(
+    runs: list[WorkflowRun], start: datetime, end: datetime
+) -> tuple[float | None, dict[str, float]]:
+    streams: dict[tuple[str, str], list[WorkflowRun]] = defaultdict(list)
+    for run in runs:
+        if run.completed_at < end and (run.conclusion in _OK or run.conclusion in _FAILED):
+            streams[(run.repo, run.workflow)].append(run)
+    down: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for (repo, _), stream in streams.items():
+        stream.sort(key=lambda r: r.completed_at)
+        down.setdefault(repo, [])
+        since: datetime | None = None
+        for run in stream:
+            if run.conclusion in _FAILED and since is None:
+                since = run.completed_at
+            elif run.conclusion in _OK and since is not None:
+                down[repo].append((since, run.completed_at))
+                since = None
+        if since is not None:
+            down[repo].append((since, end))
+    length = end - start
+    by_repo: dict[str, float] = {}
+    for repo, intervals in down.items():
+        clipped = [(max(a, start), min(b, end)) for a, b in intervals if b > start and a < end]
+        by_repo[repo] = round(1 - _merge(clipped) / length, 4)
+    if not by_repo:
+        return None, {}
+    return round(sum(by_repo.values()) / len(by_repo), 4), dict(sorted(by_repo.items()))
+
+
+def _trend(previous: float | None, current: float | None) -> dict[str, Any]:
+    if previous is None or current is None:
+        return {"previous": previous, "current": current, "delta": None, "direction": None}
+    delta = round(current - previous, 4)
+    direction = (
+        "improving" if delta > _TREND_TOLERANCE else "worsening" if delta < -_TREND_TOLERANCE else "stable"
+    )
+    return {"previous": previous, "current": current, "delta": delta, "direction": direction}
+
+
+def check_sla_compliance(
+    items: Iterable[SlaItem | Mapping[str, Any]],
+    runs: Iterable[WorkflowRun | Mapping[str, Any]],
+    config: SlaConfig,
+    now: datetime,
+) -> dict[str, Any]:
+    """SLA compliance over the window ending at ``now``, its breaches, CI health and the trend.
+
+    Args:
+        items: issues and pull requests (:class:`SlaItem` or mappings with ``repo``, ``number``,
+            ``created_at``, ``first_response_at``, ``resolved_at`` or ``closed_at``, ``labels``,
+            ``priority``, ``is_pull_request``, ``title``).
+        runs: workflow runs (:class:`WorkflowRun` or mappings with ``repo``, ``workflow`` /
+            ``workflow_id`` / ``name``, ``completed_at`` / ``updated_at`` / ``created_at``,
+            ``conclusion``).
+        config: the SLA configuration.
+        now: the end of the window (timezone-aware).
+
+    Returns:
+        ``window``, ``compliance`` (``overall`` and ``by_priority`` with met, breached, pending,
+        rate and target per clock), ``breaches`` (most urgent first), ``success_rate``,
+        ``availability``, ``trend`` (against the previous window) and ``compliant``.
+
+    Raises:
+        ValueError: for a naive ``now`` or a malformed item or run (naming it and the field).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    end = now.astimezone(UTC)
+    length = timedelta(hours=config.window_hours)
+    start, previous_start = end - length, end - 2 * length
+    parsed_items = [item if isinstance(item, SlaItem) else SlaItem.parse(item) for item in items]
+    parsed_runs = [run if isinstance(run, WorkflowRun) else WorkflowRun.parse(run) for run in runs]
+
+    cache: dict[tuple[str, ...], Priority] = {}
+    prioritised: list[tuple[SlaItem, Priority]] = []
+    for item in parsed_items:
+        if item.priority is not None:
+            prioritised.append((item, item.priority))
+            continue
+        if item.labels not in cache:
+            cache[item.labels] = config.priority_of(item.labels)
+        prioritised.append((item, cache[item.labels]))
+    clocks = _Clocks.build(prioritised, config)
+    compliance, breaches = _compliance(clocks, config, start, end)
+    previous_compliance, _ = _compliance(clocks, config, previous_start, start, collect=False)
+    rate, ok, failed = _success_rate(parsed_runs, start, end)
+    previous_rate, _, _ = _success_rate(parsed_runs, previous_start, start)
+    availability, by_repo = _availability(parsed_runs, start, end)
+    previous_availability, _ = _availability(parsed_runs, previous_start, start)
+
+    success = {
+        "value": rate,
+        "target": config.success_rate_target,
+        "met": None if rate is None else rate >= config.success_rate_target,
+        "succeeded": ok,
+        "failed": failed,
+    }
+    available = {
+        "value": availability,
+        "target": config.availability_target,
+        "met": None if availability is None else availability >= config.availability_target,
+        "by_repo": by_repo,
+    }
+    return {
+        "as_of": end.isoformat(),
+        "window": {"start": start.isoformat(), "end": end.isoformat(), "hours": config.window_hours},
+        "compliance": compliance,
+        "breaches": breaches,
+        "success_rate": success,
+        "availability": available,
+        "trend": {
+            "compliance": _trend(
+                previous_compliance["overall"]["combined"], compliance["overall"]["combined"]
+            ),
+            "success_rate": _trend(previous_rate, rate),
+            "availability": _trend(previous_availability, availability),
+        },
+        "compliant": not breaches and success["met"] is not False and available["met"] is not False,
+    }

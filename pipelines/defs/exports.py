@@ -1,0 +1,70 @@
+"""Export assets: the files the actions read, written locally and published for workflow steps."""
+
+from datetime import UTC, datetime
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from actions.common.exports import verify
+from pipelines.defs.models import promoted_models
+from pipelines.defs.resources import ExportsTargetResource, WarehouseResource
+from pipelines.exports.build import build_exports
+from pipelines.exports.publish import publish_exports
+
+EXPORTS_GROUP = "exports"
+
+
+@asset(
+    group_name=EXPORTS_GROUP,
+    deps=[promoted_models, AssetKey("reviewer_stats"), AssetKey("activity_by_hour")],
+    kinds={"json"},
+)
+def exports(warehouse: WarehouseResource) -> MaterializeResult[None]:
+    """``$REPOPILOT_HOME/exports``: what the actions read, each file checked against its JSON Schema.
+
+    The manifest, the LightGBM text models, the feature specification, recent run scores, reviewer
+    features and activity by hour of week (``actions/schemas`` has their schemas).
+    """
+    with warehouse.connect(read_only=True) as conn:
+        built = build_exports(conn, warehouse.home_path, generated_at=datetime.now(UTC))
+    manifest = built.manifest
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(built.root)),
+            "schema_version": manifest["schema_version"],
+            "model_version": built.model_version or "none promoted",
+            "files": len(manifest["files"]),
+            "synthetic": manifest["source"]["synthetic"],
+            "manifest": MetadataValue.json(manifest),
+        }
+    )
+
+
+@asset(group_name=EXPORTS_GROUP, deps=[exports], kinds={"github"})
+def published_exports(
+    context: AssetExecutionContext, warehouse: WarehouseResource, exports_target: ExportsTargetResource
+) -> MaterializeResult[None]:
+    """The exports on a branch of the organisation's repository, where the actions fetch them.
+
+    Not configured (no ``REPOPILOT_EXPORTS_REPO``): nothing is published and the metadata says so.
+    """
+    target = exports_target.target()
+    if target is None:
+        context.log.info("exports not published: set REPOPILOT_EXPORTS_REPO to publish them")
+        return MaterializeResult(metadata={"published": False, "reason": "REPOPILOT_EXPORTS_REPO is not set"})
+    repository, branch = target
+    result = publish_exports(
+        verify(warehouse.home_path / "exports"), exports_target.client(), repository, branch
+    )
+    return MaterializeResult(
+        metadata={
+            "published": True,
+            "location": f"github:{repository}@{branch}",
+            "commit": result.commit,
+            "changed": result.changed,
+            "uploaded_files": result.uploaded,
+            "files": result.files,
+        }
+    )
+
+
+EXPORT_ASSETS = [exports, published_exports]

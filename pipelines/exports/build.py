@@ -1,0 +1,63 @@
+"""Assembling the exports from the warehouse and the models in service."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from actions.common.exports import Exports
+from actions.prediction.model import ExportedModels
+from pipelines.exports.documents import activity_document, reviewers_document, scores_document
+from pipelines.exports.writer import SourceInfo, write_exports
+from warehouse.db import data_as_of, sql
+from warehouse.frames import read_query, read_relation
+
+SCORE_DAYS = 14
+"""Runs triggered this many days before the newest run are scored in the exports."""
+
+SCORE_LIMIT = 5_000
+"""At most this many runs are scored (the newest)."""
+
+
+def source_info(conn: duckdb.DuckDBPyConnection) -> SourceInfo:
+    """Where the warehouse's data came from (``raw.sources``)."""
+    rows = conn.execute(sql("exports/sources")).fetchall()
+    kinds = {re.split(r"[:\s(]", str(r[1]), maxsplit=1)[0] for r in rows}
+    kind = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "unknown")
+    known = {"github", "snapshot", "sample", "travistorrent", "mixed", "unknown"}
+    return SourceInfo(
+        kind=kind if kind in known else "unknown",
+        synthetic=any(bool(r[2]) for r in rows),
+        data_as_of=data_as_of(conn),
+        repositories=tuple(str(r[0]) for r in rows),
+    )
+
+
+def build_exports(conn: duckdb.DuckDBPyConnection, home: Path, *, generated_at: datetime) -> Exports:
+    """Write ``home/exports`` from the warehouse and ``home/models/current``.
+
+    Returns:
+        The verified exports.
+    """
+    as_of = data_as_of(conn)
+    runs = read_query(conn, "exports/recent_runs", {"days": SCORE_DAYS, "limit": SCORE_LIMIT})
+    documents = {
+        "reviewers": reviewers_document(read_relation(conn, "features.reviewer_stats"), as_of=as_of),
+        "activity": activity_document(read_relation(conn, "features.activity_by_hour"), as_of=as_of),
+    }
+    current = home / "models" / "current"
+
+    def scores(models: ExportedModels | None) -> dict[str, object]:
+        return scores_document(runs, models, generated_at=generated_at)
+
+    return write_exports(
+        home / "exports",
+        models_dir=current if current.is_dir() else None,
+        source=source_info(conn),
+        documents=documents,
+        scores=scores,
+        generated_at=generated_at,
+    )

@@ -1,0 +1,80 @@
+"""The actions as a repository uses them: composite action.yml files, example workflows, a light import."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ACTIONS = sorted((ROOT / "actions").glob("*/action.yml"))
+WORKFLOWS = sorted((ROOT / "actions" / "workflows").glob("*.yml"))
+
+
+def test_there_are_actions_and_workflows() -> None:
+    assert [p.parent.name for p in ACTIONS] and WORKFLOWS
+
+
+def test_composite_actions_never_splice_inputs_into_commands() -> None:
+    for path in ACTIONS:
+        action = yaml.safe_load(path.read_text())
+        assert action["runs"]["using"] == "composite", path
+        steps = action["runs"]["steps"]
+        ids = {s.get("id") for s in steps}
+        for name, output in action.get("outputs", {}).items():
+            step = re.search(r"steps\.([a-z-]+)\.outputs", output["value"])
+            assert step and step.group(1) in ids, (path, name)
+        for step in steps:
+            if "run" in step:
+                # an input spliced into a script is a command injection; inputs go through env
+                assert "${{" not in step["run"], (path, step.get("name"))
+                assert step.get("shell") == "bash", path
+        module = path.parent.name
+        assert (ROOT / "actions" / f"{module}.py").is_file(), f"actions/{module}.py is missing"
+
+
+def test_example_workflows_ask_for_least_privilege() -> None:
+    for path in WORKFLOWS:
+        workflow = yaml.safe_load(path.read_text())
+        permissions = workflow.get("permissions")
+        assert isinstance(permissions, dict) and permissions, f"{path.name}: no explicit permissions block"
+        assert "write-all" not in str(permissions) and permissions.get("contents") in {"read", None}, (
+            path.name
+        )
+        uses = [s["uses"] for job in workflow["jobs"].values() for s in job["steps"] if "uses" in s]
+        for target in uses:
+            match = re.match(r"^[^/]+/repopilot/actions/([a-z-]+)@", target)
+            if match:
+                assert (ROOT / "actions" / match.group(1) / "action.yml").is_file(), target
+
+
+def test_requirements_stay_light() -> None:
+    names = {
+        re.split(r"[<>=\[ ]", line)[0].lower()
+        for line in (ROOT / "actions" / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert names and not names & {"dagster", "polars", "duckdb", "scikit-learn", "streamlit"}
+
+
+def test_an_action_starts_without_the_heavy_libraries() -> None:
+    probe = (
+        "import sys, actions.predict; "
+        "heavy = sorted(m for m in ('dagster', 'polars', 'duckdb') if m in sys.modules); "
+        "print(','.join(heavy))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == ""
+    helptext = subprocess.run(
+        [sys.executable, "-m", "actions.predict", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert "--run-id" in helptext.stdout
