@@ -7,8 +7,8 @@ from typing import Any
 import altair as alt
 import polars as pl
 
+from actions.prediction.explain import RISK_LEVELS
 from dashboards.data import DAY_NAMES
-from pipelines.ml.train import RISK_LEVELS
 
 RISK_COLOURS = ["#2e7d32", "#f9a825", "#ef6c00", "#c62828"]
 

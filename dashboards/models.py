@@ -18,8 +18,9 @@ import lightgbm as lgb
 import numpy as np
 import polars as pl
 
+from actions.prediction.explain import RISK_LEVELS
 from pipelines.ml.dataset import FeatureSpec, encode
-from pipelines.ml.train import RISK_LEVELS, RiskLevels
+from pipelines.ml.train import RiskLevels
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 
