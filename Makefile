@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export REPOPILOT_HOME ?= $(CURDIR)/.repopilot
 
-.PHONY: setup demo test test-all lint typecheck ui bench-ingest clean
+.PHONY: setup demo test test-all lint typecheck ui dashboard bench-ingest clean
 
 setup: $(VENV)/.installed
 
@@ -33,6 +33,9 @@ test-all: setup
 ui: setup
 	mkdir -p $(REPOPILOT_HOME)/dagster
 	DAGSTER_HOME=$(REPOPILOT_HOME)/dagster $(BIN)/dagster dev -m pipelines.definitions
+
+dashboard: setup
+	$(BIN)/streamlit run dashboards/app.py --server.headless true --browser.gatherUsageStats false
 
 bench-ingest: setup
 	$(BIN)/repopilot benchmark ingest --json $(REPOPILOT_HOME)/bench-ingest.json

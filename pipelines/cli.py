@@ -103,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     excerpt.add_argument("--data", type=Path, required=True, help="cases: fail.log + groundtruth")
     excerpt.add_argument("--json", type=Path, help="also write the report as JSON here")
+    dashboard = bench_kinds.add_parser(
+        "dashboard", help="time the dashboard's pages on the warehouse in --home"
+    )
+    dashboard.add_argument("--json", type=Path, help="also write the figures as JSON here")
     return parser
 
 
@@ -166,6 +170,16 @@ def _bench_failure_excerpt(args: argparse.Namespace) -> None:
     run_excerpt_benchmark(args.data, args.json)
 
 
+def _bench_dashboard(args: argparse.Namespace) -> None:
+    from dashboards.bench import run_dashboard_benchmark
+
+    run_dashboard_benchmark(_home(args), args.json)
+
+
+def _home(args: argparse.Namespace) -> Path:
+    return Path(args.home or os.environ.get("REPOPILOT_HOME") or ".repopilot").expanduser().resolve()
+
+
 # imports stay inside the functions: each benchmark pulls in only what it measures
 _BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "ingest": _bench_ingest,
@@ -175,6 +189,7 @@ _BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "windows": _bench_windows,
     "failure-text": _bench_failure_text,
     "failure-excerpt": _bench_failure_excerpt,
+    "dashboard": _bench_dashboard,
 }
 
 
@@ -184,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    home = Path(args.home or os.environ.get("REPOPILOT_HOME") or ".repopilot").expanduser().resolve()
+    home = _home(args)
     try:
         if args.command == "benchmark":
             _BENCHMARKS[args.benchmark](args)

@@ -53,3 +53,20 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding the demo (`repopilot run` on the sample organisation), built once.
+
+    Shared by the dashboard and notebook tests, which only read it: copy it before writing.
+    """
+    from pipelines.cli import main
+
+    home = tmp_path_factory.mktemp("demo") / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("GITHUB_TOKEN", "REPOPILOT_REPOS", "REPOPILOT_SOURCE", "REPOPILOT_EXPORTS_REPO"):
+            patch.delenv(name, raising=False)
+        assert main(["--home", str(home), "run"]) == 0
+    assert (home / "exports" / "manifest.json").is_file()
+    return home

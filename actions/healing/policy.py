@@ -84,8 +84,8 @@ class RetryDecision:
 
 def backoff(config: SelfHealingConfig, retry_number: int, rng: random.Random) -> float:
     """The wait before re-run ``retry_number``: exponential, capped, with ± jitter."""
-    base = min(config.backoff_seconds * 2 ** max(retry_number - 1, 0), config.max_backoff_seconds)
-    return max(0.0, base * (1.0 + rng.uniform(-config.jitter, config.jitter)))
+    base = min(config.backoff_seconds * 2.0 ** max(retry_number - 1, 0), config.max_backoff_seconds)
+    return float(max(0.0, base * (1.0 + rng.uniform(-config.jitter, config.jitter))))
 
 
 def decide_retry(

@@ -1,4 +1,4 @@
-"""Fixtures of the action tests: a demo home built once, the sample organisation behind the double."""
+"""Fixtures of the action tests: the sample organisation behind the double, a workflow step's environment."""
 
 from __future__ import annotations
 
@@ -7,25 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.cli import main
 from pipelines.sources.double import GitHubDouble
 from pipelines.sources.sample import generate_sample_org
 from tests.conftest import FAKE_TOKEN
-
-
-@pytest.fixture(scope="session")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A home after ``repopilot run`` on the sample organisation: warehouse, models, exports."""
-    home = tmp_path_factory.mktemp("demo") / "home"
-    mp = pytest.MonkeyPatch()
-    for name in ("GITHUB_TOKEN", "REPOPILOT_REPOS", "REPOPILOT_SOURCE", "REPOPILOT_EXPORTS_REPO"):
-        mp.delenv(name, raising=False)
-    try:
-        assert main(["--home", str(home), "run"]) == 0
-    finally:
-        mp.undo()
-    assert (home / "exports" / "manifest.json").is_file()
-    return home
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The repopilot dashboard (Streamlit): read-only views of the warehouse and the promoted model."""

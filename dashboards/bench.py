@@ -1,0 +1,79 @@
+"""``repopilot benchmark dashboard``: how long each page takes to render on a warehouse.
+
+Renders the real entry point with Streamlit's AppTest (the script run a browser session
+triggers, without the browser): imports are timed apart, then the first page cold (empty
+caches, so the snapshot is copied and every query runs) and warm, then every other page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+APP = Path(__file__).resolve().parent / "app.py"
+PAGES = ("views/ci.py", "views/routing.py", "views/maintenance.py", "views/sla.py", "views/model.py")
+
+
+def run_dashboard_benchmark(home: Path, json_path: Path | None = None, *, repeats: int = 5) -> dict[str, Any]:
+    """Time the renders, print them, and write them as JSON when ``json_path`` is given.
+
+    Raises:
+        ValueError: when ``home`` has no warehouse.
+        RuntimeError: when a page raises.
+    """
+    if not (home / "warehouse.duckdb").exists():
+        raise ValueError(f"no warehouse in {home}: run `repopilot run` (or `make demo`) first")
+    started = time.perf_counter()
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    import dashboards.charts
+    import dashboards.ui  # noqa: F401 - timed with the other imports
+
+    imports = time.perf_counter() - started
+    logging.getLogger("streamlit").setLevel(logging.ERROR)  # AppTest's bare-mode warnings are noise here
+    os.environ["REPOPILOT_HOME"] = str(home)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    def render(page: str | None = None) -> float:
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        begin = time.perf_counter()
+        at.run()
+        if page is not None:
+            begin = time.perf_counter()
+            at.switch_page(page).run()
+        seconds = time.perf_counter() - begin
+        if at.exception:
+            raise RuntimeError(f"{page or 'overview'}: {at.exception[0].value}")
+        return seconds
+
+    cold = render()
+    warm = [render() for _ in range(repeats)]
+    pages = {page.removeprefix("views/").removesuffix(".py"): render(page) for page in PAGES}
+    figures: dict[str, Any] = {
+        "warehouse": str(home / "warehouse.duckdb"),
+        "warehouse_mb": round((home / "warehouse.duckdb").stat().st_size / 1e6, 1),
+        "imports_seconds": round(imports, 3),
+        "first_page_cold_seconds": round(cold, 3),
+        "first_page_warm_median_seconds": round(statistics.median(warm), 3),
+        "pages_seconds": {k: round(v, 3) for k, v in pages.items()},
+        "target_seconds": 2.0,
+    }
+    print(f"warehouse: {figures['warehouse']} ({figures['warehouse_mb']} MB)")
+    print(f"imports (once per server process):       {imports:6.2f} s")
+    print(f"first page, cold (snapshot + queries):   {cold:6.2f} s   target < 2 s")
+    print(
+        f"first page, warm (median of {repeats}):          {figures['first_page_warm_median_seconds']:6.2f} s"
+    )
+    for name, seconds in pages.items():
+        print(f"page {name:<12} (warm server):          {seconds:6.2f} s")
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return figures

@@ -1,0 +1,312 @@
+"""What the dashboard shows, as typed functions over a read-only warehouse connection.
+
+No Streamlit here: every function takes a DuckDB connection (to a snapshot, see
+:mod:`dashboards.snapshot`) and the sidebar's :class:`Filters`, runs one SQL file of
+``warehouse/sql/dashboard`` with bound parameters, and returns a Polars frame. The pages only
+lay these out. The notebooks use the same functions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from actions.maintenance.windows import HOURS_PER_WEEK
+from warehouse.db import sql
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+SLA_TARGET_HOURS: dict[str, tuple[float, float]] = {
+    "P0": (1.0, 24.0),
+    "P1": (4.0, 72.0),
+    "P2": (24.0, 14 * 24.0),
+    "P3": (72.0, 30 * 24.0),
+    "none": (72.0, 30 * 24.0),
+}
+"""The dashboard's SLA targets per priority: (first response, resolution) in hours.
+
+The defaults of a common support policy; an issue without a priority label is held to P3's."""
+
+NO_DATA = "No data yet — run `make demo` (or `repopilot run`) to build the warehouse."
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The sidebar's selection: repositories (empty = all) and a half-open UTC time range."""
+
+    repos: tuple[str, ...] = ()
+    start: datetime = datetime(1970, 1, 1, tzinfo=UTC)
+    end: datetime = datetime(9999, 1, 1, tzinfo=UTC)
+
+    @classmethod
+    def from_dates(cls, repos: tuple[str, ...], first: date, last: date) -> Filters:
+        """From inclusive calendar dates (UTC): ``first`` 00:00 to the end of ``last``."""
+        start = datetime.combine(first, time(), tzinfo=UTC)
+        end = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
+        return cls(tuple(sorted(repos)), start, end)
+
+    def params(self, **extra: Any) -> dict[str, Any]:
+        """The bound parameters of the dashboard SQL."""
+        return {"repos": list(self.repos), "start": self.start, "end": self.end, **extra}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the warehouse's history came from."""
+
+    repos: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    synthetic: bool = False
+    synthetic_repos: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _frame(conn: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+    text = sql(f"dashboard/{name}")
+    # DuckDB refuses parameters a statement does not use; the filters offer a fixed superset
+    used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", text)}
+    cursor = conn.cursor()  # one cursor per query: Streamlit serves sessions from several threads
+    try:
+        frame: pl.DataFrame = cursor.sql(text, params=used).pl()
+    finally:
+        cursor.close()
+    return frame
+
+
+def tables(conn: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """The tables and views present (``schema.name``)."""
+    return frozenset(_frame(conn, "tables")["name"].to_list())
+
+
+def source(conn: duckdb.DuckDBPyConnection) -> Source:
+    """The sources of the history (``raw.sources``) and whether any of it is synthetic."""
+    if "raw.sources" not in tables(conn):
+        return Source()
+    rows = _frame(conn, "sources")
+    synthetic = rows.filter(pl.col("synthetic"))
+    return Source(
+        repos=tuple(rows["repo"].to_list()),
+        labels=tuple(sorted(set(rows["source"].to_list()))),
+        synthetic=synthetic.height > 0,
+        synthetic_repos=tuple(synthetic["repo"].to_list()),
+    )
+
+
+def repositories(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every repository in the warehouse."""
+    return [str(r) for r in _frame(conn, "repositories")["repo"].to_list()]
+
+
+def time_span(conn: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime] | None:
+    """First and last workflow-run creation time, or ``None`` without runs."""
+    row = _frame(conn, "span").row(0)
+    if row[0] is None or row[1] is None:
+        return None
+    return row[0].astimezone(UTC), row[1].astimezone(UTC)
+
+
+def ci_weekly(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Weekly runs, successes and failures per repository, with ``success_rate``."""
+    frame = _frame(conn, "ci_weekly", filters.params())
+    return frame.with_columns(
+        (pl.col("successes") / (pl.col("successes") + pl.col("failures"))).alias("success_rate")
+    )
+
+
+def success_rate(weekly: pl.DataFrame) -> float | None:
+    """Successes over decided runs (success or failure; cancelled runs are left out)."""
+    successes = int(weekly["successes"].sum()) if weekly.height else 0
+    decided = successes + (int(weekly["failures"].sum()) if weekly.height else 0)
+    return None if decided == 0 else successes / decided
+
+
+def org_weekly(weekly: pl.DataFrame) -> pl.DataFrame:
+    """The weekly success rate over every selected repository."""
+    return (
+        weekly.group_by("week")
+        .agg(pl.col("runs").sum(), pl.col("successes").sum(), pl.col("failures").sum())
+        .with_columns(
+            (pl.col("successes") / (pl.col("successes") + pl.col("failures"))).alias("success_rate")
+        )
+        .sort("week")
+    )
+
+
+def ci_conclusions(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Runs that did not succeed, by repository, workflow and conclusion."""
+    return _frame(conn, "ci_conclusions", filters.params())
+
+
+def failed_steps(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Failed jobs by job name and failing step (top 25)."""
+    return _frame(conn, "failed_steps", filters.params())
+
+
+def flaky_workflows(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Workflows whose failures a plain re-run turned green, most such runs first."""
+    return _frame(conn, "flaky_workflows", filters.params())
+
+
+def slow_workflows(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Median and P90 minutes per workflow, slowest P90 first."""
+    return _frame(conn, "slow_workflows", filters.params())
+
+
+def run_features(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """``features.run_features`` rows of the runs in the filter."""
+    return _frame(conn, "run_features", filters.params())
+
+
+def review_load(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Open review requests, recent reviews and median first-review hours per person."""
+    return _frame(conn, "review_load", filters.params())
+
+
+def first_reviews(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Hours to the first human review of each pull request opened in the filter."""
+    return _frame(conn, "first_reviews", filters.params())
+
+
+def path_expertise(conn: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 60) -> pl.DataFrame:
+    """The strongest (person, path prefix) expertise weights."""
+    return _frame(conn, "path_expertise", filters.params(limit=limit))
+
+
+def activity(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Mean impact score and activity per hour of week (UTC), with ``day`` names."""
+    frame = _frame(conn, "activity", filters.params())
+    return frame.with_columns(
+        pl.col("day_of_week").replace_strict(dict(enumerate(DAY_NAMES)), return_dtype=pl.String).alias("day")
+    )
+
+
+def quiet_windows(
+    activity_frame: pl.DataFrame, now: datetime, *, hours: int = 2, count: int = 3
+) -> pl.DataFrame:
+    """The next occurrences of the quietest ``hours``-long windows of the week, after ``now``.
+
+    Windows are ranked by their summed impact score (wrapping around Sunday night) and may
+    not overlap; each is given at its next start after ``now`` (UTC).
+    """
+    if activity_frame.height == 0:
+        return pl.DataFrame(
+            schema={"starts_at": pl.Datetime("us", "UTC"), "hours": pl.Int64, "impact": pl.Float64}
+        )
+    impact = [0.0] * HOURS_PER_WEEK
+    for hour, score in zip(activity_frame["hour_of_week"], activity_frame["impact_score"], strict=True):
+        impact[int(hour)] = float(score or 0.0)
+    window = [sum(impact[(h + k) % HOURS_PER_WEEK] for k in range(hours)) for h in range(HOURS_PER_WEEK)]
+    now = now.astimezone(UTC)
+    monday = datetime.combine(now.date() - timedelta(days=now.weekday()), time(), tzinfo=UTC)
+    current = int((now - monday).total_seconds() // 3600)
+    chosen: list[int] = []
+    # quietest first; among equally quiet windows, the soonest
+    for start in sorted(range(HOURS_PER_WEEK), key=lambda h: (window[h], (h - current - 1) % HOURS_PER_WEEK)):
+        if all(min((start - c) % HOURS_PER_WEEK, (c - start) % HOURS_PER_WEEK) >= hours for c in chosen):
+            chosen.append(start)
+        if len(chosen) == count:
+            break
+    rows = []
+    for start in chosen:
+        at = monday + timedelta(hours=start)
+        if at <= now:
+            at += timedelta(days=7)
+        rows.append({"starts_at": at, "hours": hours, "impact": window[start]})
+    return pl.DataFrame(rows).sort("starts_at")
+
+
+def sla_clocks(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """SLA clocks with their targets and whether each response / resolution is breached.
+
+    ``response_breached`` is true when the first response came after the target, or the
+    response clock is still open past it; likewise ``resolution_breached``. Open clocks not
+    yet past their target are not breaches (``None`` for clocks that cannot be judged yet).
+    """
+    frame = _frame(conn, "sla_clocks", filters.params())
+    targets = pl.DataFrame(
+        {
+            "priority": list(SLA_TARGET_HOURS),
+            "response_target_hours": [v[0] for v in SLA_TARGET_HOURS.values()],
+            "resolution_target_hours": [v[1] for v in SLA_TARGET_HOURS.values()],
+        }
+    )
+    frame = frame.join(targets, on="priority", how="left")
+    return frame.with_columns(
+        pl.when(pl.col("time_to_first_response_hours").is_not_null())
+        .then(pl.col("time_to_first_response_hours") > pl.col("response_target_hours"))
+        .when(pl.col("response_clock_open"))
+        .then(pl.col("response_open_hours") > pl.col("response_target_hours"))
+        .otherwise(None)
+        .alias("response_breached"),
+        pl.when(pl.col("time_to_resolution_hours").is_not_null())
+        .then(pl.col("time_to_resolution_hours") > pl.col("resolution_target_hours"))
+        .when(pl.col("resolution_clock_open"))
+        .then(pl.col("resolution_open_hours") > pl.col("resolution_target_hours"))
+        .otherwise(None)
+        .alias("resolution_breached"),
+    )
+
+
+def sla_compliance(clocks: pl.DataFrame, kind: str = "response") -> float | None:
+    """Share of judged clocks of ``kind`` (``response`` or ``resolution``) within target."""
+    judged = clocks[f"{kind}_breached"].drop_nulls() if clocks.height else pl.Series([], dtype=pl.Boolean)
+    return None if judged.len() == 0 else 1.0 - int(judged.cast(pl.Int64).sum()) / judged.len()
+
+
+def weekly_breaches(clocks: pl.DataFrame) -> pl.DataFrame:
+    """Breached response and resolution clocks per week of opening."""
+    if clocks.height == 0:
+        return pl.DataFrame(schema={"week": pl.Date, "kind": pl.String, "breaches": pl.UInt32})
+    week = pl.col("created_at").dt.truncate("1w").dt.date().alias("week")
+    parts = [
+        clocks.filter(pl.col(f"{kind}_breached").fill_null(False))
+        .group_by(week)
+        .agg(pl.len().alias("breaches"))
+        .with_columns(pl.lit(kind).alias("kind"))
+        for kind in ("response", "resolution")
+    ]
+    return pl.concat(parts).select("week", "kind", "breaches").sort("week", "kind")
+
+
+def open_clocks(clocks: pl.DataFrame) -> pl.DataFrame:
+    """Issues and pull requests with an open response or resolution clock, oldest first."""
+    if clocks.height == 0:
+        return clocks
+    return (
+        clocks.filter(pl.col("response_clock_open") | pl.col("resolution_clock_open"))
+        .with_columns(
+            pl.when(pl.col("response_clock_open"))
+            .then(pl.lit("awaiting response"))
+            .otherwise(pl.lit("awaiting resolution"))
+            .alias("waiting_for"),
+            pl.max_horizontal("response_open_hours", "resolution_open_hours").alias("open_hours"),
+        )
+        .sort("open_hours", descending=True)
+    )
+
+
+@dataclass(frozen=True)
+class PostMortem:
+    """A post-mortem report written by the SLA action (``$REPOPILOT_HOME/incidents/*.md``)."""
+
+    path: Path
+    title: str
+    text: str
+
+
+def post_mortems(home: Path) -> list[PostMortem]:
+    """The post-mortems under ``home/incidents``, newest file first."""
+    folder = home / "incidents"
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.glob("*.md"), key=lambda p: p.stat().st_mtime, reverse=True):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        heading = next((line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("#")), "")
+        found.append(PostMortem(path, heading or path.stem, text))
+    return found

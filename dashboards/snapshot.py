@@ -1,0 +1,134 @@
+"""Read-only snapshots of the warehouse, so readers never meet the pipeline's write lock.
+
+DuckDB lets one process write a database file, and a ``read_only`` connection from another
+process is refused while that writer holds its lock (and would hold the file open against the
+writer's next checkpoint). The dashboard therefore never opens ``warehouse.duckdb`` itself: it
+copies the file to a private snapshot whenever its modification time or size changes and reads
+the copy. File locks are advisory, so copying neither waits for nor blocks the writer.
+
+A copy taken while a checkpoint rewrites the file could be torn. DuckDB commits a checkpoint by
+rewriting its header last, so a copy is accepted only when the file's (mtime, size) is the same
+before and after copying and the copy opens and answers a catalogue query; otherwise the copy
+is retried, and when every attempt fails the reader keeps its previous snapshot. What the copy
+shows is the state at the writer's last checkpoint (DuckDB checkpoints on close and whenever its
+write-ahead log grows large); the log itself is not copied, because replaying a log against a
+main file from a different checkpoint could apply changes twice.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+WAREHOUSE_FILE = "warehouse.duckdb"
+
+
+class SnapshotError(RuntimeError):
+    """The warehouse could not be copied consistently (it kept changing, or the copy is unreadable)."""
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """What identifies one state of the warehouse file: modification time and size."""
+
+    mtime_ns: int
+    size: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A consistent private copy of the warehouse.
+
+    Attributes:
+        path: the copy (open it read-only).
+        source: the warehouse file it was copied from.
+        version: the source's version when copied.
+        modified_at: the source's modification time (UTC).
+    """
+
+    path: Path
+    source: Path
+    version: FileVersion
+    modified_at: datetime
+
+
+def home_directory(value: str | None = None) -> Path:
+    """The data directory: ``value``, else ``$REPOPILOT_HOME``, else ``./.repopilot`` (as the CLI)."""
+    raw = value or os.environ.get("REPOPILOT_HOME") or ".repopilot"
+    return Path(raw).expanduser().resolve()
+
+
+def file_version(path: Path) -> FileVersion | None:
+    """The file's current version, or ``None`` when it does not exist."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return FileVersion(stat.st_mtime_ns, stat.st_size)
+
+
+def _readable(path: Path) -> bool:
+    try:
+        with duckdb.connect(str(path), read_only=True) as conn:
+            conn.execute("SELECT count(*) FROM duckdb_tables()").fetchall()
+    except duckdb.Error:
+        return False
+    return True
+
+
+def take_snapshot(source: Path, directory: Path, *, attempts: int = 8, pause: float = 0.05) -> Snapshot:
+    """Copy ``source`` into ``directory`` unless a copy of its current version is already there.
+
+    Args:
+        source: the warehouse file.
+        directory: where snapshots are kept (one file per version).
+        attempts: copies to try while the file keeps changing under the copy.
+        pause: seconds to wait after the first failed attempt (doubling, capped at one second).
+
+    Raises:
+        FileNotFoundError: when ``source`` does not exist.
+        SnapshotError: when no attempt produced a consistent, readable copy.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    for attempt in range(attempts):
+        before = file_version(source)
+        if before is None:
+            raise FileNotFoundError(source)
+        target = directory / f"warehouse-{before.mtime_ns}-{before.size}.duckdb"
+        if not target.exists():
+            partial = directory / f".{target.name}.{os.getpid()}.partial"
+            with contextlib.suppress(FileNotFoundError):  # the source may vanish between stat and copy
+                shutil.copyfile(source, partial)
+            consistent = file_version(source) == before and partial.exists() and _readable(partial)
+            if not consistent:
+                partial.unlink(missing_ok=True)
+                partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
+                time.sleep(min(1.0, pause * 2**attempt))
+                continue
+            os.replace(partial, target)
+        modified = datetime.fromtimestamp(before.mtime_ns / 1e9, tz=UTC)
+        return Snapshot(target, source, before, modified)
+    raise SnapshotError(f"{source} kept changing while it was copied ({attempts} attempts)")
+
+
+def prune(directory: Path, keep: Path) -> None:
+    """Delete every snapshot in ``directory`` but ``keep`` (open connections keep their file on POSIX)."""
+    for path in directory.glob("warehouse-*.duckdb"):
+        if path != keep:
+            path.unlink(missing_ok=True)
+
+
+def default_directory() -> Path:
+    """A private directory for this process's snapshots, removed when the process exits."""
+    path = Path(tempfile.mkdtemp(prefix="repopilot-dashboard-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path

@@ -1,0 +1,245 @@
+"""Streamlit glue shared by the pages: the warehouse snapshot, the sidebar filters, headers, caching.
+
+Everything cached is keyed on the snapshot file (one per version of the warehouse), so a new
+pipeline run shows up on the next rerun and never in the middle of one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from dashboards import data
+from dashboards.models import ServedModel, load_model, read_report
+from dashboards.snapshot import (
+    WAREHOUSE_FILE,
+    Snapshot,
+    SnapshotError,
+    default_directory,
+    file_version,
+    home_directory,
+    prune,
+    take_snapshot,
+)
+
+CONTEXT_KEY = "repopilot_context"
+
+BUSY = (
+    "A pipeline run is writing the warehouse and no consistent copy could be taken yet; reload in a moment."
+)
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """The snapshot being read, and whether it is older than the file (a copy failed)."""
+
+    snapshot: Snapshot
+    stale: bool = False
+
+    @property
+    def key(self) -> str:
+        """Cache key of everything read from this snapshot."""
+        return str(self.snapshot.path)
+
+    @property
+    def conn(self) -> duckdb.DuckDBPyConnection:
+        """The shared read-only connection (use a cursor per query)."""
+        return _connection(self.key)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page needs: the data directory, the warehouse (if any), filters and source."""
+
+    home: Path
+    warehouse: Warehouse | None
+    filters: data.Filters
+    source: data.Source
+    tables: frozenset[str]
+    busy: bool = False
+
+
+@st.cache_resource(show_spinner=False)
+def _snapshot_directory() -> Path:
+    return default_directory()
+
+
+@st.cache_resource(show_spinner=False)
+def _last_good() -> dict[str, Snapshot]:
+    return {}
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _snapshot(source: str, mtime_ns: int, size: int) -> Snapshot:
+    del mtime_ns, size  # only part of the cache key: a new version of the file is a new snapshot
+    directory = _snapshot_directory()
+    snapshot = take_snapshot(Path(source), directory)
+    prune(directory, keep=snapshot.path)
+    return snapshot
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect(path, read_only=True)
+    conn.execute("SET TimeZone = 'UTC'")
+    return conn
+
+
+def open_warehouse(home: Path) -> Warehouse | None:
+    """A snapshot of ``home``'s warehouse; the previous one while a copy fails; ``None`` if absent."""
+    source = home / WAREHOUSE_FILE
+    version = file_version(source)
+    last = _last_good()
+    if version is None:
+        return None
+    try:
+        snapshot = _snapshot(str(source), version.mtime_ns, version.size)
+    except (SnapshotError, FileNotFoundError):
+        previous = last.get(str(source))
+        return None if previous is None else Warehouse(previous, stale=True)
+    last[str(source)] = snapshot
+    return Warehouse(snapshot)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _query(name: str, key: str, filters: data.Filters) -> pl.DataFrame:
+    function: Callable[[duckdb.DuckDBPyConnection, data.Filters], pl.DataFrame] = getattr(data, name)
+    return function(_connection(key), filters)
+
+
+def query(
+    ctx: Context, function: Callable[[duckdb.DuckDBPyConnection, data.Filters], pl.DataFrame]
+) -> pl.DataFrame:
+    """``function(conn, filters)`` from :mod:`dashboards.data`, cached per snapshot and filters."""
+    if ctx.warehouse is None:
+        raise RuntimeError("no warehouse")
+    return _query(function.__name__, ctx.warehouse.key, ctx.filters)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _model(folder: str, mtime_ns: int) -> ServedModel | None:
+    del mtime_ns  # cache key only: a promotion replaces the folder
+    return load_model(Path(folder).parent.parent)
+
+
+def served_model(home: Path) -> ServedModel | None:
+    """The promoted model, reloaded when a promotion replaces it."""
+    report = home / "models" / "current" / "report.json"
+    version = file_version(report)
+    return None if version is None else _model(str(home / "models" / "current"), version.mtime_ns)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _scores(key: str, filters: data.Filters, folder: str, model_mtime: int) -> pl.DataFrame:
+    model = _model(folder, model_mtime)
+    return pl.DataFrame() if model is None else model.score(data.run_features(_connection(key), filters))
+
+
+def scores(ctx: Context) -> pl.DataFrame | None:
+    """Failure probability and risk level of every run in the filter (``None`` without a model)."""
+    folder = ctx.home / "models" / "current"
+    version = file_version(folder / "report.json")
+    if ctx.warehouse is None or version is None or "features.run_features" not in ctx.tables:
+        return None
+    if _model(str(folder), version.mtime_ns) is None:
+        return None
+    return _scores(ctx.warehouse.key, ctx.filters, str(folder), version.mtime_ns)
+
+
+def report(ctx: Context) -> dict[str, Any] | None:
+    """The promoted model's report (``None`` before the first promotion)."""
+    return read_report(ctx.home)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _meta(key: str) -> tuple[data.Source, frozenset[str], list[str], tuple[datetime, datetime] | None]:
+    conn = _connection(key)
+    present = data.tables(conn)
+    if "core.ci_runs" not in present:
+        return data.source(conn), present, [], None
+    return data.source(conn), present, data.repositories(conn), data.time_span(conn)
+
+
+def sidebar() -> Context:
+    """Draw the sidebar (source, repository and time filters) and return the page context."""
+    home = home_directory()
+    warehouse = open_warehouse(home)
+    st.sidebar.caption(f"Data directory: `{home}`")
+    if warehouse is None:
+        busy = file_version(home / WAREHOUSE_FILE) is not None  # there, but no consistent copy yet
+        ctx = Context(home, None, data.Filters(), data.Source(), frozenset(), busy)
+        st.session_state[CONTEXT_KEY] = ctx
+        return ctx
+    source, present, repos, span = _meta(warehouse.key)
+    if source.synthetic:
+        st.sidebar.warning("**Synthetic data**: the built-in sample organisation, not a real one.")
+    chosen = st.sidebar.multiselect("Repositories", repos, placeholder="All repositories", key="repos")
+    filters = data.Filters(repos=tuple(sorted(chosen)))
+    if span is not None:
+        first, last = span[0].date(), span[1].date()
+        picked = st.sidebar.date_input(
+            "Time range (UTC)", value=(first, last), min_value=first, max_value=last, key="time_range"
+        )
+        dates = list(picked) if isinstance(picked, tuple | list) else [picked]
+        if dates:
+            filters = data.Filters.from_dates(filters.repos, dates[0], dates[-1])
+    modified = warehouse.snapshot.modified_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    st.sidebar.caption(
+        f"Warehouse as of {modified}" + (" (a newer version is being written)" if warehouse.stale else "")
+    )
+    ctx = Context(home, warehouse, filters, source, present)
+    st.session_state[CONTEXT_KEY] = ctx
+    return ctx
+
+
+def context() -> Context:
+    """The context the sidebar stored for this run."""
+    ctx = st.session_state.get(CONTEXT_KEY)
+    return ctx if isinstance(ctx, Context) else sidebar()
+
+
+def header(title: str, ctx: Context, *, needs: tuple[str, ...] = ()) -> bool:
+    """Title, the synthetic-data notice, and whether the tables the page ``needs`` are there.
+
+    When the warehouse or a needed table is missing, says so (with how to build it) and
+    returns False; the page then draws nothing else.
+    """
+    st.title(title)
+    if ctx.warehouse is None:
+        st.info(BUSY if ctx.busy else data.NO_DATA)
+        return False
+    if ctx.source.synthetic:
+        st.warning(
+            "Synthetic sample data (source: "
+            + ", ".join(ctx.source.labels)
+            + "). Figures here show how repopilot works, not how any real organisation performs."
+        )
+    missing = [t for t in needs if t not in ctx.tables]
+    if missing:
+        st.info(f"No data yet for this page (missing: {', '.join(missing)}) — run `make demo` to build it.")
+        return False
+    return True
+
+
+def percent(value: float | None) -> str:
+    """A share as a percentage, or an em dash when unknown."""
+    return "—" if value is None else f"{value:.1%}"
+
+
+def hours(value: float | None) -> str:
+    """Hours, days for long spans, or an em dash."""
+    if value is None:
+        return "—"
+    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
+
+
+def last_days(frame: pl.DataFrame, column: str, days: int) -> pl.DataFrame:
+    """The rows of the last ``days`` days before the newest ``column`` value."""
+    return frame.filter(pl.col(column) > pl.col(column).max() - pl.duration(days=days))

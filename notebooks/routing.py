@@ -1,0 +1,69 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Routing: who reviews, how fast, and who knows which paths
+#
+# Reviewer features (`features.reviewer_stats`), review load (`marts.review_load`) and path
+# expertise (`features.path_expertise_weights`) of the warehouse in `$REPOPILOT_HOME`, and the
+# project's own candidate ranking (`pipelines.features.reviewers.expertise_score`) for the files
+# of a recent pull request.
+
+# %%
+import tempfile
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from dashboards import charts, data
+from dashboards.snapshot import WAREHOUSE_FILE, home_directory, take_snapshot
+from pipelines.features.reviewers import expertise_score
+from warehouse.frames import read_relation
+
+home = home_directory()
+snapshot = take_snapshot(home / WAREHOUSE_FILE, Path(tempfile.mkdtemp(prefix="notebook-")))
+conn = duckdb.connect(str(snapshot.path), read_only=True)
+if data.source(conn).synthetic:
+    print("SYNTHETIC sample organisation: the people and numbers are generated.")
+
+# %% [markdown]
+# ## Load and response time per person
+
+# %%
+load = data.review_load(conn, data.Filters())
+print(load.head(10))
+charts.bars(load.drop_nulls("median_first_review_hours"), "login", "median_first_review_hours", title="hours", fmt=".1f")
+
+# %%
+stats = read_relation(conn, "features.reviewer_stats")
+stats.select(
+    "repo", "candidate", "open_workload", "median_first_response_hours", "approval_rate", "in_usual_hours_share"
+).sort("open_workload", descending=True).head(10)
+
+# %% [markdown]
+# ## Who would be asked to review a recent change
+
+# %%
+files = conn.sql(
+    "SELECT repo, pull_number, list(filename) AS files FROM core.pr_files "
+    "GROUP BY ALL ORDER BY pull_number DESC LIMIT 1"
+).pl()
+repo, number, paths = files.row(0)
+expertise = read_relation(conn, "features.path_expertise_weights")
+ranking = expertise_score(expertise, repo, paths)
+print(f"{repo}#{number} changes {len(paths)} files; top candidates:")
+print(ranking.head(5))
+
+# %%
+charts.expertise_heatmap(data.path_expertise(conn, data.Filters(repos=(repo,))))
