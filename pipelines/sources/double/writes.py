@@ -372,8 +372,21 @@ def _ref_payload(request: RestRequest, repo: str, ref: str, sha: str) -> JSON:
 def _get_ref(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
     sha = state.store(repo).refs.get(hit["ref"])
     if sha is None:
+        sha = _pull_head(state, repo, hit["ref"].removeprefix("heads/"))
+    if sha is None:
         raise not_found()
     return Reply(200, _ref_payload(request, repo, hit["ref"], sha))
+
+
+def _pull_head(state: WriteState, repo: str, branch: str) -> str | None:
+    """The head of a pull request's branch the git store does not hold (None once deleted)."""
+    if state.view is None or (repo, branch) in state.deleted_branches:
+        return None
+    with state.view.lock:
+        listed = state.view.recording.pull_requests.get(repo, [])
+        pulls = [p for p in listed if p["head"].get("ref") == branch]
+    newest = max(pulls, key=item_id, default=None)
+    return None if newest is None else str(newest["head"]["sha"])
 
 
 @_route("POST", "/git/refs")
@@ -704,7 +717,7 @@ def _merge(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str
         return Reply(200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"})
 
 
-@_route("DELETE", r"/git/refs/(?P<ref>heads/.+)")
+@_route("DELETE", r"/git/refs?/(?P<ref>heads/.+)")
 def _delete_ref(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
     ref = unquote(hit["ref"])
     branch = ref.removeprefix("heads/")
@@ -712,10 +725,7 @@ def _delete_ref(state: WriteState, request: RestRequest, repo: str, hit: re.Matc
     if ref in store.refs:
         del store.refs[ref]
         return Reply(204, None)
-    view = state.recording_view()
-    with view.lock:
-        heads = {str(p["head"].get("ref")) for p in view.recording.pull_requests.get(repo, [])}
-    if branch not in heads or (repo, branch) in state.deleted_branches:
+    if _pull_head(state, repo, branch) is None:
         raise RestError(422, "Reference does not exist")
     state.deleted_branches.add((repo, branch))
     return Reply(204, None)
