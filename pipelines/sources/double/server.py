@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, unquote
 
 from pipelines.sources.double import graphql, rest
 from pipelines.sources.double.views import RecordingView, item_id
-from pipelines.sources.double.writes import WriteState
+from pipelines.sources.double.writes import LIST_BODY, WriteState
 from pipelines.sources.recording import JSON, Recording
 
 FaultKind = Literal["500", "502_html", "timeout", "403_primary", "429_secondary", "malformed_json", "drop"]
@@ -167,7 +167,7 @@ class GitHubDouble:
         self.errors: list[str] = []
         self._token = token
         self._view = RecordingView(recording)
-        self.writes = WriteState()
+        self.writes = WriteState(self._view)
         self._lock = threading.Lock()
         self._core = _Budget("core", rate_limit, reset_in_seconds)
         self._graphql = _Budget("graphql", graphql_rate_limit, reset_in_seconds)
@@ -367,6 +367,10 @@ class GitHubDouble:
             else:
                 runs.append(run)
             self._view.invalidate()
+
+    def configure_pull(self, repo: str, number: int, **changes: Any) -> JSON:
+        """Set a pull request's state for a test (see :meth:`WriteState.configure_pull`)."""
+        return self.writes.configure_pull(self._canonical(repo), number, **changes)
 
     def _canonical(self, repo: str) -> str:
         owner, _, name = repo.partition("/")
@@ -674,7 +678,9 @@ class _Handler(BaseHTTPRequestHandler):
             limited = {"message": PRIMARY_RATE_LIMIT_MESSAGE, "documentation_url": RATE_LIMIT_DOCS}
             return self._send(403, _dump(limited), rate_headers)
         headers.append(("X-GitHub-Media-Type", "github.v3; format=json"))
-        return self._send(reply.status, payload, headers + rate_headers, cost=1)
+        # a 204 has no body; one sent anyway would be read as the start of the next response
+        body_out = None if reply.status == 204 else payload
+        return self._send(reply.status, body_out, headers + rate_headers, cost=1)
 
     def _state_reply(self, method: str, request: rest.RestRequest, body: bytes) -> rest.Reply | None:
         """The answer of a state-changing (or state-reading) endpoint, if the request is for one."""
@@ -690,6 +696,8 @@ class _Handler(BaseHTTPRequestHandler):
                 document = json.loads(body)
             except ValueError:
                 return rest.Reply(400, rest.error_payload("Problems parsing JSON"))
+        if isinstance(document, list):
+            document = {LIST_BODY: document}  # some endpoints take a bare array (labels)
         if not isinstance(document, dict):
             return rest.Reply(400, rest.error_payload("Problems parsing JSON"))
         return self.double.writes.handle(method, request, repo, matched["rest"] or "", document)

@@ -1,9 +1,14 @@
-"""Endpoints of the double that change state: git data (blobs, trees, commits, refs) and branches.
+"""Endpoints of the double that change state: git data, branches, pull requests, issues and their labels.
 
 The recording is read-only history; what actions and the publish asset write lives here, per
 repository, so a test can read it back through the API (as a workflow step would) or inspect it
 directly. Object ids are SHA-1 digests of the object's type, size and content, as git's are, so
 the same content always gets the same id, as on GitHub.
+
+Pull requests and issues are the recording's own objects: merging, labelling, assigning, requesting
+reviewers and commenting change them in place (under the view's lock, then invalidating its caches),
+so a later GET reads the change back, as it would on GitHub. :meth:`WriteState.configure_pull` sets
+the state an auto-merge decision reads (mergeability, checks, statuses, reviews, labels, draft).
 """
 
 from __future__ import annotations
@@ -13,16 +18,27 @@ import binascii
 import hashlib
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
-from pipelines.sources.double.rest import Reply, RestError, RestRequest, not_found, validation_failed
+from pipelines.sources.double.rest import (
+    Reply,
+    RestError,
+    RestRequest,
+    not_found,
+    validation_failed,
+)
+from pipelines.sources.double.views import RecordingView, item_id
 
 JSON = dict[str, Any]
 Handler = Callable[["WriteState", RestRequest, str, re.Match[str], JSON], Reply]
 
 _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
+LIST_BODY = "__list__"
+"""Key under which the server passes a request body that is a bare JSON array."""
 
 
 def _route(method: str, pattern: str) -> Callable[[Handler], Handler]:
@@ -54,11 +70,25 @@ class GitStore:
 
 
 class WriteState:
-    """Mutable state behind the double's writing endpoints (thread-safe)."""
+    """Mutable state behind the double's writing endpoints (thread-safe).
 
-    def __init__(self) -> None:
+    Attributes:
+        git: each repository's git objects and branch heads.
+        actor: the login the token belongs to (author of what the double creates).
+        deleted_branches: ``(repo, branch)`` of head branches deleted that the git store did not hold.
+        merges: ``(repo, number, merge_method)`` of every merge, in order.
+        now: the clock of created and merged timestamps.
+    """
+
+    def __init__(self, view: RecordingView | None = None) -> None:
         self._lock = threading.Lock()
         self.git: dict[str, GitStore] = {}
+        self.view = view
+        self.actor = "repopilot-bot"
+        self.deleted_branches: set[tuple[str, str]] = set()
+        self.merges: list[tuple[str, int, str]] = []
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._next_id = 9_000_000_000
 
     def store(self, repo: str) -> GitStore:
         """The git store of ``repo`` (created empty on first use)."""
@@ -70,6 +100,116 @@ class WriteState:
             store = self.git.get(repo)
             head = None if store is None else store.refs.get(f"heads/{branch}")
             return None if store is None or head is None else store.files(head)
+
+    def commit_files(self, repo: str, branch: str, files: Mapping[str, str | None], message: str) -> str:
+        """Commit ``files`` (path → text, None deletes) on top of ``branch`` (created if absent).
+
+        Returns:
+            The new commit's id, now the head of the branch.
+        """
+        with self._lock:
+            store = self.store(repo)
+            parent = store.refs.get(f"heads/{branch}")
+            current = {} if parent is None else store.files(parent)
+            for path, text in files.items():
+                if text is None:
+                    current.pop(path, None)
+                else:
+                    current[path] = text.encode("utf-8")
+            sha = _write_commit(store, current, [] if parent is None else [parent], message)
+            store.refs[f"heads/{branch}"] = sha
+            return sha
+
+    def next_id(self) -> int:
+        """A fresh object id (comments, labels, pull requests)."""
+        self._next_id += 1
+        return self._next_id
+
+    def stamp(self) -> str:
+        """The current time as GitHub writes it."""
+        return self.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def recording_view(self) -> RecordingView:
+        """The view of the recording (pull requests and issues live there)."""
+        if self.view is None:
+            raise not_found()
+        return self.view
+
+    def configure_pull(
+        self,
+        repo: str,
+        number: int,
+        *,
+        checks: Iterable[tuple[str, str, str | None]] | None = None,
+        statuses: Iterable[tuple[str, str, str]] | None = None,
+        reviews: Iterable[tuple[str, str]] | None = None,
+        labels: Iterable[str] | None = None,
+        head_sha: str | None = None,
+        **fields: Any,
+    ) -> JSON:
+        """Set what a test needs of an open pull request; returns the pull request JSON.
+
+        Args:
+            repo: the repository as the recording spells it.
+            number: the pull request.
+            checks: ``(name, status, conclusion)`` check runs replacing those of the head commit.
+            statuses: ``(context, state, description)`` commit statuses replacing the head's.
+            reviews: ``(login, state)`` reviews in submission order, replacing the existing ones.
+            labels: label names replacing the existing ones.
+            head_sha: a new head commit.
+            fields: other pull request fields set as given (``mergeable``, ``mergeable_state``,
+                ``draft``, ``state``, ...).
+
+        Raises:
+            KeyError: when the recording has no such pull request.
+        """
+        view = self.recording_view()
+        with self._lock, view.lock:
+            pull = view.pull(repo, number)
+            if pull is None:
+                raise KeyError(f"no pull request {repo}#{number}")
+            if head_sha is not None:
+                pull["head"] = {**pull["head"], "sha": head_sha}
+            pull.update(fields)
+            issue = _issue_twin(view, repo, number)
+            if issue is not None and "draft" in fields:
+                issue["draft"] = fields["draft"]
+            sha = str(pull["head"]["sha"])
+            rec = view.recording
+            if checks is not None:
+                rec.check_runs[(repo, sha)] = [
+                    _check_run(self.next_id(), sha, name, status, conclusion, self.stamp())
+                    for name, status, conclusion in checks
+                ]
+            if statuses is not None:
+                rec.commit_statuses[(repo, sha)] = [
+                    {
+                        "id": self.next_id(),
+                        "context": context,
+                        "state": state,
+                        "description": description,
+                        "target_url": None,
+                        "created_at": self.stamp(),
+                        "updated_at": self.stamp(),
+                    }
+                    for context, state, description in statuses
+                ]
+            if reviews is not None:
+                rec.reviews[(repo, number)] = [
+                    {
+                        "id": self.next_id(),
+                        "user": _user(login),
+                        "state": state,
+                        "body": "",
+                        "submitted_at": self.stamp(),
+                        "commit_id": sha,
+                    }
+                    for login, state in reviews
+                ]
+            if labels is not None:
+                _set_labels(view, repo, number, list(labels), self)
+            view.invalidate()
+            return pull
 
     def handle(self, method: str, request: RestRequest, repo: str, rest: str, body: JSON) -> Reply | None:
         """Answer ``method rest`` of ``repo`` if it is one of these endpoints, else None."""
@@ -232,8 +372,21 @@ def _ref_payload(request: RestRequest, repo: str, ref: str, sha: str) -> JSON:
 def _get_ref(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
     sha = state.store(repo).refs.get(hit["ref"])
     if sha is None:
+        sha = _pull_head(state, repo, hit["ref"].removeprefix("heads/"))
+    if sha is None:
         raise not_found()
     return Reply(200, _ref_payload(request, repo, hit["ref"], sha))
+
+
+def _pull_head(state: WriteState, repo: str, branch: str) -> str | None:
+    """The head of a pull request's branch the git store does not hold (None once deleted)."""
+    if state.view is None or (repo, branch) in state.deleted_branches:
+        return None
+    with state.view.lock:
+        listed = state.view.recording.pull_requests.get(repo, [])
+        pulls = [p for p in listed if p["head"].get("ref") == branch]
+    newest = max(pulls, key=item_id, default=None)
+    return None if newest is None else str(newest["head"]["sha"])
 
 
 @_route("POST", "/git/refs")
@@ -292,3 +445,443 @@ def _get_branch(state: WriteState, request: RestRequest, repo: str, hit: re.Matc
             "protected": False,
         },
     )
+
+
+# --- pull requests, issues, labels, comments ----------------------------------------------------
+
+
+def _user(login: str) -> JSON:
+    return {
+        "login": login,
+        "id": int(hashlib.sha1(login.encode(), usedforsecurity=False).hexdigest()[:7], 16),
+        "type": "Bot" if login.endswith("[bot]") else "User",
+        "site_admin": False,
+    }
+
+
+def _check_run(run_id: int, sha: str, name: str, status: str, conclusion: str | None, now: str) -> JSON:
+    return {
+        "id": run_id,
+        "head_sha": sha,
+        "name": name,
+        "status": status,
+        "conclusion": conclusion,
+        "started_at": now,
+        "completed_at": now if status == "completed" else None,
+        "output": {"title": None, "summary": None, "text": None, "annotations_count": 0},
+        "app": {"id": 15368, "slug": "github-actions", "name": "GitHub Actions"},
+        "pull_requests": [],
+    }
+
+
+def _label(name: str, repo_url: str, label_id: int) -> JSON:
+    return {
+        "id": label_id,
+        "name": name,
+        "url": f"{repo_url}/labels/{name}",
+        "color": "ededed",
+        "default": False,
+    }
+
+
+def _issue_twin(view: RecordingView, repo: str, number: int) -> JSON | None:
+    for issue in view.recording.issues.get(repo, []):
+        if issue.get("number") == number:
+            return issue
+    return None
+
+
+def _issue_or_pull(view: RecordingView, repo: str, number: int) -> tuple[JSON | None, JSON | None]:
+    """The issue and the pull request numbered ``number`` (either may be None, not both)."""
+    issue, pull = _issue_twin(view, repo, number), view.pull(repo, number)
+    if issue is None and pull is None:
+        raise not_found()
+    return issue, pull
+
+
+def _set_labels(
+    view: RecordingView, repo: str, number: int, names: list[str], state: WriteState
+) -> list[JSON]:
+    issue, pull = _issue_or_pull(view, repo, number)
+    known = {label["name"].lower(): label for target in (issue, pull) if target for label in target["labels"]}
+    url = f"https://api.github.com/repos/{repo}"
+    labels = [known.get(name.lower()) or _label(name, url, state.next_id()) for name in dict.fromkeys(names)]
+    for target in (issue, pull):
+        if target is not None:
+            target["labels"] = [dict(label) for label in labels]
+    return labels
+
+
+def _write_commit(store: GitStore, files: Mapping[str, bytes], parents: list[str], message: str) -> str:
+    entries = []
+    for path, data in sorted(files.items()):
+        blob = _object_id("blob", data)
+        store.blobs[blob] = data
+        entries.append({"path": path, "mode": "100644", "type": "blob", "sha": blob, "size": len(data)})
+    tree = _object_id("tree", "\n".join(f"{e['path']} {e['sha']}" for e in entries).encode())
+    store.trees[tree] = entries
+    sha = _object_id("commit", f"{tree}\n{' '.join(parents)}\n{message}".encode())
+    store.commits[sha] = {"tree": tree, "parents": list(parents), "message": message}
+    return sha
+
+
+@_route("GET", r"/issues/(?P<number>\d+)")
+def _get_issue(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
+    view = state.recording_view()
+    with view.lock:
+        issue, _pull = _issue_or_pull(view, repo, int(hit["number"]))
+        if issue is None:
+            raise not_found()
+        return Reply(200, issue)
+
+
+def _comments_of(view: RecordingView, repo: str, number: int) -> list[JSON]:
+    suffix = f"/issues/{number}"
+    return [
+        c for c in view.recording.issue_comments.get(repo, []) if str(c.get("issue_url", "")).endswith(suffix)
+    ]
+
+
+@_route("GET", r"/issues/(?P<number>\d+)/comments")
+def _get_comments(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
+    view = state.recording_view()
+    with view.lock:
+        number = int(hit["number"])
+        _issue_or_pull(view, repo, number)
+        return Reply(200, sorted(_comments_of(view, repo, number), key=item_id))
+
+
+@_route("POST", r"/issues/(?P<number>\d+)/comments")
+def _add_comment(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], body: JSON) -> Reply:
+    text = _require(body, "body", str)
+    if not text.strip() or len(text) > 65536:
+        raise validation_failed("body")
+    view = state.recording_view()
+    number = int(hit["number"])
+    with view.lock:
+        issue, pull = _issue_or_pull(view, repo, number)
+        comment_id = state.next_id()
+        base = _repo_url(request, repo)
+        comment = {
+            "id": comment_id,
+            "url": f"{base}/issues/comments/{comment_id}",
+            "html_url": f"https://github.com/{repo}/issues/{number}#issuecomment-{comment_id}",
+            "issue_url": f"https://api.github.com/repos/{repo}/issues/{number}",
+            "user": _user(state.actor),
+            "body": text,
+            "created_at": state.stamp(),
+            "updated_at": state.stamp(),
+            "author_association": "NONE",
+        }
+        view.recording.issue_comments.setdefault(repo, []).append(comment)
+        for target in (issue, pull):
+            if target is not None and isinstance(target.get("comments"), int):
+                target["comments"] += 1
+        view.invalidate()
+        return Reply(201, comment)
+
+
+def _names(body: JSON, key: str) -> list[str]:
+    value = body.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise validation_failed(key)
+    return [v.strip() for v in value]
+
+
+@_route("GET", r"/issues/(?P<number>\d+)/labels")
+def _get_labels(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
+    view = state.recording_view()
+    with view.lock:
+        issue, pull = _issue_or_pull(view, repo, int(hit["number"]))
+        return Reply(200, (issue or pull or {}).get("labels", []))
+
+
+@_route("POST", r"/issues/(?P<number>\d+)/labels")
+def _add_labels(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], body: JSON) -> Reply:
+    wanted = _names({"labels": body[LIST_BODY]} if LIST_BODY in body else body, "labels")
+    view = state.recording_view()
+    number = int(hit["number"])
+    with view.lock:
+        issue, pull = _issue_or_pull(view, repo, number)
+        current = [label["name"] for label in (issue or pull or {}).get("labels", [])]
+        labels = _set_labels(view, repo, number, current + wanted, state)
+        view.invalidate()
+        return Reply(200, labels)
+
+
+@_route("DELETE", r"/issues/(?P<number>\d+)/labels/(?P<name>[^/]+)")
+def _remove_label(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
+    view = state.recording_view()
+    number, name = int(hit["number"]), unquote(hit["name"]).lower()
+    with view.lock:
+        issue, pull = _issue_or_pull(view, repo, number)
+        current = [label["name"] for label in (issue or pull or {}).get("labels", [])]
+        if name not in {c.lower() for c in current}:
+            raise RestError(404, "Label does not exist")
+        labels = _set_labels(view, repo, number, [c for c in current if c.lower() != name], state)
+        view.invalidate()
+        return Reply(200, labels)
+
+
+@_route("POST", r"/issues/(?P<number>\d+)/assignees")
+def _add_assignees(
+    state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], body: JSON
+) -> Reply:
+    logins = _names(body, "assignees")
+    view = state.recording_view()
+    with view.lock:
+        issue, pull = _issue_or_pull(view, repo, int(hit["number"]))
+        for target in (issue, pull):
+            if target is not None:
+                have = [a["login"] for a in target.get("assignees") or []]
+                merged = list(dict.fromkeys(have + logins))[:10]  # GitHub keeps at most ten
+                target["assignees"] = [_user(login) for login in merged]
+                target["assignee"] = target["assignees"][0] if merged else None
+        view.invalidate()
+        return Reply(201, issue or pull)
+
+
+@_route("POST", r"/pulls/(?P<number>\d+)/requested_reviewers")
+def _request_reviewers(
+    state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], body: JSON
+) -> Reply:
+    logins = _names(body, "reviewers") if "reviewers" in body else []
+    view = state.recording_view()
+    with view.lock:
+        pull = view.pull(repo, int(hit["number"]))
+        if pull is None:
+            raise not_found()
+        author = str(pull["user"]["login"]).lower()
+        if any(login.lower() == author for login in logins):
+            raise RestError(422, "Review cannot be requested from pull request author.")
+        have = [r["login"] for r in pull.get("requested_reviewers") or []]
+        pull["requested_reviewers"] = [_user(login) for login in dict.fromkeys(have + logins)]
+        view.invalidate()
+        return Reply(201, pull)
+
+
+_MERGE_METHODS = ("merge", "squash", "rebase")
+_UNMERGEABLE_STATES = ("dirty", "blocked", "draft", "behind", "unknown")
+
+
+@_route("PUT", r"/pulls/(?P<number>\d+)/merge")
+def _merge(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], body: JSON) -> Reply:
+    view = state.recording_view()
+    number = int(hit["number"])
+    method = body.get("merge_method", "merge")
+    if method not in _MERGE_METHODS:
+        raise validation_failed("merge_method")
+    with view.lock:
+        pull = view.pull(repo, number)
+        if pull is None:
+            raise not_found()
+        if pull.get("merged") or pull.get("state") != "open":
+            raise RestError(405, "Pull Request is not mergeable")
+        if pull.get("draft") or pull.get("mergeable") is not True:
+            raise RestError(405, "Pull Request is not mergeable")
+        if pull.get("mergeable_state") in _UNMERGEABLE_STATES:
+            reason = "Head branch is out of date" if pull["mergeable_state"] == "behind" else "not mergeable"
+            raise RestError(405, f"Pull Request is {reason}" if reason == "not mergeable" else reason)
+        head = str(pull["head"]["sha"])
+        if body.get("sha") is not None and body.get("sha") != head:
+            raise RestError(409, "Head branch was modified. Review and try the merge again.")
+        title = body.get("commit_title") or f"Merge pull request #{number} from {pull['head'].get('ref')}"
+        message = f"{title}\n\n{body.get('commit_message') or ''}".rstrip()
+        store = state.store(repo)
+        base_ref = f"heads/{pull['base']['ref']}"
+        base = store.refs.get(base_ref)
+        # the double does no three-way merge: the head's files, when it knows them, are the result
+        files = store.files(head) if head in store.commits else ({} if base is None else store.files(base))
+        parents = [p for p in (base, head if method == "merge" else None) if p and p in store.commits]
+        sha = _write_commit(store, files, parents, message)
+        store.refs[base_ref] = sha
+        stamp = state.stamp()
+        pull.update(
+            state="closed",
+            merged=True,
+            merged_at=stamp,
+            closed_at=stamp,
+            updated_at=stamp,
+            merged_by=_user(state.actor),
+            merge_commit_sha=sha,
+            mergeable=None,
+            mergeable_state="unknown",
+        )
+        issue = _issue_twin(view, repo, number)
+        if issue is not None:
+            issue.update(state="closed", closed_at=stamp, updated_at=stamp)
+            if isinstance(issue.get("pull_request"), dict):
+                issue["pull_request"]["merged_at"] = stamp
+        state.merges.append((repo, number, str(method)))
+        view.invalidate()
+        return Reply(200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"})
+
+
+@_route("DELETE", r"/git/refs?/(?P<ref>heads/.+)")
+def _delete_ref(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
+    ref = unquote(hit["ref"])
+    branch = ref.removeprefix("heads/")
+    store = state.store(repo)
+    if ref in store.refs:
+        del store.refs[ref]
+        return Reply(204, None)
+    if _pull_head(state, repo, branch) is None:
+        raise RestError(422, "Reference does not exist")
+    state.deleted_branches.add((repo, branch))
+    return Reply(204, None)
+
+
+@_route("POST", r"/pulls")
+def _create_pull(state: WriteState, request: RestRequest, repo: str, _: re.Match[str], body: JSON) -> Reply:
+    title = _require(body, "title", str)
+    head_ref = _require(body, "head", str).split(":")[-1]
+    base_ref = _require(body, "base", str)
+    store = state.store(repo)
+    head = store.refs.get(f"heads/{head_ref}")
+    if not title.strip() or head is None:
+        raise validation_failed("head" if title.strip() else "title")
+    view = state.recording_view()
+    with view.lock:
+        rec = view.recording
+        pulls = rec.pull_requests.setdefault(repo, [])
+        if any(p["head"].get("ref") == head_ref and p.get("state") == "open" for p in pulls):
+            raise RestError(422, f"A pull request already exists for {head_ref}.")
+        numbers = [
+            int(x["number"]) for x in [*pulls, *rec.issues.get(repo, [])] if isinstance(x.get("number"), int)
+        ]
+        number = max(numbers, default=0) + 1
+        stamp = state.stamp()
+        api = f"https://api.github.com/repos/{repo}"
+        web = f"https://github.com/{repo}/pull/{number}"
+        pull: JSON = {
+            "url": f"{api}/pulls/{number}",
+            "id": state.next_id(),
+            "html_url": web,
+            "issue_url": f"{api}/issues/{number}",
+            "number": number,
+            "state": "open",
+            "locked": False,
+            "title": title,
+            "user": _user(state.actor),
+            "body": body.get("body") if isinstance(body.get("body"), str) else None,
+            "labels": [],
+            "created_at": stamp,
+            "updated_at": stamp,
+            "closed_at": None,
+            "merged_at": None,
+            "merge_commit_sha": None,
+            "assignee": None,
+            "assignees": [],
+            "requested_reviewers": [],
+            "requested_teams": [],
+            "head": {"ref": head_ref, "sha": head, "label": f"{repo.split('/')[0]}:{head_ref}"},
+            "base": {"ref": base_ref, "sha": store.refs.get(f"heads/{base_ref}"), "label": base_ref},
+            "draft": bool(body.get("draft", False)),
+            "merged": False,
+            "mergeable": None,
+            "mergeable_state": "unknown",
+            "merged_by": None,
+            "comments": 0,
+            "review_comments": 0,
+            "commits": 1,
+            "additions": 0,
+            "deletions": 0,
+            "changed_files": 0,
+            "author_association": "NONE",
+        }
+        issue = {
+            key: pull[key]
+            for key in ("id", "number", "title", "user", "labels", "state", "assignee", "assignees", "body")
+        } | {
+            "url": f"{api}/issues/{number}",
+            "html_url": web,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "closed_at": None,
+            "comments": 0,
+            "draft": pull["draft"],
+            "pull_request": {"url": f"{api}/pulls/{number}", "html_url": web, "merged_at": None},
+        }
+        pulls.append(pull)
+        rec.issues.setdefault(repo, []).append(issue)
+        view.invalidate()
+        return Reply(201, pull)
+
+
+def _rest_commit(request: RestRequest, repo: str, sha: str, commit: JSON) -> JSON:
+    base = _repo_url(request, repo)
+    return {
+        "sha": sha,
+        "url": f"{base}/commits/{sha}",
+        "commit": {"message": commit["message"], "tree": {"sha": commit["tree"]}},
+        "parents": [{"sha": p, "url": f"{base}/commits/{p}"} for p in commit["parents"]],
+        "files": [],
+    }
+
+
+@_route("GET", r"/commits/(?P<sha>[0-9a-f]{40})")
+def _get_rest_commit(
+    state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON
+) -> Reply:
+    sha = hit["sha"]
+    commit = state.store(repo).commits.get(sha)
+    if commit is None:
+        # a commit the recording only knows by its checks, statuses or pull requests: no content
+        view = state.recording_view()
+        with view.lock:
+            rec = view.recording
+            known = (repo, sha) in rec.check_runs or (repo, sha) in rec.commit_statuses
+            known = known or any(p["head"].get("sha") == sha for p in rec.pull_requests.get(repo, []))
+        if not known:
+            raise not_found()
+        commit = {"message": "", "tree": _object_id("tree", b""), "parents": []}
+    return Reply(200, _rest_commit(request, repo, sha, commit))
+
+
+@_route("GET", r"/commits/(?P<sha>[0-9a-f]{40})/pulls")
+def _commit_pulls(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
+    view = state.recording_view()
+    sha = hit["sha"]
+    with view.lock:
+        found = [
+            p
+            for p in view.recording.pull_requests.get(repo, [])
+            if p.get("merge_commit_sha") == sha or p["head"].get("sha") == sha
+        ]
+    return Reply(200, found)
+
+
+@_route("GET", r"/contents/(?P<path>.+)")
+def _get_contents(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
+    path = unquote(hit["path"])
+    ref = request.query.get("ref") or "main"
+    store = state.store(repo)
+    head = store.refs.get(f"heads/{ref}") or (ref if ref in store.commits else None)
+    files = {} if head is None else store.files(head)
+    if path not in files:
+        raise not_found()
+    data = files[path]
+    blob = _object_id("blob", data)
+    return Reply(
+        200,
+        {
+            "type": "file",
+            "encoding": "base64",
+            "size": len(data),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "sha": blob,
+            "content": base64.b64encode(data).decode("ascii"),
+            "url": f"{_repo_url(request, repo)}/contents/{path}",
+        },
+    )
+
+
+@_route("GET", r"/pulls/(?P<number>\d+)/requested_reviewers")
+def _requested(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
+    view = state.recording_view()
+    with view.lock:
+        pull = view.pull(repo, int(hit["number"]))
+        if pull is None:
+            raise not_found()
+        return Reply(200, {"users": pull.get("requested_reviewers") or [], "teams": []})

@@ -1,0 +1,219 @@
+"""``repopilot-automerge``: merge a pull request when every safety check passes, and say why or why not.
+
+Runs as a step of a GitHub Actions workflow (``actions/automerge/action.yml``) on pull request,
+review, check suite or workflow run events, or by hand with ``--repo`` and ``--pr``. For each pull
+request it reads the state GitHub reports, the configuration (``.github/auto-merge.yml`` from the
+checkout, else from the default branch through the API) and, when an exports location is given,
+the exported failure risk of the head commit; :func:`~actions.merging.engine.check_eligibility`
+decides. Unless ``--dry-run``, an eligible pull request is merged with the head commit pinned (a
+push in between makes GitHub refuse), its branch deleted, labelled and commented on. Every decision
+is printed as JSON, written to the step outputs and summary, and appended to the audit log.
+
+Environment: ``GITHUB_TOKEN`` (``contents: write``, ``pull-requests: write``, ``checks: read``,
+``statuses: read``), ``GITHUB_API_URL``, ``REPOPILOT_EXPORTS``, ``GITHUB_EVENT_PATH``,
+``GITHUB_WORKSPACE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from github import GithubException
+from github.Repository import Repository
+
+from actions.common.config import load_config, load_repo_config
+from actions.common.errors import ActionError, InputError
+from actions.common.exports import Exports, open_exports
+from actions.common.github import connect, positive_number, repository_name
+from actions.common.report import (
+    append_audit,
+    audit_record,
+    markdown_table,
+    run_cli,
+    write_outputs,
+    write_summary,
+)
+from actions.merging.config import MERGE_MARKER, AutoMergeConfig
+from actions.merging.engine import check_eligibility
+from actions.merging.github_state import event_pull_numbers, head_risk, pull_state
+
+ACTION = "auto-merge"
+CONFIG_FILE = "auto-merge.yml"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="repopilot-automerge", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--event", type=Path, help="event payload (default: $GITHUB_EVENT_PATH)")
+    parser.add_argument("--repo", help="owner/name (with --pr)")
+    parser.add_argument("--pr", help="pull request number (with --repo)")
+    parser.add_argument("--config", type=Path, help="configuration file or repository root")
+    parser.add_argument("--exports", help="exports folder or github:OWNER/NAME[@BRANCH] ($REPOPILOT_EXPORTS)")
+    parser.add_argument("--cache-dir", type=Path, help="where downloaded exports are kept")
+    parser.add_argument("--dry-run", action="store_true", help="decide and explain without writing")
+    parser.add_argument("--output", type=Path, help="also write the results JSON here")
+    return parser
+
+
+def read_config(args_config: Path | None, repo: Repository) -> AutoMergeConfig:
+    """The configuration: an explicit file, the checkout's, or the default branch's through the API."""
+    if args_config is not None:
+        return load_config(args_config, CONFIG_FILE, AutoMergeConfig)
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace and (Path(workspace) / ".github" / CONFIG_FILE).is_file():
+        return load_config(Path(workspace), CONFIG_FILE, AutoMergeConfig)
+    return load_repo_config(repo, CONFIG_FILE, AutoMergeConfig)
+
+
+def _act(repo: Repository, number: int, result: dict[str, Any], config: AutoMergeConfig) -> list[str]:
+    """Merge and tidy up; returns what was done. A refused merge is reported, not raised."""
+    pull = repo.get_pull(number)
+    title = f"{pull.title} (#{number})"
+    try:
+        status = pull.merge(
+            commit_title=title,
+            commit_message=f"{MERGE_MARKER}\n",
+            merge_method=config.merge_method,
+            sha=result["head_sha"],
+        )
+    except GithubException as error:
+        why = {405: "GitHub refused: not mergeable", 409: "the head moved since the decision"}
+        result["decision"] = "merge_failed"
+        result["blocking_reasons"].append(f"merge: {why.get(error.status, f'HTTP {error.status}')}")
+        return []
+    done = [f"merged ({config.merge_method}) as {status.sha[:12]}"]
+    result["merge_commit_sha"] = status.sha
+    head_repo = pull.head.repo.full_name if pull.head.repo else None
+    if config.delete_branch and (head_repo is None or head_repo.lower() == repo.full_name.lower()):
+        try:
+            repo.get_git_ref(f"heads/{pull.head.ref}").delete()
+            done.append(f"deleted branch {pull.head.ref}")
+        except GithubException as error:
+            done.append(f"branch {pull.head.ref} not deleted (HTTP {error.status})")
+    issue = repo.get_issue(number)
+    if config.merged_label:
+        issue.add_to_labels(config.merged_label)
+        done.append(f"labelled {config.merged_label}")
+    if config.notify:
+        passed = ", ".join(c["name"] for c in result["checks"])
+        issue.create_comment(
+            f"Merged by repopilot ({config.merge_method}) after these checks passed: {passed}. "
+            f"If the default branch fails because of it, repopilot opens a revert pull request "
+            f"(label `{config.revert.opt_out_label}` opts out)."
+        )
+        done.append("commented")
+    return done
+
+
+def _summary(repository: str, result: Mapping[str, Any], dry_run: bool) -> str:
+    verdict = {
+        "merge": "would merge" if dry_run else "merged",
+        "blocked": "not merged",
+        "skipped": "skipped",
+        "merge_failed": "merge refused by GitHub",
+    }[str(result["decision"])]
+    lines = [f"### repopilot auto-merge: {repository}#{result['number']} {verdict}", ""]
+    if result["skip_reason"]:
+        lines.append(f"Skipped: {result['skip_reason']}.\n")
+    rows = [("✅" if c["passed"] else "❌", c["name"], c["detail"]) for c in result["checks"]]
+    lines.append(markdown_table(("", "check", "detail"), rows))
+    if result.get("actions"):
+        lines.append("\nDone: " + "; ".join(result["actions"]) + ".")
+    if dry_run:
+        lines.append("\n<sub>dry run: nothing was written to GitHub</sub>")
+    return "\n".join(lines)
+
+
+def _exports(args: argparse.Namespace, client: Any) -> Exports | None:
+    location = args.exports or os.environ.get("REPOPILOT_EXPORTS")
+    if not location:
+        return None
+    cache = (
+        args.cache_dir or Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "repopilot-exports"
+    )
+    return open_exports(location, client=client, cache_dir=cache)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Decide (and unless dry-run, merge) each pull request; print the results JSON. Returns the exit code."""
+    args = _parser().parse_args(argv)
+    client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
+    if args.repo or args.pr:
+        if not (args.repo and args.pr):
+            raise InputError("--repo and --pr go together")
+        repository, numbers = repository_name(args.repo), [positive_number(args.pr, "--pr")]
+    else:
+        event = args.event or (
+            Path(os.environ["GITHUB_EVENT_PATH"]) if os.environ.get("GITHUB_EVENT_PATH") else None
+        )
+        if event is None:
+            raise InputError("no pull request given: pass --repo and --pr, or run on a pull request event")
+        repository, numbers = event_pull_numbers(event)
+        repository = repository_name(repository)
+    exports = _exports(args, client)
+    results: list[dict[str, Any]] = []
+    try:
+        repo = client.get_repo(repository, lazy=True)
+        config = read_config(args.config, repo)
+        for number in numbers:
+            state = pull_state(repo, repo.get_pull(number))
+            result = check_eligibility(state, config, head_risk(exports, repository, state.head_sha))
+            result["repository"] = repository
+            result["dry_run"] = args.dry_run
+            result["actions"] = []
+            if result["eligible"] and not args.dry_run:
+                result["actions"] = _act(repo, number, result, config)
+            result["merged"] = bool(result.get("merge_commit_sha"))
+            results.append(result)
+            write_summary(_summary(repository, result, args.dry_run))
+            append_audit(
+                audit_record(
+                    ACTION,
+                    repository=repository,
+                    subject=f"pull request #{number} at {state.head_sha[:12]}",
+                    decision=str(result["decision"]),
+                    dry_run=args.dry_run,
+                    details={
+                        "checks": result["checks"],
+                        "blocking_reasons": result["blocking_reasons"],
+                        "skip_reason": result["skip_reason"],
+                        "risk": result["risk"],
+                        "actions": result["actions"],
+                        "exports": None if exports is None else exports.origin,
+                    },
+                )
+            )
+    except GithubException as error:
+        raise ActionError(
+            f"GitHub answered HTTP {error.status} while reading or merging the pull request"
+        ) from None
+    text = json.dumps(results, indent=2, sort_keys=True)
+    print(text)
+    if args.output:
+        args.output.write_text(text + "\n", encoding="utf-8")
+    last = results[-1] if results else None
+    write_outputs(
+        {
+            "eligible": "true" if last and last["eligible"] else "false",
+            "decision": "" if last is None else str(last["decision"]),
+            "merged": "true" if any(r["merged"] for r in results) else "false",
+            "blocking-reasons": "" if last is None else "\n".join(last["blocking_reasons"]),
+            "results": results,
+        }
+    )
+    return 0
+
+
+def cli() -> None:
+    """Console entry point."""
+    sys.exit(run_cli(main))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,1 @@
+"""Auto-merge and revert automation: configuration, the eligibility engine, and reading a pull request."""

@@ -1,0 +1,125 @@
+"""Reading what the auto-merge decision needs from GitHub, and the exported risk of a head commit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from github.PullRequest import PullRequest
+from github.Repository import Repository
+from pydantic import ValidationError
+
+from actions.common.errors import InputError
+from actions.common.exports import Exports
+from actions.common.github import positive_number
+from actions.merging.engine import PullState, RunRisk
+
+
+def pull_state(repo: Repository, pull: PullRequest) -> PullState:
+    """The validated state of ``pull``: its fields, the head commit's checks and statuses, its reviews.
+
+    Raises:
+        InputError: when GitHub's answer does not have the expected shape.
+    """
+    data: dict[str, Any] = pull.raw_data
+    head = data.get("head") or {}
+    sha = str(head.get("sha", ""))
+    commit = repo.get_commit(sha)
+    runs = [
+        {
+            "id": run.id,
+            "name": run.name,
+            "status": run.status,
+            "conclusion": run.conclusion,
+            "title": (run.output.title if run.output else None),
+            "summary": (run.output.summary if run.output else None),
+        }
+        for run in commit.get_check_runs()
+    ]
+    statuses = [
+        {"id": s.id, "context": s.context, "state": s.state, "description": s.description}
+        for s in commit.get_combined_status().statuses
+    ]
+    reviews = [
+        {"id": r.id, "login": r.user.login if r.user else "ghost", "state": r.state}
+        for r in pull.get_reviews()
+    ]
+    try:
+        return PullState.model_validate(
+            {
+                "number": data.get("number"),
+                "author": (data.get("user") or {}).get("login"),
+                "title": data.get("title") or "",
+                "state": data.get("state"),
+                "merged": bool(data.get("merged")),
+                "draft": bool(data.get("draft")),
+                "labels": [label.get("name") for label in data.get("labels") or []],
+                "mergeable": data.get("mergeable"),
+                "mergeable_state": data.get("mergeable_state") or "unknown",
+                "head_sha": sha,
+                "head_ref": head.get("ref"),
+                "head_repo": ((head.get("repo") or {}).get("full_name")),
+                "base_ref": (data.get("base") or {}).get("ref"),
+                "check_runs": runs,
+                "statuses": statuses,
+                "reviews": reviews,
+            }
+        )
+    except ValidationError as error:
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5])
+        raise InputError(f"pull request #{data.get('number')} has an unexpected shape: {where}") from None
+
+
+def head_risk(exports: Exports | None, repository: str, head_sha: str) -> RunRisk | None:
+    """The highest exported failure risk among the latest attempts of the head commit's runs, if any."""
+    if exports is None or not exports.has("scores"):
+        return None
+    latest: dict[int, dict[str, Any]] = {}
+    for run in exports.json("scores")["runs"]:
+        ours = run["repo"].lower() == repository.lower() and run["head_sha"] == head_sha
+        if ours and run["run_attempt"] >= latest.get(run["run_id"], {"run_attempt": 0})["run_attempt"]:
+            latest[run["run_id"]] = run
+    if not latest:
+        return None
+    worst = max(latest.values(), key=lambda run: run["probability"])
+    return RunRisk(
+        run_id=worst["run_id"],
+        probability=worst["probability"],
+        risk_level=worst["risk_level"],
+        workflow=worst["workflow"],
+    )
+
+
+def event_pull_numbers(path: Path) -> tuple[str, list[int]]:
+    """``(repository, pull request numbers)`` named by an event payload.
+
+    Reads pull_request, pull_request_review and pull_request_target events (their pull request),
+    and check_suite, check_run and workflow_run events (the pull requests they list).
+
+    Raises:
+        InputError: when the payload is unreadable or names no pull request.
+    """
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise InputError(f"cannot read the event payload at {path}") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("repository"), dict):
+        raise InputError("the event payload has no repository")
+    repository = payload["repository"].get("full_name")
+    if not isinstance(repository, str):
+        raise InputError("the event payload has no repository.full_name")
+    numbers: list[Any] = []
+    if isinstance(payload.get("pull_request"), dict):
+        numbers = [payload["pull_request"].get("number")]
+    else:
+        for key in ("check_suite", "workflow_run", "check_run"):
+            if isinstance(payload.get(key), dict):
+                pulls = payload[key].get("pull_requests")
+                if not isinstance(pulls, list):
+                    raise InputError(f"{key}.pull_requests is not a list")
+                numbers = [p.get("number") if isinstance(p, dict) else p for p in pulls]
+                break
+        else:
+            raise InputError("the event names no pull request; pass --repo and --pr instead")
+    return repository, sorted({positive_number(n, "pull request number") for n in numbers})

@@ -1,0 +1,135 @@
+"""The double's write endpoints: what an action changes reads back through later GETs, as on GitHub."""
+
+from __future__ import annotations
+
+import pytest
+from github import Auth, Github, GithubException
+
+from pipelines.sources.double import GitHubDouble
+from tests.conftest import FAKE_TOKEN
+
+REPO = "repopilot-sample/docs-site"
+
+
+def _client(double: GitHubDouble) -> Github:
+    return Github(
+        base_url=double.url,
+        auth=Auth.Token(FAKE_TOKEN),
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
+
+
+def _open_pull(double: GitHubDouble) -> int:
+    return min(p["number"] for p in double.recording.pull_requests[REPO] if p["state"] == "open")
+
+
+def test_merge_reads_back_merged_and_refuses_what_github_refuses(sample_double: GitHubDouble) -> None:
+    number = _open_pull(sample_double)
+    repo = _client(sample_double).get_repo(REPO)
+    sample_double.configure_pull(REPO, number, mergeable=False, mergeable_state="dirty")
+    with pytest.raises(GithubException) as refused:
+        repo.get_pull(number).merge(merge_method="squash")
+    assert refused.value.status == 405
+
+    sample_double.configure_pull(REPO, number, mergeable=True, mergeable_state="clean")
+    pull = repo.get_pull(number)
+    with pytest.raises(GithubException) as moved:
+        pull.merge(merge_method="squash", sha="0" * 40)
+    assert moved.value.status == 409
+    with pytest.raises(GithubException) as bad_method:
+        pull.merge(merge_method="octopus")
+    assert bad_method.value.status == 422
+
+    status = pull.merge(merge_method="squash", sha=pull.head.sha, commit_message="Auto-merged-by: repopilot")
+    assert status.merged
+    again = repo.get_pull(number)
+    assert again.merged and again.state == "closed" and again.merge_commit_sha == status.sha
+    assert repo.get_issue(number).state == "closed"
+    assert "Auto-merged-by: repopilot" in repo.get_commit(status.sha).commit.message
+    assert [p.number for p in repo.get_commit(status.sha).get_pulls()] == [number]
+    assert sample_double.writes.merges == [(REPO, number, "squash")]
+    with pytest.raises(GithubException) as twice:
+        again.merge()
+    assert twice.value.status == 405
+
+    repo._requester.requestJsonAndCheck("DELETE", f"{repo.url}/git/refs/heads/{again.head.ref}")
+    with pytest.raises(GithubException) as gone:
+        repo._requester.requestJsonAndCheck("DELETE", f"{repo.url}/git/refs/heads/{again.head.ref}")
+    assert gone.value.status == 422
+    assert (REPO, again.head.ref) in sample_double.writes.deleted_branches
+
+
+def test_labels_assignees_reviewers_and_comments_read_back(sample_double: GitHubDouble) -> None:
+    number = _open_pull(sample_double)
+    repo = _client(sample_double).get_repo(REPO)
+    pull = repo.get_pull(number)
+    issue = repo.get_issue(number)
+    issue.add_to_labels("automerge", "hold")
+    assert {label.name for label in repo.get_pull(number).labels} >= {"automerge", "hold"}
+    issue.remove_from_labels("hold")
+    assert "hold" not in {label.name for label in repo.get_issue(number).labels}
+    with pytest.raises(GithubException) as missing:
+        issue.remove_from_labels("never-there")
+    assert missing.value.status == 404
+
+    issue.add_to_assignees("jonas-nowak")
+    assert "jonas-nowak" in [a.login for a in repo.get_issue(number).assignees]
+    pull.create_review_request(reviewers=["jonas-nowak"])
+    assert "jonas-nowak" in [u.login for u in repo.get_pull(number).get_review_requests()[0]]
+    with pytest.raises(GithubException) as author:
+        pull.create_review_request(reviewers=[pull.user.login])
+    assert author.value.status == 422
+
+    issue.create_comment("merged by repopilot")
+    assert [c.body for c in repo.get_issue(number).get_comments()][-1] == "merged by repopilot"
+
+
+def test_configured_state_is_what_the_api_serves(sample_double: GitHubDouble) -> None:
+    number = _open_pull(sample_double)
+    sample_double.configure_pull(
+        REPO,
+        number,
+        head_sha="a" * 40,
+        draft=True,
+        checks=[("build", "completed", "success"), ("lint", "in_progress", None)],
+        statuses=[("codecov/project", "success", "91.20% (+0.10%) compared to abc")],
+        reviews=[("jonas-nowak", "APPROVED"), ("hanahaddad", "CHANGES_REQUESTED")],
+        labels=["hold"],
+    )
+    repo = _client(sample_double).get_repo(REPO)
+    pull = repo.get_pull(number)
+    assert pull.head.sha == "a" * 40 and pull.draft
+    commit = repo.get_commit("a" * 40)
+    assert [(c.name, c.status, c.conclusion) for c in commit.get_check_runs()] == [
+        ("build", "completed", "success"),
+        ("lint", "in_progress", None),
+    ]
+    assert commit.get_combined_status().statuses[0].description.startswith("91.20%")
+    assert [(r.user.login, r.state) for r in pull.get_reviews()] == [
+        ("jonas-nowak", "APPROVED"),
+        ("hanahaddad", "CHANGES_REQUESTED"),
+    ]
+    assert [label.name for label in pull.labels] == ["hold"]
+
+
+def test_create_pull_from_a_branch_and_read_contents(sample_double: GitHubDouble) -> None:
+    writes = sample_double.writes
+    base = writes.commit_files(REPO, "main", {".github/auto-merge.yml": "required_approvals: 2\n"}, "config")
+    writes.commit_files(REPO, "fix", {"a.txt": "x"}, "fix")
+    repo = _client(sample_double).get_repo(REPO)
+    text = repo.get_contents(".github/auto-merge.yml").decoded_content.decode()
+    assert text == "required_approvals: 2\n"
+    with pytest.raises(GithubException) as absent:
+        repo.get_contents(".github/routing.yml")
+    assert absent.value.status == 404
+    created = repo.create_pull(title="Fix", body="why", head="fix", base="main")
+    assert created.number > max(p["number"] for p in sample_double.recording.pull_requests[REPO][:-1])
+    assert repo.get_pull(created.number).title == "Fix" and created.base.sha == base
+    with pytest.raises(GithubException) as duplicate:
+        repo.create_pull(title="Fix", body="why", head="fix", base="main")
+    assert duplicate.value.status == 422
+    with pytest.raises(GithubException) as no_branch:
+        repo.create_pull(title="Fix", body="why", head="nope", base="main")
+    assert no_branch.value.status == 422
