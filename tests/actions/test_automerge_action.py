@@ -242,10 +242,7 @@ def test_malformed_events_are_rejected_and_the_token_never_shows(
         assert message in capsys.readouterr().err
     number = _safe_pull(sample_double)
     event.write_text(json.dumps({"repository": {"full_name": REPO}, "pull_request": {"number": number}}))
-    assert (
-        run_cli(main, ["--event", str(event), "--config", str(_config(tmp_path, ALLOW_NO_SCORE))])
-        == 0
-    )
+    assert run_cli(main, ["--event", str(event), "--config", str(_config(tmp_path, ALLOW_NO_SCORE))]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)[0]["merged"]
     assert FAKE_TOKEN not in _everything(action_env, captured)
