@@ -31,7 +31,7 @@ from github.Repository import Repository
 from actions.common.config import load_config, load_repo_config
 from actions.common.errors import ActionError, InputError
 from actions.common.exports import Exports, open_exports
-from actions.common.github import connect, positive_number, repository_name
+from actions.common.github import add_common_arguments, connect, positive_number, repository_name
 from actions.common.report import (
     append_audit,
     audit_record,
@@ -50,14 +50,11 @@ CONFIG_FILE = "auto-merge.yml"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="repopilot-automerge", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--event", type=Path, help="event payload (default: $GITHUB_EVENT_PATH)")
+    add_common_arguments(parser)
     parser.add_argument("--repo", help="owner/name (with --pr)")
     parser.add_argument("--pr", help="pull request number (with --repo)")
     parser.add_argument("--config", type=Path, help="configuration file or repository root")
-    parser.add_argument("--exports", help="exports folder or github:OWNER/NAME[@BRANCH] ($REPOPILOT_EXPORTS)")
-    parser.add_argument("--cache-dir", type=Path, help="where downloaded exports are kept")
     parser.add_argument("--dry-run", action="store_true", help="decide and explain without writing")
-    parser.add_argument("--output", type=Path, help="also write the results JSON here")
     return parser
 
 

@@ -27,7 +27,7 @@ from github import GithubException
 
 from actions.common.errors import ActionError, InputError
 from actions.common.exports import open_exports
-from actions.common.github import connect, positive_number, repository_name
+from actions.common.github import add_common_arguments, connect, positive_number, read_event, repository_name
 from actions.common.report import (
     append_audit,
     audit_record,
@@ -45,15 +45,10 @@ ACTION = "predict"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="repopilot-predict", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--event", type=Path, help="event payload (default: $GITHUB_EVENT_PATH)")
+    add_common_arguments(parser)
     parser.add_argument("--repo", help="owner/name (with --run-id)")
     parser.add_argument("--run-id", help="workflow run id (with --repo)")
-    parser.add_argument(
-        "--exports", help="exports folder or github:OWNER/NAME[@BRANCH] (default: $REPOPILOT_EXPORTS)"
-    )
-    parser.add_argument("--cache-dir", type=Path, help="where downloaded exports are kept")
     parser.add_argument("--max-history", type=int, default=300, help="earlier runs of the repository to read")
-    parser.add_argument("--output", type=Path, help="also write the result JSON here")
     return parser
 
 
@@ -63,12 +58,7 @@ def _event_run(path: Path) -> tuple[str, Mapping[str, Any]]:
     Raises:
         InputError: when the payload is unreadable or not a workflow_run event.
     """
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        raise InputError(f"cannot read the event payload at {path}") from None
-    if not isinstance(payload, dict):
-        raise InputError("the event payload is not a JSON object")
+    payload = read_event(path)
     run = payload.get("workflow_run")
     repository = (
         (payload.get("repository") or {}).get("full_name")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
+from pathlib import Path
+from typing import Any
 
 from github import Auth, Github, GithubRetry
 
@@ -56,3 +60,28 @@ def connect(token: str | None, api_url: str | None = None, *, timeout: float = 1
         seconds_between_requests=None,
         seconds_between_writes=1.0,
     )
+
+
+def read_event(path: Path) -> dict[str, Any]:
+    """The JSON object of an event payload file (``$GITHUB_EVENT_PATH``).
+
+    Raises:
+        InputError: when it cannot be read or is not a JSON object (the content is not echoed).
+    """
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise InputError(f"cannot read the event payload at {path}") from None
+    if not isinstance(payload, dict):
+        raise InputError("the event payload is not a JSON object")
+    return payload
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every action shares: the event, the exports and where results go."""
+    parser.add_argument("--event", type=Path, help="event payload (default: $GITHUB_EVENT_PATH)")
+    parser.add_argument(
+        "--exports", help="exports folder or github:OWNER/NAME[@BRANCH] (default: $REPOPILOT_EXPORTS)"
+    )
+    parser.add_argument("--cache-dir", type=Path, help="where downloaded exports are kept")
+    parser.add_argument("--output", type=Path, help="also write the result JSON here")

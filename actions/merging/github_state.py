@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from pydantic import ValidationError
 
 from actions.common.errors import InputError
 from actions.common.exports import Exports
-from actions.common.github import positive_number
+from actions.common.github import positive_number, read_event
 from actions.merging.engine import PullState, RunRisk
 
 
@@ -100,11 +99,8 @@ def event_pull_numbers(path: Path) -> tuple[str, list[int]]:
     Raises:
         InputError: when the payload is unreadable or names no pull request.
     """
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        raise InputError(f"cannot read the event payload at {path}") from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("repository"), dict):
+    payload = read_event(path)
+    if not isinstance(payload.get("repository"), dict):
         raise InputError("the event payload has no repository")
     repository = payload["repository"].get("full_name")
     if not isinstance(repository, str):
