@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from actions.prediction.explain import RISK_LEVELS
+from actions.prediction.model import calibrate
 from pipelines.ml.dataset import FeatureSpec, encode
 from pipelines.ml.train import RiskLevels
 
@@ -44,13 +45,7 @@ class ServedModel:
         margin = np.asarray(
             self.booster.predict(encode(features, self.spec), raw_score=True), dtype=np.float64
         )
-        if self.calibration["method"] == "isotonic":
-            # sklearn's isotonic regression with out_of_bounds="clip" interpolates linearly between steps
-            return np.asarray(
-                np.interp(margin, self.calibration["x"], self.calibration["y"]), dtype=np.float64
-            )
-        z = self.calibration["slope"] * margin + self.calibration["intercept"]
-        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
+        return calibrate(self.calibration, margin)
 
     def score(self, features: pl.DataFrame) -> pl.DataFrame:
         """Key columns, outcome, probability and risk level of each run."""

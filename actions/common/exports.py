@@ -75,7 +75,8 @@ class Exports:
         return document
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -116,7 +117,7 @@ def verify(root: Path, origin: str | None = None) -> Exports:
         path = root / entry["path"]
         if not path.is_file():
             raise ExportError(f"exports at {origin} list {entry['path']} but it is missing")
-        if _sha256(path) != entry["sha256"]:
+        if sha256_of(path) != entry["sha256"]:
             raise ExportError(f"exports at {origin}: {entry['path']} does not match its checksum")
         schema = entry.get("schema")
         if schema is not None:

@@ -9,7 +9,6 @@ code the predict action runs, so they are what an action would compute.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -19,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from actions.common.exports import MANIFEST, Exports, verify
+from actions.common.exports import MANIFEST, Exports, sha256_of, verify
 from actions.common.schemas import SCHEMA_VERSION, problems
 from actions.prediction.model import MODEL_FILES, ExportedModels
 from pipelines.exports.documents import iso
@@ -55,10 +54,6 @@ class SourceInfo:
         }
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _write_json(path: Path, document: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(document, indent=1, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
 
@@ -86,7 +81,7 @@ class _Folder:
         _write_json(path, document)
         self.files[name] = {
             "path": path.name,
-            "sha256": _sha256(path),
+            "sha256": sha256_of(path),
             "bytes": path.stat().st_size,
             "schema": name,
         }
@@ -95,7 +90,7 @@ class _Folder:
         path = self.root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, path)
-        self.files[name] = {"path": relative, "sha256": _sha256(path), "bytes": path.stat().st_size}
+        self.files[name] = {"path": relative, "sha256": sha256_of(path), "bytes": path.stat().st_size}
 
     def seal(self, source: SourceInfo, model: dict[str, Any] | None, generated_at: datetime) -> Exports:
         manifest = {
