@@ -54,11 +54,15 @@ class RestRequest:
 
 @dataclass(frozen=True)
 class Reply:
-    """What an endpoint answers: a status, a JSON-serialisable payload and a ``Link`` header."""
+    """What an endpoint answers: a status, a JSON payload, a ``Link`` header, a redirect's target.
+
+    ``location`` is a path on the double; the server signs it and makes it absolute.
+    """
 
     status: int
     payload: Any
     link: str | None = None
+    location: str | None = None
 
 
 class RestError(Exception):
@@ -459,6 +463,31 @@ def _run_attempt(request: RestRequest, view: RecordingView, repo: str, hit: re.M
     if attempt > latest or earlier is None:
         raise not_found()
     return Reply(200, earlier)
+
+
+LOG_BLOB_PREFIX = "/_blobs/logs"
+
+
+def _logs_redirect(view: RecordingView, repo: str, run_id: int, attempt: int) -> Reply:
+    """GitHub answers a log download with a 302 to a short-lived signed URL, or 404 when there are none."""
+    if (repo, run_id, attempt) not in view.recording.logs:
+        raise not_found()
+    return Reply(302, None, location=f"{LOG_BLOB_PREFIX}/{quote(repo, safe='')}/{run_id}/{attempt}")
+
+
+@_route(r"/actions/runs/(?P<run>\d+)/logs")
+def _run_logs(request: RestRequest, view: RecordingView, repo: str, hit: re.Match[str]) -> Reply:
+    _, latest = _latest_run(view, repo, hit["run"])
+    return _logs_redirect(view, repo, int(hit["run"]), latest)
+
+
+@_route(r"/actions/runs/(?P<run>\d+)/attempts/(?P<attempt>\d+)/logs")
+def _attempt_logs(request: RestRequest, view: RecordingView, repo: str, hit: re.Match[str]) -> Reply:
+    _, latest = _latest_run(view, repo, hit["run"])
+    attempt = int(hit["attempt"])
+    if attempt > latest:
+        raise not_found()
+    return _logs_redirect(view, repo, int(hit["run"]), attempt)
 
 
 @_route(r"/actions/runs/(?P<run>\d+)/attempts/(?P<attempt>\d+)/jobs")

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import secrets
 import select
 import socket
 import threading
@@ -166,6 +167,7 @@ class GitHubDouble:
         self.retry_after_seconds = 1
         self.errors: list[str] = []
         self._token = token
+        self._blob_key = secrets.token_bytes(16)
         self._view = RecordingView(recording)
         self.writes = WriteState(self._view)
         self._lock = threading.Lock()
@@ -417,6 +419,9 @@ class GitHubDouble:
     def _budget(self, resource: str) -> _Budget:
         return self._graphql if resource == "graphql" else self._core
 
+    def _sign(self, path: str) -> str:
+        return hmac.new(self._blob_key, path.encode(), hashlib.sha256).hexdigest()
+
     def _rate_headers(self, resource: str) -> list[tuple[str, str]]:
         with self._lock:
             budget = self._budget(resource)
@@ -603,6 +608,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault is not None:
             return self._fault(fault, resource)
 
+        if method == "GET" and path.startswith(f"{rest.LOG_BLOB_PREFIX}/"):
+            return self._blob(path, raw_query)
         if not double._authorized(self.headers.get("Authorization")):
             payload = rest.error_payload("Bad credentials")
             return self._send(401, _dump(payload), double._rate_headers(resource))
@@ -661,6 +668,8 @@ class _Handler(BaseHTTPRequestHandler):
             reply = rest.Reply(404, rest.error_payload("Not Found"))
         if reply is None:
             reply = rest.dispatch(request, double._view)
+        if reply.location is not None:
+            return self._redirect(request, reply.location)
         # Like GitHub (and GitHub Enterprise), object URLs name the server the client talks to.
         payload = _dump(reply.payload).replace(b"https://api.github.com", request.api_base.encode())
         headers: list[tuple[str, str]] = []
@@ -681,6 +690,26 @@ class _Handler(BaseHTTPRequestHandler):
         # a 204 has no body; one sent anyway would be read as the start of the next response
         body_out = None if reply.status == 204 else payload
         return self._send(reply.status, body_out, headers + rate_headers, cost=1)
+
+    def _redirect(self, request: rest.RestRequest, location: str) -> None:
+        """A 302 to a signed blob URL, as GitHub answers log downloads (charged like any call)."""
+        charged, rate_headers = self.double._charge("core")
+        if not charged:
+            limited = {"message": PRIMARY_RATE_LIMIT_MESSAGE, "documentation_url": RATE_LIMIT_DOCS}
+            return self._send(403, _dump(limited), rate_headers)
+        url = f"{request.origin}{location}?sig={self.double._sign(location)}"
+        return self._send(302, b"", [("Location", url), *rate_headers], cost=1)
+
+    def _blob(self, path: str, raw_query: str) -> None:
+        """A signed blob download: no token needed (nor wanted), a bad or missing signature is 403."""
+        signature = dict(parse_qsl(raw_query)).get("sig", "")
+        if not hmac.compare_digest(signature, self.double._sign(path)):
+            return self._send(403, b"<Error><Code>AuthenticationFailed</Code></Error>", [], "application/xml")
+        repo, run_id, attempt = path[len(rest.LOG_BLOB_PREFIX) + 1 :].split("/")
+        archive = self.double.recording.logs.get((unquote(repo), int(run_id), int(attempt)))
+        if archive is None:
+            return self._send(404, b"<Error><Code>BlobNotFound</Code></Error>", [], "application/xml")
+        return self._send(200, archive, [], "application/zip")
 
     def _state_reply(self, method: str, request: rest.RestRequest, body: bytes) -> rest.Reply | None:
         """The answer of a state-changing (or state-reading) endpoint, if the request is for one."""
