@@ -160,12 +160,12 @@ def _first_comments(requester: Requester, repo: str, found: dict[int, dict[str, 
 
 
 def fetch_runs(requester: Requester, repo: str, since: datetime) -> list[dict[str, Any]]:
-    """The completed workflow runs of ``repo`` created since ``since``, as the SLA engine reads them."""
+    """The finished workflow runs of ``repo`` created since ``since``, as the SLA engine reads them."""
     runs = []
     params = {"created": f">={_iso(since)}"}
     for raw in pages(requester, f"/repos/{repo}/actions/runs", params, wrap="workflow_runs"):
-        if raw.get("status") != "completed":
-            continue
+        if not raw.get("conclusion"):
+            continue  # still queued or running: only a finished run has a conclusion
         runs.append(
             {
                 "id": raw.get("id"),

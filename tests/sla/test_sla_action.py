@@ -455,3 +455,36 @@ def test_first_responses_match_the_recording(
         assert item["first_response_at"] == expected, item["number"]
         answered += expected is not None
     assert answered > 10
+
+
+def test_ci_health_on_the_devlake_recording(
+    devlake_double: GitHubDouble,
+    devlake_recording: Recording,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Real runs (panjf2000/ants): the success rate is the share of the week's finished runs that passed."""
+    monkeypatch.setenv("GITHUB_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("GITHUB_API_URL", devlake_double.url)
+    for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "REPOPILOT_AUDIT_LOG", "GITHUB_WORKSPACE"):
+        monkeypatch.delenv(name, raising=False)
+    now = datetime(2022, 7, 1, 14, tzinfo=UTC)
+    config = tmp_path / "sla.yml"
+    config.write_text("window_hours: 168\nsuccess_rate_target: 0.9\n", encoding="utf-8")
+    argv = ["--repos", "panjf2000/ants", "--config", str(config), "--now", now.isoformat(), "--dry-run"]
+    assert run_cli(sla_watch.main, argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    start = now - timedelta(hours=168)
+    ok = failed = 0
+    for run in devlake_recording.workflow_runs["panjf2000/ants"]:
+        finished = datetime.fromisoformat(run["updated_at"].replace("Z", "+00:00"))
+        conclusion = (run.get("conclusion") or "").lower()
+        if start <= finished < now and conclusion:
+            ok += conclusion == "success"
+            failed += conclusion in {"failure", "timed_out", "startup_failure"}
+    success = result["report"]["success_rate"]
+    assert (success["succeeded"], success["failed"]) == (ok, failed) and ok > 5 and failed > 2
+    assert success["met"] is False and result["incident"]["severity"] in {"SEV1", "SEV2"}
+    assert result["report"]["availability"]["value"] < 1
+    assert devlake_double.count(method="POST") == 0  # a dry run
