@@ -18,6 +18,8 @@ Example::
     availability_target: 0.99
     window_hours: 24
     escalation_minutes: 15
+    on_call: [alice, bob]          # assigned to items waiting for a first response
+    incident_label: repopilot-incident
     notifications:
       slack: {webhook_url_env: SLACK_WEBHOOK_URL}
       pagerduty: {routing_key_env: PAGERDUTY_ROUTING_KEY, min_severity: SEV2}
@@ -39,6 +41,7 @@ SEVERITIES: tuple[Severity, ...] = ("SEV1", "SEV2", "SEV3")
 """Incident severities, most severe first."""
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LOGIN = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}")
 _PRIORITY_LABEL = re.compile(r"(?:priority|prio|pri)?[\s:/_.\-]*p?([0-3])")
 
 # Inputs are hidden from validation messages: a secret pasted where a variable name belongs
@@ -145,7 +148,18 @@ class SlaConfig(BaseModel):
     window_hours: float = Field(default=24.0, gt=0, le=24 * 90)
     escalation_minutes: float = Field(default=15.0, gt=0)
     breach_label: str = Field(default="sla-breach", min_length=1)
+    incident_label: str = Field(default="repopilot-incident", min_length=1, max_length=50)
+    acknowledge_label: str = Field(default="incident-acknowledged", min_length=1, max_length=50)
+    on_call: list[str] = Field(default_factory=list, max_length=50)
+    max_mitigations_per_run: int = Field(default=20, ge=0, le=100)
     notifications: NotificationConfig = NotificationConfig()
+
+    @field_validator("on_call")
+    @classmethod
+    def _logins(cls, value: list[str]) -> list[str]:
+        if not all(_LOGIN.fullmatch(login) for login in value):
+            raise ValueError("must be GitHub logins (letters, digits and single hyphens)")
+        return value
 
     @model_validator(mode="after")
     def _complete(self) -> SlaConfig:

@@ -23,7 +23,7 @@ import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -277,14 +277,12 @@ class Notifiers:
 def load_state(path: Path) -> dict[str, Any]:
     """The incident state kept between runs (an empty state when the file does not exist)."""
     if not path.exists():
-        return {"version": STATE_VERSION, "open": None, "history": []}
+        return empty_state()
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"incident state {path} is not readable JSON: {exc}") from exc
-    if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
-        raise ValueError(f"incident state {path} has an unknown layout (expected version {STATE_VERSION})")
-    return state
+    return check_state(state, str(path))
 
 
 def save_state(path: Path, state: Mapping[str, Any]) -> None:
@@ -331,33 +329,61 @@ def _deliver(notifications: list[dict[str, Any]], channel: str, event: str, send
     return True
 
 
-def handle_incidents(
+Checkpoint = Callable[[Mapping[str, Any]], None]
+"""Called with the state before a transition's notifications go out (write-ahead), so a run that
+dies after notifying finds the incident on the next run instead of announcing it again."""
+
+
+def empty_state() -> dict[str, Any]:
+    """The state with no incident open and no history."""
+    return {"version": STATE_VERSION, "open": None, "history": []}
+
+
+def check_state(state: Any, where: str) -> dict[str, Any]:
+    """``state`` if it has the layout this code writes, else a ValueError naming ``where``."""
+    if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+        raise ValueError(f"incident state {where} has an unknown layout (expected version {STATE_VERSION})")
+    if not isinstance(state.get("history"), list) or not isinstance(state.get("open"), dict | None):
+        raise ValueError(f"incident state {where} has an unknown layout (open or history malformed)")
+    return state
+
+
+def advance_incidents(
+    state: dict[str, Any],
     report: Mapping[str, Any],
     config: SlaConfig,
     notifiers: Notifiers,
-    state_path: Path,
     now: datetime,
     *,
     dry_run: bool = False,
+    incident_key: str | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> dict[str, Any]:
-    """Open, escalate or resolve the incident for this check, notifying and keeping state.
+    """Open, escalate or resolve the incident in ``state`` (changed in place) for this check.
+
+    A notification that fails is retried on the next run: a PagerDuty trigger, an escalation not
+    delivered to every channel, and a resolve PagerDuty did not take (the incident stays open until
+    it does, so the page is never left dangling).
 
     Args:
+        state: the incident state (see :func:`empty_state`); updated in place.
         report: the result of ``check_sla_compliance``.
         config: the SLA configuration (severity thresholds of the channels, escalation minutes).
         notifiers: the channels to notify.
-        state_path: the JSON file holding the open incident between runs.
         now: the current time (timezone-aware), the clock escalation is measured by.
-        dry_run: compose everything but send nothing (the state is still kept).
+        dry_run: compose everything but send nothing and call no checkpoint.
+        incident_key: a stable name of what is watched (e.g. the repositories); the PagerDuty
+            ``dedup_key`` is derived from it and the opening time. Default: the summary.
+        checkpoint: see :data:`Checkpoint`.
 
     Returns:
-        ``status`` (``ok``, ``opened``, ``ongoing``, ``escalated`` or ``resolved``), ``incident``,
-        ``notifications`` (channel, event, HTTP status or error), ``skipped`` channels, and
-        ``postmortem`` (markdown) when the incident was resolved.
+        ``status`` (``ok``, ``opened``, ``ongoing``, ``escalated``, ``resolved`` or
+        ``resolve_failed``), ``incident``, ``notifications`` (channel, event, HTTP status or error),
+        ``skipped`` channels, ``failed`` (the notifications that failed), and ``postmortem``
+        (markdown) when the incident was resolved.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    state = load_state(state_path)
     current = assess(report, config)
     open_incident: dict[str, Any] | None = state["open"]
     notifications: list[dict[str, Any]] = []
@@ -365,12 +391,18 @@ def handle_incidents(
     pd_min = config.notifications.pagerduty.min_severity
     status = "ok"
     postmortem: str | None = None
+    result_incident: dict[str, Any] | None = None
 
-    def slack(kind: str, incident: Mapping[str, Any], minimum_met: bool) -> None:
-        if notifiers.slack is not None and minimum_met:
-            text = _slack_text(kind, incident, report)
-            sender = notifiers.slack
-            _deliver(notifications, "slack", kind, lambda: sender.send(text), dry_run)
+    def save_ahead() -> None:
+        if checkpoint is not None and not dry_run:
+            checkpoint(state)
+
+    def slack(kind: str, incident: Mapping[str, Any], minimum_met: bool) -> bool:
+        if notifiers.slack is None or not minimum_met:
+            return True
+        text = _slack_text(kind, incident, report)
+        sender = notifiers.slack
+        return _deliver(notifications, "slack", kind, lambda: sender.send(text), dry_run)
 
     def pagerduty(action: EventAction, incident: Mapping[str, Any], severity: str) -> bool:
         if notifiers.pagerduty is None:
@@ -389,18 +421,34 @@ def handle_incidents(
 
         return _deliver(notifications, "pagerduty", action, send, dry_run)
 
+    def escalate(incident: dict[str, Any]) -> bool:
+        """Escalate on the channels not yet told; True once every channel has it."""
+        done: list[str] = incident.setdefault("escalation_delivered", [])
+        if "slack" not in done and slack("escalated", incident, True):
+            done.append("slack")
+        summary = {**incident, "summary": f"[escalated] {incident['summary']}"}
+        if "pagerduty" not in done and pagerduty("trigger", summary, "critical"):
+            done.append("pagerduty")
+            incident["pagerduty_triggered"] = True
+        return {"slack", "pagerduty"} <= set(done)
+
     if open_incident is None and current is not None:
         status = "opened"
         open_incident = {
             **current.as_dict(),
-            "dedup_key": _dedup_key(now, current.summary),
+            "dedup_key": _dedup_key(now, incident_key or current.summary),
             "opened_at": now.isoformat(),
             "escalated_at": None,
             "acknowledged_at": None,
             "timeline": [{"at": now.isoformat(), "event": "opened", "detail": current.summary}],
             "pagerduty_triggered": False,
+            "slack_announced": False,
         }
-        slack("opened", open_incident, _at_least(current.severity, slack_min))
+        state["open"] = open_incident
+        save_ahead()
+        open_incident["slack_announced"] = slack(
+            "opened", open_incident, _at_least(current.severity, slack_min)
+        )
         if _at_least(current.severity, pd_min):
             open_incident["pagerduty_triggered"] = pagerduty(
                 "trigger", open_incident, PAGERDUTY_SEVERITY[current.severity]
@@ -420,62 +468,78 @@ def handle_incidents(
         )
         opened_at = datetime.fromisoformat(open_incident["opened_at"])
         due = now - opened_at >= timedelta(minutes=config.escalation_minutes)
+        if not open_incident.get("slack_announced", True):
+            # an announcement that failed is made now (once it gets through, never again)
+            open_incident["slack_announced"] = slack(
+                "opened", open_incident, _at_least(open_incident["severity"], slack_min)
+            )
         if due and open_incident["escalated_at"] is None and open_incident["acknowledged_at"] is None:
             status = "escalated"
-            open_incident["escalated_at"] = now.isoformat()
-            open_incident["timeline"].append(
-                {
-                    "at": now.isoformat(),
-                    "event": "escalated",
-                    "detail": f"unresolved after {config.escalation_minutes:g} minutes",
-                }
-            )
-            slack("escalated", open_incident, True)
-            open_incident["pagerduty_triggered"] = (
-                pagerduty(
-                    "trigger",
-                    {**open_incident, "summary": f"[escalated] {open_incident['summary']}"},
-                    "critical",
+            first_try = "escalation_delivered" not in open_incident
+            if escalate(open_incident):
+                open_incident["escalated_at"] = now.isoformat()
+            if first_try or open_incident["escalated_at"] is not None:
+                detail = f"unresolved after {config.escalation_minutes:g} minutes"
+                if open_incident["escalated_at"] is None:
+                    detail += " (not every channel took it; retried on the next run)"
+                open_incident["timeline"].append(
+                    {"at": now.isoformat(), "event": "escalated", "detail": detail}
                 )
-                or open_incident["pagerduty_triggered"]
-            )
         elif not open_incident["pagerduty_triggered"] and _at_least(open_incident["severity"], pd_min):
             # A trigger that failed or that the severity did not warrant yet is sent now.
             open_incident["pagerduty_triggered"] = pagerduty(
                 "trigger", open_incident, PAGERDUTY_SEVERITY[open_incident["severity"]]
             )
     elif open_incident is not None:
-        status = "resolved"
-        open_incident["resolved_at"] = now.isoformat()
-        open_incident["timeline"].append(
-            {"at": now.isoformat(), "event": "resolved", "detail": "all targets met"}
-        )
-        slack("resolved", open_incident, _at_least(open_incident["severity"], slack_min))
+        resolved = True
         if open_incident["pagerduty_triggered"]:
-            pagerduty("resolve", open_incident, PAGERDUTY_SEVERITY[open_incident["severity"]])
-        postmortem = postmortem_report(open_incident, report)
-        state["history"] = [*state["history"], open_incident][-_HISTORY_KEPT:]
-        result_incident = open_incident
-        open_incident = None
+            resolved = pagerduty("resolve", open_incident, PAGERDUTY_SEVERITY[open_incident["severity"]])
+        if resolved:
+            status = "resolved"
+            open_incident["resolved_at"] = now.isoformat()
+            open_incident["timeline"].append(
+                {"at": now.isoformat(), "event": "resolved", "detail": "all targets met"}
+            )
+            slack("resolved", open_incident, _at_least(open_incident["severity"], slack_min))
+            postmortem = postmortem_report(open_incident, report)
+            state["history"] = [*state["history"], open_incident][-_HISTORY_KEPT:]
+            result_incident = open_incident
+            open_incident = None
+        else:
+            status = "resolve_failed"
 
     state["open"] = open_incident
-    save_state(state_path, state)
-    incident_out = open_incident if status != "resolved" else result_incident
     return {
         "status": status,
-        "incident": incident_out,
+        "incident": open_incident if result_incident is None else result_incident,
         "notifications": notifications,
+        "failed": [n for n in notifications if n["status"] == "failed"],
         "skipped": list(notifiers.skipped),
         "postmortem": postmortem,
         "dry_run": dry_run,
     }
 
 
-def acknowledge(
-    state_path: Path, notifiers: Notifiers, now: datetime, *, dry_run: bool = False
+def handle_incidents(
+    report: Mapping[str, Any],
+    config: SlaConfig,
+    notifiers: Notifiers,
+    state_path: Path,
+    now: datetime,
+    *,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Acknowledge the open incident (stops its escalation) on PagerDuty and in the state."""
+    """:func:`advance_incidents` with the state kept in a JSON file between runs (kept in a dry run too)."""
     state = load_state(state_path)
+    result = advance_incidents(state, report, config, notifiers, now, dry_run=dry_run)
+    save_state(state_path, state)
+    return result
+
+
+def acknowledge_state(
+    state: dict[str, Any], notifiers: Notifiers, now: datetime, *, dry_run: bool = False
+) -> dict[str, Any]:
+    """Acknowledge the open incident of ``state`` (stops its escalation) on PagerDuty and in the state."""
     incident = state["open"]
     if incident is None:
         return {"status": "no open incident", "notifications": []}
@@ -491,8 +555,18 @@ def acknowledge(
         )
     incident["acknowledged_at"] = now.isoformat()
     incident["timeline"].append({"at": now.isoformat(), "event": "acknowledged", "detail": ""})
-    save_state(state_path, state)
     return {"status": "acknowledged", "notifications": notifications}
+
+
+def acknowledge(
+    state_path: Path, notifiers: Notifiers, now: datetime, *, dry_run: bool = False
+) -> dict[str, Any]:
+    """:func:`acknowledge_state` on the state kept in a JSON file."""
+    state = load_state(state_path)
+    result = acknowledge_state(state, notifiers, now, dry_run=dry_run)
+    if state["open"] is not None:
+        save_state(state_path, state)
+    return result
 
 
 def _duration(start: str, end: str) -> str:

@@ -47,7 +47,7 @@ def test_example_workflows_ask_for_least_privilege() -> None:
         )
         uses = [s["uses"] for job in workflow["jobs"].values() for s in job["steps"] if "uses" in s]
         for target in uses:
-            match = re.match(r"^[^/]+/repopilot/actions/([a-z-]+)@", target)
+            match = re.match(r"^[^/]+/repopilot/actions/([a-z_-]+)@", target)
             if match:
                 assert (ROOT / "actions" / match.group(1) / "action.yml").is_file(), target
 

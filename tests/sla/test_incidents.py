@@ -277,13 +277,45 @@ def test_failed_delivery_is_reported_without_secrets_and_retried(
     assert failures["pagerduty"]["error"] == "PagerDuty refused the notification (HTTP 500)"
     assert failures["slack"]["error"] == "Slack refused the notification (HTTP 404)"
     assert_no_secret(first, state.read_text())
-    # The trigger that failed is sent on the next run.
+    # The announcement and the trigger that failed are sent on the next run, and only then.
     pagerduty_server.status = 202
+    slack_server.status = 200
     later = T0 + timedelta(minutes=5)
     second = handle_incidents(breaching_report(config, later), config, notifiers, state, later)
     assert [(n["channel"], n["event"], n["status"]) for n in second["notifications"]] == [
-        ("pagerduty", "trigger", 202)
+        ("slack", "opened", 200),
+        ("pagerduty", "trigger", 202),
     ]
+    third = handle_incidents(breaching_report(config, later), config, notifiers, state, later)
+    assert third["notifications"] == [] and third["failed"] == []
+
+
+def test_escalation_and_resolve_are_retried_until_delivered(
+    tmp_path: Path, slack_server: Receiver, pagerduty_server: Receiver
+) -> None:
+    config = config_for(pagerduty_server)
+    notifiers = notifiers_for(config, slack_server)
+    state = tmp_path / "incidents.json"
+    handle_incidents(breaching_report(config, T0), config, notifiers, state, T0)
+    pagerduty_server.status = 503
+    at = T0 + timedelta(minutes=16)
+    failed = handle_incidents(breaching_report(config, at), config, notifiers, state, at)
+    assert failed["status"] == "escalated" and [n["channel"] for n in failed["failed"]] == ["pagerduty"]
+    assert load_state(state)["open"]["escalated_at"] is None  # not escalated until every channel has it
+    pagerduty_server.status = 202
+    at = T0 + timedelta(minutes=31)
+    retried = handle_incidents(breaching_report(config, at), config, notifiers, state, at)
+    # Slack already had the escalation: only PagerDuty is told again
+    assert [(n["channel"], n["status"]) for n in retried["notifications"]] == [("pagerduty", 202)]
+    assert load_state(state)["open"]["escalated_at"] == at.isoformat()
+    pagerduty_server.status = 500
+    green = T0 + timedelta(hours=1)
+    refused = handle_incidents(green_report(config, green), config, notifiers, state, green)
+    assert refused["status"] == "resolve_failed" and load_state(state)["open"] is not None
+    pagerduty_server.status = 202
+    done = handle_incidents(green_report(config, green), config, notifiers, state, green)
+    assert done["status"] == "resolved" and pagerduty_server.requests[-1]["json"]["event_action"] == "resolve"
+    assert load_state(state)["open"] is None
 
 
 def test_unreachable_endpoint_error_has_no_url() -> None:

@@ -337,6 +337,19 @@ def _issues(request: RestRequest, view: RecordingView, repo: str, _: re.Match[st
         since=_since(request),
         state=state,
     )
+    wanted = [name.strip().lower() for name in (request.query.get("labels") or "").split(",") if name.strip()]
+    creator = (request.query.get("creator") or "").lower()
+    if wanted or creator:
+        # GitHub: "labels: a list of comma separated label names"; an issue must carry every one.
+        items = [
+            item
+            for item in items
+            if all(
+                name in {str(lab.get("name", "")).lower() for lab in item.get("labels") or []}
+                for name in wanted
+            )
+            and (not creator or str((item.get("user") or {}).get("login", "")).lower() == creator)
+        ]
     return paginate(request, items)
 
 

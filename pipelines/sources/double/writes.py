@@ -535,6 +535,128 @@ def _get_issue(state: WriteState, request: RestRequest, repo: str, hit: re.Match
         return Reply(200, issue)
 
 
+def _label_names(body: JSON) -> list[str]:
+    """Label names of a request body: strings, or objects with a ``name`` (both are accepted)."""
+    value = body.get("labels")
+    if not isinstance(value, list):
+        raise validation_failed("labels")
+    names = [v.get("name") if isinstance(v, dict) else v for v in value]
+    if not all(isinstance(n, str) and n.strip() for n in names):
+        raise validation_failed("labels")
+    return [str(n).strip() for n in names]
+
+
+@_route("POST", r"/issues")
+def _create_issue(state: WriteState, request: RestRequest, repo: str, _: re.Match[str], body: JSON) -> Reply:
+    title = body.get("title")
+    if isinstance(title, int) and not isinstance(title, bool):
+        title = str(title)  # GitHub takes a number as the title too
+    if not isinstance(title, str) or not title.strip():
+        raise validation_failed("title")
+    text = body.get("body")
+    if text is not None and not isinstance(text, str):
+        raise validation_failed("body")
+    labels = _label_names(body) if "labels" in body else []
+    assignees = _names(body, "assignees") if body.get("assignees") else []
+    view = state.recording_view()
+    with view.lock:
+        rec = view.recording
+        issues = rec.issues.setdefault(repo, [])
+        numbers = [
+            int(x["number"])
+            for x in [*rec.pull_requests.get(repo, []), *issues]
+            if isinstance(x.get("number"), int)
+        ]
+        number = max(numbers, default=0) + 1
+        stamp = state.stamp()
+        api = f"https://api.github.com/repos/{repo}"
+        issue: JSON = {
+            "id": state.next_id(),
+            "url": f"{api}/issues/{number}",
+            "repository_url": api,
+            "labels_url": f"{api}/issues/{number}/labels{{/name}}",
+            "comments_url": f"{api}/issues/{number}/comments",
+            "events_url": f"{api}/issues/{number}/events",
+            "html_url": f"https://github.com/{repo}/issues/{number}",
+            "number": number,
+            "title": title,
+            "user": _user(state.actor),
+            "labels": [],
+            "state": "open",
+            "state_reason": None,
+            "locked": False,
+            "assignee": None,
+            "assignees": [],
+            "milestone": None,
+            "comments": 0,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "closed_at": None,
+            "closed_by": None,
+            "author_association": "MEMBER",
+            "body": text,
+        }
+        issues.append(issue)
+        if labels:
+            _set_labels(view, repo, number, labels, state)
+        if assignees:
+            issue["assignees"] = [_user(login) for login in dict.fromkeys(assignees)][:10]
+            issue["assignee"] = issue["assignees"][0]
+        view.invalidate()
+        return Reply(201, issue)
+
+
+_STATE_REASONS = ("completed", "not_planned", "reopened")
+
+
+@_route("PATCH", r"/issues/(?P<number>\d+)")
+def _update_issue(
+    state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], body: JSON
+) -> Reply:
+    if "title" in body and (not isinstance(body["title"], str) or not body["title"].strip()):
+        raise validation_failed("title")
+    if "body" in body and body["body"] is not None and not isinstance(body["body"], str):
+        raise validation_failed("body")
+    wanted_state = body.get("state")
+    if wanted_state is not None and wanted_state not in ("open", "closed"):
+        raise validation_failed("state")
+    reason = body.get("state_reason")
+    if reason is not None and reason not in _STATE_REASONS:
+        raise validation_failed("state_reason")
+    view = state.recording_view()
+    number = int(hit["number"])
+    with view.lock:
+        issue, pull = _issue_or_pull(view, repo, number)
+        targets = [t for t in (issue, pull) if t is not None]
+        stamp = state.stamp()
+        for target in targets:
+            for key in ("title", "body"):
+                if key in body:
+                    target[key] = body[key]
+            if "assignees" in body:
+                logins = _names(body, "assignees") if body["assignees"] else []
+                target["assignees"] = [_user(login) for login in dict.fromkeys(logins)][:10]
+                target["assignee"] = target["assignees"][0] if target["assignees"] else None
+            # state_reason is ignored unless the state changes, as GitHub documents
+            if wanted_state is not None and wanted_state != target.get("state"):
+                target["state"] = wanted_state
+                if wanted_state == "closed":
+                    target.update(closed_at=stamp, closed_by=_user(state.actor))
+                    if issue is target:
+                        target["state_reason"] = (
+                            reason if reason in ("completed", "not_planned") else "completed"
+                        )
+                else:
+                    target.update(closed_at=None, closed_by=None)
+                    if issue is target:
+                        target["state_reason"] = "reopened"
+            target["updated_at"] = stamp
+        if "labels" in body:
+            _set_labels(view, repo, number, _label_names(body), state)
+        view.invalidate()
+        return Reply(200, issue or pull)
+
+
 def _comments_of(view: RecordingView, repo: str, number: int) -> list[JSON]:
     suffix = f"/issues/{number}"
     return [
