@@ -1,4 +1,4 @@
-"""The action fixtures (sample organisation behind the double, a workflow step's environment) for these tests."""
+"""Fixtures of the action tests (the double on the sample organisation, a step's environment), shared here."""
 
 from tests.actions.conftest import action_env, sample_double
 

@@ -23,7 +23,11 @@ def test_workflows_are_listed_from_runs_and_additions(sample_double: GitHubDoubl
     )
     repo = _client(sample_double).get_repo(REPO)
     workflows = {w.path: w for w in repo.get_workflows()}
-    assert set(workflows) == {".github/workflows/ci.yml", ".github/workflows/deploy.yml", ".github/workflows/deps.yml"}
+    assert set(workflows) == {
+        ".github/workflows/ci.yml",
+        ".github/workflows/deploy.yml",
+        ".github/workflows/deps.yml",
+    }
     assert workflows[".github/workflows/deps.yml"].id == added["id"]
     by_file = repo.get_workflow("deps.yml")
     assert by_file.name == "Dependencies" and by_file.state == "active"
@@ -72,7 +76,9 @@ def test_bad_dispatches_are_refused_like_github(
     with pytest.raises(GithubException) as raised:
         repo.get_workflow(workflow).create_dispatch(ref, inputs, throw=True)
     assert raised.value.status == status and message in raised.value.data["message"]
-    assert sample_double.writes.dispatches == [] and len(sample_double.recording.workflow_runs[REPO]) == before
+    assert (
+        sample_double.writes.dispatches == [] and len(sample_double.recording.workflow_runs[REPO]) == before
+    )
 
 
 def test_a_ref_must_be_given(sample_double: GitHubDouble) -> None:

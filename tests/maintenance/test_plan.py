@@ -52,9 +52,9 @@ def test_inside_outside_and_over() -> None:
     assert inside.inside and "inside" in inside.reason
     over = plan_window(activity, config, "dependency-update", end)
     assert over.timing == "outside-window" and "is over" in over.reason
-    assert over.next_window is not None and over.next_window["start"] == (start + timedelta(days=7)).isoformat(
-        timespec="minutes"
-    )
+    assert over.next_window is not None and over.next_window["start"] == (
+        start + timedelta(days=7)
+    ).isoformat(timespec="minutes")
 
 
 def test_a_window_running_into_the_next_period_still_counts() -> None:
@@ -73,13 +73,17 @@ def test_a_window_running_into_the_next_period_still_counts() -> None:
 
 def test_holidays_and_avoided_dates_explain_the_day() -> None:
     activity = _activity(quiet_start=3 * 24 + 1, quiet_hours=6)  # Thursday 01:00-07:00 UTC
-    plain = plan_window(activity, MaintenanceConfig(), "dependency-update", datetime(2024, 11, 25, tzinfo=UTC))
+    plain = plan_window(
+        activity, MaintenanceConfig(), "dependency-update", datetime(2024, 11, 25, tzinfo=UTC)
+    )
     assert plain.window is not None and plain.window["start"].startswith("2024-11-28")  # Thanksgiving
     thanksgiving = datetime.fromisoformat(plain.window["start"]) + timedelta(minutes=30)
     assert plan_window(activity, MaintenanceConfig(), "dependency-update", thanksgiving).inside
     us = MaintenanceConfig(holidays={"country": "US"})
     holiday = plan_window(activity, us, "dependency-update", thanksgiving)
-    assert holiday.timing == "holiday" and "Thanksgiving" in holiday.reason and "next window" in holiday.reason
+    assert (
+        holiday.timing == "holiday" and "Thanksgiving" in holiday.reason and "next window" in holiday.reason
+    )
     assert not holiday.window["start"].startswith("2024-11-28")  # type: ignore[index]
     avoided = MaintenanceConfig(avoided_dates=[date(2024, 11, 28)])
     plan = plan_window(activity, avoided, "dependency-update", thanksgiving)
