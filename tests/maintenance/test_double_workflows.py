@@ -104,3 +104,19 @@ def test_a_created_issue_is_listed_and_numbered_after_everything(sample_double: 
     with pytest.raises(GithubException) as raised:
         repo.create_issue(title="  ")
     assert raised.value.status == 422
+
+
+def test_the_devlake_recordings_workflows_and_a_dispatch(devlake_double: GitHubDouble) -> None:
+    repo = _client(devlake_double).get_repo("panjf2000/ants")
+    paths = {w.path for w in repo.get_workflows()}
+    assert paths == {".github/workflows/codeql.yml", ".github/workflows/lint.yml", ".github/workflows/ci.yml"}
+    codeql = repo.get_workflow("codeql.yml")
+    assert codeql.get_runs(event="schedule").totalCount == 11
+    with pytest.raises(GithubException) as raised:  # its recorded runs never came from a dispatch
+        codeql.create_dispatch("master", throw=True)
+    assert raised.value.status == 422
+    devlake_double.writes.add_workflow("panjf2000/ants", ".github/workflows/deps.yml")
+    deps = repo.get_workflow("deps.yml")
+    branch = next(r.head_branch for r in codeql.get_runs(event="push"))
+    assert deps.create_dispatch(branch, throw=True) is True
+    assert [r.head_branch for r in deps.get_runs(event="workflow_dispatch")] == [branch]
