@@ -103,6 +103,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     excerpt.add_argument("--data", type=Path, required=True, help="cases: fail.log + groundtruth")
     excerpt.add_argument("--json", type=Path, help="also write the report as JSON here")
+    maintenance = bench_kinds.add_parser(
+        "maintenance", help="time the maintenance action on a synthetic 1,000-person organisation"
+    )
+    maintenance.add_argument(
+        "--repeats", type=int, default=20, help="in-process decisions timed (default 20)"
+    )
+    maintenance.add_argument("--process-runs", type=int, default=5, help="action processes timed (default 5)")
+    maintenance.add_argument("--json", type=Path, help="also write the figures as JSON here")
     dashboard = bench_kinds.add_parser(
         "dashboard", help="time the dashboard's pages on the warehouse in --home"
     )
@@ -170,6 +178,12 @@ def _bench_failure_excerpt(args: argparse.Namespace) -> None:
     run_excerpt_benchmark(args.data, args.json)
 
 
+def _bench_maintenance(args: argparse.Namespace) -> None:
+    from pipelines.benchmarks_maintenance import run_maintenance_benchmark
+
+    run_maintenance_benchmark(args.json, repeats=args.repeats, process_runs=args.process_runs)
+
+
 def _bench_dashboard(args: argparse.Namespace) -> None:
     from dashboards.bench import run_dashboard_benchmark
 
@@ -189,6 +203,7 @@ _BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "windows": _bench_windows,
     "failure-text": _bench_failure_text,
     "failure-excerpt": _bench_failure_excerpt,
+    "maintenance": _bench_maintenance,
     "dashboard": _bench_dashboard,
 }
 

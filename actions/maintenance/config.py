@@ -15,15 +15,24 @@ Example::
     horizon_days: 7
     alternatives: 3
     tasks:
-      dependency-update: {duration_hours: 2}
-      cleanup: {duration_hours: 1, enabled: false}
+      dependency-update:
+        duration_hours: 2
+        workflow: dependency-update.yml   # dispatched inside the window
+        ref: main                         # default: the repository's default branch
+        inputs: {mode: weekly}
+      cleanup: {duration_hours: 1, start: issue, labels: [maintenance, cleanup]}
+
+A task with a ``workflow`` is started by dispatching it (``start: workflow``); one without is
+started by opening a maintenance issue (``start: issue``). The maintenance action
+(``actions/maintain.py``) starts each enabled task once inside its window.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import cache
-from typing import Literal
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -42,6 +51,15 @@ WEEKDAYS: tuple[Weekday, ...] = (
 """Day names in ``datetime.weekday()`` order (Monday is 0)."""
 
 TaskKind = Literal["dependency-update", "cleanup"]
+StartKind = Literal["workflow", "issue"]
+
+MAX_DISPATCH_INPUTS = 10
+"""GitHub accepts at most this many inputs in a workflow dispatch."""
+
+_WORKFLOW = re.compile(r"^(?:[0-9]{1,19}|[A-Za-z0-9._-]{1,200}\.ya?ml)$")
+_REF = re.compile(r"^(?!/|.*(?:\.\.|//|@\{|\.lock$|/$))[A-Za-z0-9._/+-]{1,250}$")
+_INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")
+_LABEL_MAX = 50
 
 
 @cache
@@ -80,18 +98,78 @@ class HolidayConfig(BaseModel):
 
 
 class TaskConfig(BaseModel):
-    """One kind of maintenance work and how long it takes."""
+    """One kind of maintenance work, how long it takes and how the maintenance action starts it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     duration_hours: float = Field(default=2.0, gt=0, le=24)
     enabled: bool = True
+    start: StartKind | None = Field(
+        default=None, description="workflow (dispatch `workflow`) or issue; default: workflow when one is set"
+    )
+    workflow: str | None = Field(default=None, description="workflow file name (e.g. deps.yml) or numeric id")
+    ref: str | None = Field(default=None, description="branch or tag to run on; default: the default branch")
+    inputs: dict[str, str | bool | int] = Field(
+        default_factory=dict, description="workflow_dispatch inputs", max_length=MAX_DISPATCH_INPUTS
+    )
+    labels: tuple[str, ...] = Field(
+        default=("maintenance",), max_length=10, description="labels of the issue"
+    )
+
+    @field_validator("workflow")
+    @classmethod
+    def _workflow(cls, value: str | None) -> str | None:
+        if value is not None and not _WORKFLOW.match(value):
+            raise ValueError(
+                "workflow must be a file name ending in .yml or .yaml (no folders) or a numeric id"
+            )
+        return value
+
+    @field_validator("ref")
+    @classmethod
+    def _ref(cls, value: str | None) -> str | None:
+        if value is not None and not _REF.match(value.removeprefix("refs/heads/").removeprefix("refs/tags/")):
+            raise ValueError("ref must be a branch or tag name")
+        return value
+
+    @field_validator("inputs")
+    @classmethod
+    def _inputs(cls, value: dict[str, str | bool | int]) -> dict[str, str | bool | int]:
+        bad = [name for name in value if not _INPUT_NAME.match(name)]
+        if bad:
+            raise ValueError(f"input names must be identifiers (letters, digits, _ and -), not {bad}")
+        if any(isinstance(v, str) and len(v) > 1000 for v in value.values()):
+            raise ValueError("input values must be at most 1000 characters")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not label.strip() or len(label) > _LABEL_MAX or "," in label for label in value):
+            raise ValueError(f"labels must be non-empty, without commas, at most {_LABEL_MAX} characters")
+        return tuple(dict.fromkeys(label.strip() for label in value))
+
+    @model_validator(mode="after")
+    def _start(self) -> Self:
+        if self.start == "workflow" and self.workflow is None:
+            raise ValueError("start: workflow needs the workflow to dispatch (workflow: FILE.yml)")
+        if self.start == "issue" and (self.workflow is not None or self.inputs or self.ref is not None):
+            raise ValueError("start: issue takes no workflow, ref or inputs")
+        return self
+
+    @property
+    def start_kind(self) -> StartKind:
+        """How the action starts the work: dispatching the workflow, or opening an issue."""
+        if self.start is not None:
+            return self.start
+        return "workflow" if self.workflow is not None else "issue"
 
 
 def _default_tasks() -> dict[TaskKind, TaskConfig]:
+    # cleanup is off by default so that an unconfigured repository gets one maintenance issue a week
     return {
         "dependency-update": TaskConfig(duration_hours=2.0),
-        "cleanup": TaskConfig(duration_hours=1.0),
+        "cleanup": TaskConfig(duration_hours=1.0, enabled=False),
     }
 
 

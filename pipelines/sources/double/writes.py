@@ -9,6 +9,9 @@ Pull requests and issues are the recording's own objects: merging, labelling, as
 reviewers and commenting change them in place (under the view's lock, then invalidating its caches),
 so a later GET reads the change back, as it would on GitHub. :meth:`WriteState.configure_pull` sets
 the state an auto-merge decision reads (mergeability, checks, statuses, reviews, labels, draft).
+
+Workflows are those the recording's runs name plus any a test adds with :meth:`WriteState.add_workflow`;
+a workflow dispatch creates a queued run that the run listings then show.
 """
 
 from __future__ import annotations
@@ -25,13 +28,17 @@ from typing import Any
 from urllib.parse import unquote
 
 from pipelines.sources.double.rest import (
+    _RUN_FILTERS,
     Reply,
     RestError,
     RestRequest,
+    _created_filter,
+    _run_matches,
     not_found,
+    paginate,
     validation_failed,
 )
-from pipelines.sources.double.views import RecordingView, item_id
+from pipelines.sources.double.views import RecordingView, item_id, timestamp_key
 
 JSON = dict[str, Any]
 Handler = Callable[["WriteState", RestRequest, str, re.Match[str], JSON], Reply]
@@ -87,6 +94,8 @@ class WriteState:
         self.actor = "repopilot-bot"
         self.deleted_branches: set[tuple[str, str]] = set()
         self.merges: list[tuple[str, int, str]] = []
+        self.dispatches: list[Dispatch] = []
+        self.workflows: dict[str, dict[str, _Workflow]] = {}
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._next_id = 9_000_000_000
 
@@ -119,6 +128,29 @@ class WriteState:
             sha = _write_commit(store, current, [] if parent is None else [parent], message)
             store.refs[f"heads/{branch}"] = sha
             return sha
+
+    def add_workflow(
+        self, repo: str, path: str, *, name: str | None = None, dispatch_inputs: Iterable[str] | None = ()
+    ) -> JSON:
+        """Add a workflow file to ``repo`` (as if committed to its default branch); returns its JSON.
+
+        Args:
+            repo: the repository as the recording spells it.
+            path: e.g. ``.github/workflows/deps.yml``.
+            name: the workflow's ``name:`` (default: the file name).
+            dispatch_inputs: the inputs its ``workflow_dispatch`` trigger declares; None when it has no
+                such trigger (a dispatch then fails with 422, as on GitHub).
+        """
+        with self._lock:
+            workflow = _Workflow(
+                id=self.next_id(),
+                name=name or path.rsplit("/", 1)[-1],
+                path=path,
+                created_at=self.stamp(),
+                dispatch_inputs=None if dispatch_inputs is None else tuple(dispatch_inputs),
+            )
+            self.workflows.setdefault(repo, {})[path] = workflow
+            return workflow.payload(repo, "https://api.github.com")
 
     def next_id(self) -> int:
         """A fresh object id (comments, labels, pull requests)."""
@@ -1007,3 +1039,276 @@ def _requested(state: WriteState, request: RestRequest, repo: str, hit: re.Match
         if pull is None:
             raise not_found()
         return Reply(200, {"users": pull.get("requested_reviewers") or [], "teams": []})
+
+
+# --- workflows and workflow dispatch -----------------------------------------------------------
+
+MAX_DISPATCH_INPUTS = 10
+"""GitHub: "The maximum number of properties is 10" (inputs of a workflow dispatch)."""
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """One accepted workflow dispatch: where, which workflow, on which ref, with which inputs."""
+
+    repo: str
+    workflow_id: int
+    ref: str
+    inputs: JSON
+    run_id: int
+
+
+@dataclass(frozen=True)
+class _Workflow:
+    id: int
+    name: str
+    path: str
+    created_at: str
+    dispatch_inputs: tuple[str, ...] | None
+    """Declared ``workflow_dispatch`` inputs; None without the trigger. A workflow known only from
+    the recording's runs accepts any inputs when one of its runs was dispatched, none otherwise."""
+    accepts_any_input: bool = False
+
+    def payload(self, repo: str, api: str) -> JSON:
+        return {
+            "id": self.id,
+            "node_id": "W_" + base64.b64encode(f"Workflow{self.id}".encode()).decode("ascii").rstrip("="),
+            "name": self.name,
+            "path": self.path,
+            "state": "active",
+            "created_at": self.created_at,
+            "updated_at": self.created_at,
+            "url": f"{api}/repos/{repo}/actions/workflows/{self.id}",
+            "html_url": f"https://github.com/{repo}/blob/main/{self.path}",
+            "badge_url": f"https://github.com/{repo}/workflows/{self.name}/badge.svg",
+        }
+
+
+def _workflows(state: WriteState, repo: str) -> list[_Workflow]:
+    """The repository's workflows: those of its recorded runs, then those added (by id)."""
+    found: dict[str, _Workflow] = {}
+    view = state.recording_view()
+    with view.lock:
+        runs = sorted(
+            view.recording.workflow_runs.get(repo, []), key=lambda r: timestamp_key(r.get("created_at"))
+        )
+        for run in runs:
+            path, workflow_id = run.get("path"), run.get("workflow_id")
+            if not isinstance(path, str) or not isinstance(workflow_id, int):
+                continue
+            path = path.split("@", 1)[0]  # a reusable workflow's path carries the ref
+            known = found.get(path)
+            dispatched = run.get("event") == "workflow_dispatch" or (
+                known is not None and known.accepts_any_input
+            )
+            found[path] = _Workflow(
+                id=workflow_id,
+                name=str(run.get("name") or path.rsplit("/", 1)[-1]),
+                path=path,
+                created_at=str(run.get("created_at")) if known is None else known.created_at,
+                dispatch_inputs=() if dispatched else None,
+                accepts_any_input=dispatched,
+            )
+    found.update(state.workflows.get(repo, {}))
+    return sorted(found.values(), key=lambda w: w.id)
+
+
+def _workflow(state: WriteState, repo: str, key: str) -> _Workflow:
+    """A workflow by id or file name (``deps.yml``), as GitHub resolves ``{workflow_id}``."""
+    key = unquote(key)
+    for workflow in _workflows(state, repo):
+        if key == str(workflow.id) or key == workflow.path.rsplit("/", 1)[-1]:
+            return workflow
+    raise not_found()
+
+
+@_route("GET", "/actions/workflows")
+def _list_workflows(state: WriteState, request: RestRequest, repo: str, _: re.Match[str], __: JSON) -> Reply:
+    items = [w.payload(repo, request.api_base) for w in _workflows(state, repo)]
+    return paginate(request, items, wrap="workflows")
+
+
+@_route("GET", r"/actions/workflows/(?P<workflow>[^/]+)")
+def _get_workflow(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
+    return Reply(200, _workflow(state, repo, hit["workflow"]).payload(repo, request.api_base))
+
+
+@_route("GET", r"/actions/workflows/(?P<workflow>[^/]+)/runs")
+def _workflow_runs(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
+    workflow = _workflow(state, repo, hit["workflow"])
+    filters = {
+        field: request.query[param] for param, field in _RUN_FILTERS.items() if request.query.get(param)
+    }
+    for param in ("head_sha", "check_suite_id"):
+        if request.query.get(param):
+            filters[param] = request.query[param]
+    created = request.query.get("created") or None
+    predicate = _created_filter(created) if created is not None else None
+    view = state.recording_view()
+    with view.lock:
+        newest_first = view.sorted_list("workflow_runs", repo, "created_at", descending=True)
+        runs = [
+            run
+            for run in newest_first
+            if run.get("workflow_id") == workflow.id
+            and _run_matches(run, filters)
+            and (predicate is None or predicate(timestamp_key(run.get("created_at"))))
+        ]
+    return paginate(request, runs, wrap="workflow_runs")
+
+
+def _ref_head(state: WriteState, repo: str, ref: str) -> str | None:
+    """The commit ``ref`` (a branch or tag, optionally ``refs/...``) points at, None if unknown."""
+    name = ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+    store = state.store(repo)
+    for key in (f"heads/{name}", f"tags/{name}"):
+        if key in store.refs:
+            return store.refs[key]
+    view = state.recording_view()
+    with view.lock:
+        runs = [r for r in view.recording.workflow_runs.get(repo, []) if r.get("head_branch") == name]
+    if runs:
+        return str(max(runs, key=lambda r: timestamp_key(r.get("created_at")))["head_sha"])
+    head = _pull_head(state, repo, name)
+    if head is not None:
+        return head
+    # the double's repositories all have a default branch called main
+    return (
+        hashlib.sha1(f"{repo}@main".encode(), usedforsecurity=False).hexdigest() if name == "main" else None
+    )
+
+
+@_route("POST", r"/actions/workflows/(?P<workflow>[^/]+)/dispatches")
+def _dispatch(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], body: JSON) -> Reply:
+    workflow = _workflow(state, repo, hit["workflow"])
+    ref = body.get("ref")
+    if not isinstance(ref, str) or not ref:
+        raise RestError(422, 'Invalid request.\n\n"ref" wasn\'t supplied.')
+    inputs = body.get("inputs", {})
+    if inputs is None:
+        inputs = {}
+    if not isinstance(inputs, dict) or not all(
+        isinstance(v, str | bool | int | float) for v in inputs.values()
+    ):
+        raise validation_failed("inputs")
+    if len(inputs) > MAX_DISPATCH_INPUTS:
+        raise RestError(
+            422, f"you may only define up to {MAX_DISPATCH_INPUTS} `inputs` for a workflow_dispatch event"
+        )
+    if workflow.dispatch_inputs is None:
+        raise RestError(422, "Workflow does not have 'workflow_dispatch' trigger")
+    head = _ref_head(state, repo, ref)
+    if head is None:
+        raise RestError(422, f"No ref found for: {ref}")
+    unexpected = sorted(set(inputs) - set(workflow.dispatch_inputs))
+    if unexpected and not workflow.accepts_any_input:
+        raise RestError(422, "Unexpected inputs provided: " + ", ".join(f'"{name}"' for name in unexpected))
+    view = state.recording_view()
+    run_id = state.next_id()
+    stamp = state.stamp()
+    branch = ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+    api = f"https://api.github.com/repos/{repo}"
+    with view.lock:
+        runs = view.recording.workflow_runs.setdefault(repo, [])
+        number = 1 + max(
+            (int(r.get("run_number") or 0) for r in runs if r.get("workflow_id") == workflow.id), default=0
+        )
+        actor = _user(state.actor)
+        runs.append(
+            {
+                "id": run_id,
+                "name": workflow.name,
+                "node_id": "WFR_" + base64.b64encode(f"Run{run_id}".encode()).decode("ascii").rstrip("="),
+                "head_branch": branch,
+                "head_sha": head,
+                "path": workflow.path,
+                "display_title": workflow.name,
+                "run_number": number,
+                "event": "workflow_dispatch",
+                "status": "queued",
+                "conclusion": None,
+                "workflow_id": workflow.id,
+                "check_suite_id": state.next_id(),
+                "url": f"{api}/actions/runs/{run_id}",
+                "html_url": f"https://github.com/{repo}/actions/runs/{run_id}",
+                "pull_requests": [],
+                "created_at": stamp,
+                "updated_at": stamp,
+                "run_attempt": 1,
+                "run_started_at": stamp,
+                "actor": actor,
+                "triggering_actor": actor,
+                "jobs_url": f"{api}/actions/runs/{run_id}/jobs",
+                "logs_url": f"{api}/actions/runs/{run_id}/logs",
+                "workflow_url": f"{api}/actions/workflows/{workflow.id}",
+                "head_commit": {"id": head, "message": "", "timestamp": stamp},
+                "repository": {"full_name": repo},
+                "head_repository": {"full_name": repo},
+            }
+        )
+        view.invalidate()
+    state.dispatches.append(Dispatch(repo, workflow.id, ref, dict(inputs), run_id))
+    if body.get("return_run_details") is True:
+        # GitHub answers 200 with the new run's id and links when asked, else 204 with no body
+        return Reply(
+            200,
+            {
+                "workflow_run_id": run_id,
+                "run_url": f"{api}/actions/runs/{run_id}",
+                "html_url": f"https://github.com/{repo}/actions/runs/{run_id}",
+            },
+        )
+    return Reply(204, None)
+
+
+@_route("POST", r"/issues")
+def _create_issue(state: WriteState, request: RestRequest, repo: str, _: re.Match[str], body: JSON) -> Reply:
+    title = body.get("title")
+    if not isinstance(title, str | int) or not str(title).strip():
+        raise validation_failed("title")
+    text = body.get("body")
+    if text is not None and (not isinstance(text, str) or len(text) > 65536):
+        raise validation_failed("body")
+    labels = _names(body, "labels") if body.get("labels") is not None else []
+    assignees = _names(body, "assignees") if body.get("assignees") is not None else []
+    view = state.recording_view()
+    with view.lock:
+        rec = view.recording
+        numbers = [
+            int(x["number"])
+            for x in [*rec.pull_requests.get(repo, []), *rec.issues.get(repo, [])]
+            if isinstance(x.get("number"), int)
+        ]
+        number = max(numbers, default=0) + 1
+        issue_id = state.next_id()
+        stamp = state.stamp()
+        api = f"https://api.github.com/repos/{repo}"
+        issue: JSON = {
+            "id": issue_id,
+            "node_id": "I_" + base64.b64encode(f"Issue{issue_id}".encode()).decode("ascii").rstrip("="),
+            "url": f"{api}/issues/{number}",
+            "repository_url": api,
+            "comments_url": f"{api}/issues/{number}/comments",
+            "events_url": f"{api}/issues/{number}/events",
+            "html_url": f"https://github.com/{repo}/issues/{number}",
+            "number": number,
+            "state": "open",
+            "state_reason": None,
+            "title": str(title),
+            "body": text,
+            "user": _user(state.actor),
+            "labels": [_label(name, api, state.next_id()) for name in dict.fromkeys(labels)],
+            "assignee": _user(assignees[0]) if assignees else None,
+            "assignees": [_user(login) for login in dict.fromkeys(assignees)][:10],
+            "milestone": None,
+            "locked": False,
+            "active_lock_reason": None,
+            "comments": 0,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "closed_at": None,
+            "author_association": "NONE",
+        }
+        rec.issues.setdefault(repo, []).append(issue)
+        view.invalidate()
+        return Reply(201, issue)
