@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args
 
+import numpy as np
 from github import Github, GithubException
 from github.Repository import Repository
 from github.Workflow import Workflow
@@ -127,10 +128,13 @@ def read_activity(
     """
     if not exports.has("activity"):
         raise ExportError(f"the exports at {exports.origin} have no activity.json (re-run the exports)")
-    document = exports.json("activity")
-    repositories: dict[str, Any] = document["repositories"]
-    entry = next((e for name, e in repositories.items() if name.lower() == repository.lower()), None)
-    template = organisation_template(repositories)
+    document = exports.json("activity", repository=repository)
+    if "organisation" in document:
+        pooled = document["organisation"]
+        template = None if pooled is None else np.asarray(pooled, dtype=np.float64)
+    else:  # exports written before the organisation's profile was pooled at export time
+        template = organisation_template(exports.json("activity")["repositories"])
+    entry = next(iter(document["repositories"].values()), None)
     if entry is None or int(entry["weeks_observed"]) <= 0:
         return None, template, document["as_of"]
     return activity_from_export(entry), template, document["as_of"]

@@ -18,7 +18,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -47,6 +47,9 @@ class Exports:
     root: Path
     manifest: dict[str, Any]
     origin: str
+    _read: dict[tuple[str, str | None], dict[str, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def model_version(self) -> str | None:
@@ -69,10 +72,45 @@ class Exports:
             raise ExportError(f"the exports at {self.origin} have no {name!r} file")
         return self.root / str(entry["path"])
 
-    def json(self, name: str) -> dict[str, Any]:
-        """The listed JSON file ``name``, already validated against its schema."""
-        document: dict[str, Any] = json.loads(self.path(name).read_text(encoding="utf-8"))
-        return document
+    def json(self, name: str, *, repository: str | None = None) -> dict[str, Any]:
+        """The listed JSON file ``name``, checked against its schema when first read.
+
+        With ``repository``, only that repository's part is kept and checked: the entry of a
+        ``repositories`` object and the items of top-level lists that name a ``repo``. An action
+        reads one repository, and checking a large organisation's whole file costs seconds.
+
+        Raises:
+            ExportError: when the file is not listed, not JSON, or breaks its schema.
+        """
+        key = (name, repository)
+        if key not in self._read:
+            path = self.path(name)
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                raise ExportError(f"exports at {self.origin}: {path.name} is not valid JSON") from None
+            if repository is not None and isinstance(document, dict):
+                document = _only(document, repository)
+            schema = self.manifest["files"][name].get("schema")
+            found = problems(schema, document) if schema is not None else []
+            if found:
+                raise ExportError(f"exports at {self.origin}: {name} is invalid: " + "; ".join(found[:5]))
+            self._read[key] = document
+        return self._read[key]
+
+
+def _only(document: dict[str, Any], repository: str) -> dict[str, Any]:
+    """``document`` with one repository's entries (names compared as GitHub does, ignoring case)."""
+    wanted = repository.lower()
+    narrowed = dict(document)
+    for name, value in document.items():
+        if name == "repositories" and isinstance(value, dict):
+            narrowed[name] = {k: v for k, v in value.items() if str(k).lower() == wanted}
+        elif isinstance(value, list) and any(isinstance(v, dict) and "repo" in v for v in value):
+            narrowed[name] = [
+                v for v in value if not isinstance(v, dict) or str(v.get("repo", "")).lower() == wanted
+            ]
+    return narrowed
 
 
 def sha256_of(path: Path) -> str:
@@ -104,8 +142,14 @@ def _read_manifest(root: Path, origin: str) -> dict[str, Any]:
     return dict(manifest)
 
 
-def verify(root: Path, origin: str | None = None) -> Exports:
-    """Check an exports folder completely and return it.
+def verify(root: Path, origin: str | None = None, *, schemas: bool = True) -> Exports:
+    """Check an exports folder and return it.
+
+    Args:
+        root: the folder.
+        origin: how to name it in errors (default: the path).
+        schemas: also check every JSON file against its schema now; without it, each file is
+            checked when :meth:`Exports.json` first reads it (checksums are always checked).
 
     Raises:
         ExportError: naming the first problem: a missing or invalid manifest, an unknown schema
@@ -113,22 +157,18 @@ def verify(root: Path, origin: str | None = None) -> Exports:
     """
     origin = origin or str(root)
     manifest = _read_manifest(root, origin)
-    for name, entry in manifest["files"].items():
+    for entry in manifest["files"].values():
         path = root / entry["path"]
         if not path.is_file():
             raise ExportError(f"exports at {origin} list {entry['path']} but it is missing")
         if sha256_of(path) != entry["sha256"]:
             raise ExportError(f"exports at {origin}: {entry['path']} does not match its checksum")
-        schema = entry.get("schema")
-        if schema is not None:
-            try:
-                document = json.loads(path.read_text(encoding="utf-8"))
-            except ValueError:
-                raise ExportError(f"exports at {origin}: {entry['path']} is not valid JSON") from None
-            found = problems(schema, document)
-            if found:
-                raise ExportError(f"exports at {origin}: {name} is invalid: " + "; ".join(found[:5]))
-    return Exports(root=root, manifest=manifest, origin=origin)
+    exports = Exports(root=root, manifest=manifest, origin=origin)
+    if schemas:
+        for name, entry in manifest["files"].items():
+            if entry.get("schema") is not None:
+                exports.json(name)
+    return exports
 
 
 def parse_location(location: str) -> tuple[str, str] | None:
@@ -190,7 +230,7 @@ def open_exports(
     """
     remote = parse_location(str(location))
     if remote is None:
-        return verify(Path(location))
+        return verify(Path(location), schemas=False)
     if client is None:
         raise ExportError("reading exports from GitHub needs a token")
     repository, branch = remote
@@ -201,4 +241,4 @@ def open_exports(
     except GithubException as error:
         reason = "not found" if error.status == 404 else f"HTTP {error.status}"
         raise ExportError(f"cannot read exports from {repository}@{branch}: {reason}") from None
-    return verify(cache / head, f"github:{repository}@{branch}#{head[:12]}")
+    return verify(cache / head, f"github:{repository}@{branch}#{head[:12]}", schemas=False)

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from actions.common.schemas import SCHEMA_VERSION
-from actions.maintenance.windows import HOURS_PER_WEEK
+from actions.maintenance.windows import HOURS_PER_WEEK, organisation_template
 from actions.prediction.model import ExportedModels
 
 SCORE_FACTORS = 3
@@ -117,4 +117,11 @@ def activity_document(activity: pl.DataFrame, *, as_of: datetime | None) -> dict
                 week[int(hour)] = max(float(value or 0.0), 0.0)
             entry[signal] = week
         repositories[str(repo)] = entry
-    return {"schema_version": SCHEMA_VERSION, "as_of": iso(as_of), "repositories": repositories}
+    template = organisation_template(repositories)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "as_of": iso(as_of),
+        "repositories": repositories,
+        # pooled once here, so an action can read only its own repository's entry
+        "organisation": None if template is None else [float(v) for v in template],
+    }

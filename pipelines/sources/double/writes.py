@@ -586,7 +586,7 @@ def _create_issue(state: WriteState, request: RestRequest, repo: str, _: re.Matc
     if not isinstance(title, str) or not title.strip():
         raise validation_failed("title")
     text = body.get("body")
-    if text is not None and not isinstance(text, str):
+    if text is not None and (not isinstance(text, str) or len(text) > 65536):
         raise validation_failed("body")
     labels = _label_names(body) if "labels" in body else []
     assignees = _names(body, "assignees") if body.get("assignees") else []
@@ -602,8 +602,10 @@ def _create_issue(state: WriteState, request: RestRequest, repo: str, _: re.Matc
         number = max(numbers, default=0) + 1
         stamp = state.stamp()
         api = f"https://api.github.com/repos/{repo}"
+        issue_id = state.next_id()
         issue: JSON = {
-            "id": state.next_id(),
+            "id": issue_id,
+            "node_id": "I_" + base64.b64encode(f"Issue{issue_id}".encode()).decode("ascii").rstrip("="),
             "url": f"{api}/issues/{number}",
             "repository_url": api,
             "labels_url": f"{api}/issues/{number}/labels{{/name}}",
@@ -1259,56 +1261,3 @@ def _dispatch(state: WriteState, request: RestRequest, repo: str, hit: re.Match[
             },
         )
     return Reply(204, None)
-
-
-@_route("POST", r"/issues")
-def _create_issue(state: WriteState, request: RestRequest, repo: str, _: re.Match[str], body: JSON) -> Reply:
-    title = body.get("title")
-    if not isinstance(title, str | int) or not str(title).strip():
-        raise validation_failed("title")
-    text = body.get("body")
-    if text is not None and (not isinstance(text, str) or len(text) > 65536):
-        raise validation_failed("body")
-    labels = _names(body, "labels") if body.get("labels") is not None else []
-    assignees = _names(body, "assignees") if body.get("assignees") is not None else []
-    view = state.recording_view()
-    with view.lock:
-        rec = view.recording
-        numbers = [
-            int(x["number"])
-            for x in [*rec.pull_requests.get(repo, []), *rec.issues.get(repo, [])]
-            if isinstance(x.get("number"), int)
-        ]
-        number = max(numbers, default=0) + 1
-        issue_id = state.next_id()
-        stamp = state.stamp()
-        api = f"https://api.github.com/repos/{repo}"
-        issue: JSON = {
-            "id": issue_id,
-            "node_id": "I_" + base64.b64encode(f"Issue{issue_id}".encode()).decode("ascii").rstrip("="),
-            "url": f"{api}/issues/{number}",
-            "repository_url": api,
-            "comments_url": f"{api}/issues/{number}/comments",
-            "events_url": f"{api}/issues/{number}/events",
-            "html_url": f"https://github.com/{repo}/issues/{number}",
-            "number": number,
-            "state": "open",
-            "state_reason": None,
-            "title": str(title),
-            "body": text,
-            "user": _user(state.actor),
-            "labels": [_label(name, api, state.next_id()) for name in dict.fromkeys(labels)],
-            "assignee": _user(assignees[0]) if assignees else None,
-            "assignees": [_user(login) for login in dict.fromkeys(assignees)][:10],
-            "milestone": None,
-            "locked": False,
-            "active_lock_reason": None,
-            "comments": 0,
-            "created_at": stamp,
-            "updated_at": stamp,
-            "closed_at": None,
-            "author_association": "NONE",
-        }
-        rec.issues.setdefault(repo, []).append(issue)
-        view.invalidate()
-        return Reply(201, issue)
