@@ -69,6 +69,19 @@ from actions.healing.priors import PriorTable
 ACTION = "self-healing"
 CONFIG_FILE = "self-healing.yml"
 FAILED = frozenset({"failure", "timed_out"})
+CONCLUSIONS = frozenset(
+    {
+        "success",
+        "failure",
+        "cancelled",
+        "timed_out",
+        "skipped",
+        "neutral",
+        "stale",
+        "action_required",
+        "startup_failure",
+    }
+)
 SUMMARY_EXCERPT_LINES = 40
 
 Sleep = Callable[[float], None]
@@ -182,9 +195,14 @@ def run_state(data: Mapping[str, Any]) -> RunState:
     attempt = data.get("run_attempt", 1)
     if created is None or isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise InputError("the workflow run has no usable created_at or run_attempt")
+    # Recordings hold upper-case and empty values, and conclusions in the status field (DevLake's edge cases).
+    status = str(data.get("status") or "").strip().lower()
+    conclusion = str(data.get("conclusion") or "").strip().lower() or None
+    if status in CONCLUSIONS:
+        status, conclusion = "completed", conclusion or status
     return RunState(
-        status=str(data.get("status") or ""),
-        conclusion=None if data.get("conclusion") is None else str(data["conclusion"]),
+        status=status,
+        conclusion=conclusion,
         run_attempt=attempt,
         created_at=created,
         workflow=None if data.get("name") is None else str(data["name"]),
