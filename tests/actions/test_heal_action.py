@@ -398,6 +398,7 @@ def test_devlake_runs(
     assert devlake_double.count(method="POST") == 0
 
 
+@pytest.mark.timeout(900)  # the first test asking for the demo home builds it (the whole pipeline)
 def test_the_pipeline_exports_rerun_priors(demo_home: Path) -> None:
     """The demo's exports carry re-run priors from the warehouse's attempts, valid against their schema."""
     from actions.common.exports import verify
