@@ -115,6 +115,11 @@ def _parser() -> argparse.ArgumentParser:
         "dashboard", help="time the dashboard's pages on the warehouse in --home"
     )
     dashboard.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    heal = bench_kinds.add_parser(
+        "heal", help="time the heal action's whole process in dry run (1,000 people)"
+    )
+    heal.add_argument("--people", type=int, default=1_000, help="people in the sample organisation")
+    heal.add_argument("--json", type=Path, help="also write the figures as JSON here")
     return parser
 
 
@@ -190,6 +195,12 @@ def _bench_dashboard(args: argparse.Namespace) -> None:
     run_dashboard_benchmark(_home(args), args.json)
 
 
+def _bench_heal(args: argparse.Namespace) -> None:
+    from pipelines.benchmarks_heal import run_heal_benchmark
+
+    run_heal_benchmark(args.json, people=args.people)
+
+
 def _home(args: argparse.Namespace) -> Path:
     return Path(args.home or os.environ.get("REPOPILOT_HOME") or ".repopilot").expanduser().resolve()
 
@@ -205,6 +216,7 @@ _BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "failure-excerpt": _bench_failure_excerpt,
     "maintenance": _bench_maintenance,
     "dashboard": _bench_dashboard,
+    "heal": _bench_heal,
 }
 
 

@@ -12,7 +12,14 @@ from jsonschema import Draft202012Validator, FormatChecker
 SCHEMA_VERSION = "1.0"
 """The exports schema version this code writes and reads; a different major version is refused."""
 
-SCHEMA_NAMES: tuple[str, ...] = ("manifest", "feature_spec", "scores", "reviewers", "activity")
+SCHEMA_NAMES: tuple[str, ...] = (
+    "manifest",
+    "feature_spec",
+    "scores",
+    "reviewers",
+    "activity",
+    "rerun_priors",
+)
 
 
 @cache

@@ -48,15 +48,20 @@ class RetryPrior:
         reruns: failed attempts that were re-run.
         successes: of those, re-runs that passed.
         source: where the numbers come from (``warehouse``, ``gha-reruns``, ``none``).
+        smoothed_rate: the rate shrunk towards a prior (the ``rerun_priors`` export's ``rate``),
+            used instead of ``successes / reruns`` when given.
     """
 
     reruns: int = 0
     successes: int = 0
     source: str = "none"
+    smoothed_rate: float | None = None
 
     @property
     def rate(self) -> float | None:
-        """The success rate, or None without history."""
+        """The success rate (smoothed when known), or None without history."""
+        if self.smoothed_rate is not None:
+            return self.smoothed_rate
         return self.successes / self.reruns if self.reruns else None
 
 

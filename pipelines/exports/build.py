@@ -11,6 +11,7 @@ import duckdb
 from actions.common.exports import Exports
 from actions.prediction.model import ExportedModels
 from pipelines.exports.documents import activity_document, reviewers_document, scores_document
+from pipelines.exports.rerun_priors import configured_public_priors, rerun_priors_document
 from pipelines.exports.writer import SourceInfo, write_exports
 from warehouse.db import data_as_of, sql
 from warehouse.frames import read_query, read_relation
@@ -36,8 +37,13 @@ def source_info(conn: duckdb.DuckDBPyConnection) -> SourceInfo:
     )
 
 
-def build_exports(conn: duckdb.DuckDBPyConnection, home: Path, *, generated_at: datetime) -> Exports:
+def build_exports(
+    conn: duckdb.DuckDBPyConnection, home: Path, *, generated_at: datetime, rerun_priors: Path | None = None
+) -> Exports:
     """Write ``home/exports`` from the warehouse and ``home/models/current``.
+
+    ``rerun_priors`` (else ``$REPOPILOT_RERUN_PRIORS``) is the public re-run data's folder; unset,
+    re-run rates are shrunk towards the organisation's own.
 
     Returns:
         The verified exports.
@@ -47,6 +53,11 @@ def build_exports(conn: duckdb.DuckDBPyConnection, home: Path, *, generated_at: 
     documents = {
         "reviewers": reviewers_document(read_relation(conn, "features.reviewer_stats"), as_of=as_of),
         "activity": activity_document(read_relation(conn, "features.activity_by_hour"), as_of=as_of),
+        "rerun_priors": rerun_priors_document(
+            read_query(conn, "exports/rerun_history", {}).to_dicts(),
+            configured_public_priors(rerun_priors),
+            generated_at=generated_at,
+        ),
     }
     current = home / "models" / "current"
 

@@ -12,6 +12,10 @@ the state an auto-merge decision reads (mergeability, checks, statuses, reviews,
 
 Workflows are those the recording's runs name plus any a test adds with :meth:`WriteState.add_workflow`;
 a workflow dispatch creates a queued run that the run listings then show.
+Workflow runs are re-run (``POST .../actions/runs/{id}/rerun`` and ``.../rerun-failed-jobs``) with
+GitHub's refusals: 403 while the run is queued or in progress, once it was created more than 30
+days ago, and after 50 attempts; a re-run moves the attempt to the run's earlier attempts and
+queues the next one, which :meth:`WriteState.finish_run` completes.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ class WriteState:
         actor: the login the token belongs to (author of what the double creates).
         deleted_branches: ``(repo, branch)`` of head branches deleted that the git store did not hold.
         merges: ``(repo, number, merge_method)`` of every merge, in order.
+        reruns: ``(repo, run_id, "rerun" | "rerun-failed-jobs")`` of every re-run started, in order.
         now: the clock of created and merged timestamps.
     """
 
@@ -96,6 +101,7 @@ class WriteState:
         self.merges: list[tuple[str, int, str]] = []
         self.dispatches: list[Dispatch] = []
         self.workflows: dict[str, dict[str, _Workflow]] = {}
+        self.reruns: list[tuple[str, int, str]] = []
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._next_id = 9_000_000_000
 
@@ -242,6 +248,23 @@ class WriteState:
                 _set_labels(view, repo, number, list(labels), self)
             view.invalidate()
             return pull
+
+    def finish_run(self, repo: str, run_id: int, conclusion: str, *, logs: bytes | None = None) -> JSON:
+        """Complete the latest attempt of a run (a re-run finishing), with its log archive if given.
+
+        Raises:
+            KeyError: when the recording has no such run.
+        """
+        view = self.recording_view()
+        with self._lock, view.lock:
+            run = view.run(repo, run_id)
+            if run is None:
+                raise KeyError(f"no workflow run {repo}#{run_id}")
+            run.update(status="completed", conclusion=conclusion, updated_at=self.stamp())
+            if logs is not None:
+                view.recording.logs[(repo, run_id, int(run.get("run_attempt") or 1))] = logs
+            view.invalidate()
+            return run
 
     def handle(self, method: str, request: RestRequest, repo: str, rest: str, body: JSON) -> Reply | None:
         """Answer ``method rest`` of ``repo`` if it is one of these endpoints, else None."""
@@ -1261,3 +1284,76 @@ def _dispatch(state: WriteState, request: RestRequest, repo: str, hit: re.Match[
             },
         )
     return Reply(204, None)
+
+
+# --- workflow run re-runs -------------------------------------------------------------------------
+
+RERUN_MAX_ATTEMPTS = 50
+"""GitHub re-runs a workflow run at most 50 times (full and failed-jobs re-runs count alike)."""
+RERUN_MAX_AGE_DAYS = 30
+"""GitHub re-runs only runs created in the last 30 days."""
+ALREADY_RUNNING = "This workflow is already running"
+TOO_OLD = "Unable to retry this workflow run because it was created over a month ago"
+CANNOT_RETRY = "This workflow run cannot be retried"
+_FAILED_JOB = frozenset({"failure", "cancelled", "timed_out", "startup_failure"})
+
+
+def _parse_stamp(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _rerun(state: WriteState, repo: str, run_id: int, body: JSON, *, failed_only: bool) -> Reply:
+    """Start a new attempt of a finished run, refusing as GitHub does (403 with GitHub's message)."""
+    debug = body.get("enable_debug_logging", False)
+    if not isinstance(debug, bool):
+        raise validation_failed("enable_debug_logging")
+    view = state.recording_view()
+    with view.lock:
+        run = view.run(repo, run_id)
+        if run is None:
+            raise not_found()
+        if run.get("status") != "completed":
+            raise RestError(403, ALREADY_RUNNING)
+        created = _parse_stamp(run.get("created_at"))
+        if created is not None and (state.now() - created).total_seconds() > RERUN_MAX_AGE_DAYS * 86_400:
+            raise RestError(403, TOO_OLD)
+        attempt = int(run.get("run_attempt") or 1)
+        if attempt >= RERUN_MAX_ATTEMPTS:
+            raise RestError(403, CANNOT_RETRY)
+        rec = view.recording
+        if failed_only:
+            jobs = rec.jobs.get((repo, run_id, attempt), [])
+            failed = run.get("conclusion") in _FAILED_JOB or any(
+                j.get("conclusion") in _FAILED_JOB for j in jobs
+            )
+            if not failed:
+                raise RestError(403, CANNOT_RETRY)
+        rec.run_attempts[(repo, run_id, attempt)] = dict(run)
+        stamp = state.stamp()
+        run.update(
+            run_attempt=attempt + 1,
+            status="queued",
+            conclusion=None,
+            updated_at=stamp,
+            run_started_at=stamp,
+            triggering_actor=_user(state.actor),
+            previous_attempt_url=f"{run.get('url') or ''!s}/attempts/{attempt}",
+        )
+        state.reruns.append((repo, run_id, "rerun-failed-jobs" if failed_only else "rerun"))
+        view.invalidate()
+    return Reply(201, {})
+
+
+@_route("POST", r"/actions/runs/(?P<run>\d+)/rerun-failed-jobs")
+def _rerun_failed_jobs(
+    state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], body: JSON
+) -> Reply:
+    return _rerun(state, repo, int(hit["run"]), body, failed_only=True)
+
+
+@_route("POST", r"/actions/runs/(?P<run>\d+)/rerun")
+def _rerun_all(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], body: JSON) -> Reply:
+    return _rerun(state, repo, int(hit["run"]), body, failed_only=False)

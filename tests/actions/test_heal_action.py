@@ -1,0 +1,416 @@
+"""The heal action end to end against the double on the sample organisation (and the DevLake recording)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from github import Github
+
+import actions.heal as heal
+from actions.common import github as common_github
+from actions.common.report import run_cli
+from actions.healing.classify import classify_failure
+from actions.healing.logs import excerpt_from_jobs, read_log_archive
+from pipelines.exports.documents import scores_document
+from pipelines.exports.rerun_priors import rerun_priors_document
+from pipelines.exports.writer import SourceInfo, write_exports
+from pipelines.sources.double import GitHubDouble
+from pipelines.sources.double.writes import TOO_OLD
+from pipelines.sources.recording import JSON
+from pipelines.sources.sample import generate_sample_org
+from tests.actions.rerun_support import SAMPLE_END, failed_with_logs, restored
+from tests.conftest import FAKE_TOKEN
+
+
+@pytest.fixture(scope="module")
+def module_double() -> Iterator[GitHubDouble]:
+    with GitHubDouble(generate_sample_org(), token=FAKE_TOKEN) as double:
+        double.writes.now = lambda: SAMPLE_END
+        yield double
+
+
+@pytest.fixture(scope="module")
+def classes(module_double: GitHubDouble) -> dict[str, list[tuple[str, JSON]]]:
+    """Failed first attempts with logs by the class the action will find, newest first."""
+    found: dict[str, list[tuple[str, JSON]]] = {}
+    for repo, run in failed_with_logs(module_double):
+        if run["run_attempt"] > 1:
+            continue
+        archive = module_double.recording.logs[(repo, run["id"], run["run_attempt"])]
+        category = classify_failure(excerpt_from_jobs(read_log_archive(archive)).text)["category"]
+        found.setdefault(category, []).append((repo, run))
+    assert {"transient", "dependency", "permanent"} <= set(found), found.keys()
+    return found
+
+
+@pytest.fixture
+def double(
+    module_double: GitHubDouble, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[GitHubDouble]:
+    """The double restored after the test, and a workflow step's environment pointing at it."""
+    real = common_github.connect
+
+    def fast(token: str | None, api_url: str | None = None, *, timeout: float = 15.0) -> Github:
+        client = real(token, api_url, timeout=timeout)
+        # GitHub asks integrations to space writes a second apart; the double does not need it
+        client._Github__requester._Requester__seconds_between_writes = None  # type: ignore[attr-defined]
+        return client
+
+    monkeypatch.setattr(heal, "connect", fast)
+    for name, value in {
+        "GITHUB_TOKEN": FAKE_TOKEN,
+        "GITHUB_API_URL": module_double.url,
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+        "REPOPILOT_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
+        "RUNNER_TEMP": str(tmp_path / "runner"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("GITHUB_EVENT_PATH", "REPOPILOT_EXPORTS", "GITHUB_WORKSPACE", "GITHUB_EVENT_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    with restored(module_double) as restored_double:
+        restored_double.reset_log()
+        yield restored_double
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def _finished(run: JSON) -> datetime:
+    return datetime.fromisoformat(str(run["updated_at"]).replace("Z", "+00:00"))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _heal(
+    repo: str, run: JSON, *extra: str, now: datetime | None = None, sleep: Sleeps | None = None
+) -> list[dict[str, Any]]:
+    argv = ["--repo", repo, "--run-id", str(run["id"]), "--now", _iso(now or SAMPLE_END), *extra]
+    out = io.StringIO()
+    from contextlib import redirect_stdout
+
+    with redirect_stdout(out):
+        assert heal.main(argv, sleep=sleep if sleep is not None else Sleeps()) == 0
+    results: list[dict[str, Any]] = json.loads(out.getvalue())
+    return results
+
+
+def _written(tmp_path: Path) -> str:
+    return "".join(
+        (tmp_path / name).read_text(encoding="utf-8")
+        for name in ("output", "summary", "audit.jsonl")
+        if (tmp_path / name).exists()
+    )
+
+
+def test_transient_failure_is_rerun_once_with_backoff(
+    double: GitHubDouble, classes: dict[str, list[tuple[str, JSON]]], tmp_path: Path
+) -> None:
+    repo, run = classes["transient"][0]
+    sleeps = Sleeps()
+    now = _finished(run) + timedelta(seconds=10)
+    [first] = _heal(repo, run, "--max-sleep", "900", now=now, sleep=sleeps)
+    assert (first["category"], first["decision"], first["action"], first["retry_number"]) == (
+        "transient",
+        "retry",
+        "rerun_requested",
+        1,
+    )
+    assert 48 <= first["delay_seconds"] <= 72  # the design's 60 s ± 20 % jitter
+    assert sleeps == [pytest.approx(first["delay_seconds"] - 10, abs=1e-3)]
+    assert first["matched_lines"] and all(line in first["excerpt"] for line in first["matched_lines"])
+    assert double.writes.reruns == [(repo, run["id"], "rerun-failed-jobs")]
+    assert double.count(method="POST", path_contains="/rerun-failed-jobs", status=201) == 1
+
+    # the workflow_run event fires again, or the sweep comes by: the run is queued, nothing more happens
+    [again] = _heal(repo, run, "--max-sleep", "900", now=now, sleep=sleeps)
+    assert again["action"] == "none" and "still going" in again["reason"]
+    assert len(double.writes.reruns) == 1 and len(sleeps) == 1
+
+    # the re-run fails the same way: a second retry, with a doubled backoff, deferred past max-sleep
+    archive = double.recording.logs[(repo, run["id"], 1)]
+    double.writes.finish_run(repo, run["id"], "failure", logs=archive)
+    [second] = _heal(repo, run, now=now)
+    assert (second["decision"], second["action"], second["retry_number"]) == ("retry", "deferred", 2)
+    assert 96 <= second["delay_seconds"] <= 144 and "a later trigger re-runs it" in second["reason"]
+
+    summary = (tmp_path / "summary").read_text(encoding="utf-8")
+    assert (
+        "re-run requested" in summary
+        and "Failure excerpt" in summary
+        and first["matched_lines"][0] in summary
+    )
+    outputs = (tmp_path / "output").read_text(encoding="utf-8")
+    assert "rerun-requested<<" in outputs and "category<<" in outputs
+    audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [a["decision"] for a in audit] == ["retry/rerun_requested", "skip/none", "retry/deferred"]
+    assert FAKE_TOKEN not in _written(tmp_path)
+    blob_requests = [r for r in double.requests if r.path.startswith("/_blobs/")]
+    assert blob_requests and not any(r.authorization_seen for r in blob_requests)
+
+
+def test_permanent_failures_are_never_rerun(
+    double: GitHubDouble, classes: dict[str, list[tuple[str, JSON]]]
+) -> None:
+    for repo, run in classes["permanent"][:3]:
+        [result] = _heal(repo, run, "--max-sleep", "900")
+        assert (result["category"], result["decision"], result["action"]) == ("permanent", "skip", "none")
+        assert "not retried" in result["reason"] and result["matched_lines"]
+    assert double.writes.reruns == [] and double.count(method="POST") == 0
+
+
+def test_dependency_failures_wait_then_rerun(
+    double: GitHubDouble, classes: dict[str, list[tuple[str, JSON]]]
+) -> None:
+    repo, run = classes["dependency"][0]
+    finished = _finished(run)
+    double.writes.now = lambda: finished + timedelta(hours=1)  # GitHub's clock, for its 30-day rule
+    [early] = _heal(repo, run, now=finished + timedelta(seconds=60))
+    assert (early["category"], early["decision"], early["action"]) == ("dependency", "wait", "deferred")
+    due = datetime.fromisoformat(early["due_at"].replace("Z", "+00:00"))
+    assert timedelta(seconds=600) <= due - finished <= timedelta(seconds=720)
+    assert double.writes.reruns == []
+    # the same trigger again computes the same due time: the wait needs no state between runs
+    assert _heal(repo, run, now=finished + timedelta(seconds=61))[0]["due_at"] == early["due_at"]
+
+    [later] = _heal(repo, run, now=due + timedelta(seconds=1))
+    assert (later["decision"], later["action"]) == ("retry", "rerun_requested")
+    assert "waited" in later["reason"] and double.writes.reruns == [(repo, run["id"], "rerun-failed-jobs")]
+    double.writes.now = lambda: SAMPLE_END
+
+
+def test_github_limits_refuse_with_the_reason(
+    double: GitHubDouble, classes: dict[str, list[tuple[str, JSON]]]
+) -> None:
+    (repo, running), (repo2, limit), (repo3, old) = classes["transient"][:3]
+    running["status"], running["conclusion"] = "in_progress", None
+    limit["run_attempt"] = 50
+    double.invalidate()
+    assert "still going" in _heal(repo, running)[0]["reason"]
+    assert "at most 50 attempts" in _heal(repo2, limit)[0]["reason"]
+    late = datetime.fromisoformat(str(old["created_at"]).replace("Z", "+00:00")) + timedelta(days=31)
+    assert "younger than 30 days" in _heal(repo3, old, now=late)[0]["reason"]
+    assert double.writes.reruns == [] and double.count(path_contains="/logs") == 0  # no logs needed
+
+    # GitHub has the last word: its refusal is reported with its message
+    double.writes.now = lambda: late
+    try:
+        [refused] = _heal(repo3, old)
+    finally:
+        double.writes.now = lambda: SAMPLE_END
+    assert refused["action"] == "refused" and TOO_OLD in refused["reason"]
+
+
+def test_dry_run_writes_nothing(
+    double: GitHubDouble, classes: dict[str, list[tuple[str, JSON]]], tmp_path: Path
+) -> None:
+    for category in ("transient", "dependency"):
+        repo, run = classes[category][0]
+        [result] = _heal(
+            repo, run, "--dry-run", "--max-sleep", "900", now=_finished(run) + timedelta(hours=1)
+        )
+        assert (result["action"], result["dry_run"]) == ("would_rerun", True)
+    assert double.count(method="POST") == 0 and double.writes.reruns == []
+    assert "dry run: nothing was re-run" in (tmp_path / "summary").read_text(encoding="utf-8")
+
+
+def _break_logs(double: GitHubDouble, repo: str, run: JSON, data: bytes) -> None:
+    double.recording.logs[(repo, run["id"], run["run_attempt"])] = data
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"<html>not a zip</html>", "not a zip archive"),
+        (b"PK\x03\x04" + b"\x00" * 60, "malformed"),
+        (b"", "not a zip archive"),
+    ],
+)
+def test_malformed_log_archives_are_rejected(
+    double: GitHubDouble,
+    classes: dict[str, list[tuple[str, JSON]]],
+    capsys: pytest.CaptureFixture[str],
+    data: bytes,
+    message: str,
+) -> None:
+    repo, run = classes["transient"][0]
+    _break_logs(double, repo, run, data)
+    argv = ["--repo", repo, "--run-id", str(run["id"]), "--now", _iso(SAMPLE_END)]
+    assert run_cli(heal.main, argv) == 2
+    err = capsys.readouterr().err
+    assert f"::error::run {run['id']}: " in err and message in err and FAKE_TOKEN not in err
+    assert double.writes.reruns == []
+
+
+def test_an_archive_without_job_logs_and_a_missing_archive(
+    double: GitHubDouble, classes: dict[str, list[tuple[str, JSON]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, run = classes["transient"][0]
+    empty = io.BytesIO()
+    with zipfile.ZipFile(empty, "w") as archive:
+        archive.writestr("../escape.txt", "##[error]outside")
+    _break_logs(double, repo, run, empty.getvalue())
+    argv = ["--repo", repo, "--run-id", str(run["id"]), "--now", _iso(SAMPLE_END)]
+    assert run_cli(heal.main, argv) == 2
+    assert "holds no job logs" in capsys.readouterr().err
+    del double.recording.logs[(repo, run["id"], run["run_attempt"])]
+    assert run_cli(heal.main, argv) == 2
+    assert "GitHub has no logs for attempt 1 (HTTP 404" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ("not json", "cannot read the event payload"),
+        ("[1, 2]", "not a JSON object"),
+        ('{"repository": {"full_name": "a/b"}, "pull_request": {}}', "not a workflow_run event"),
+        ('{"repository": {"full_name": "a/b"}, "workflow_run": {"name": "CI"}}', "has no 'id'"),
+        ('{"repository": {"full_name": "a/b"}, "workflow_run": {"id": "x1"}}', "positive integer"),
+        ('{"repository": {"full_name": "../etc"}, "workflow_run": {"id": 1}}', "not a repository name"),
+    ],
+)
+def test_malformed_event_payloads_are_rejected(
+    double: GitHubDouble, tmp_path: Path, capsys: pytest.CaptureFixture[str], payload: str, message: str
+) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(payload, encoding="utf-8")
+    assert run_cli(heal.main, ["--event", str(event)]) == 2
+    assert message in capsys.readouterr().err
+    assert double.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("max_retries: 99\n", "max_retries: Input should be less than or equal to 10"),
+        ("retries: 2\n", "retries: Extra inputs are not permitted"),
+        ("retry_categories: [permanent]\n", "permanent failures are never retried"),
+        (f"max_retries: [\n{FAKE_TOKEN}", "not valid YAML"),
+    ],
+)
+def test_malformed_configs_are_rejected(
+    double: GitHubDouble,
+    classes: dict[str, list[tuple[str, JSON]]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    message: str,
+) -> None:
+    repo, run = classes["transient"][0]
+    config = tmp_path / "self-healing.yml"
+    config.write_text(text, encoding="utf-8")
+    argv = ["--repo", repo, "--run-id", str(run["id"]), "--config", str(config)]
+    assert run_cli(heal.main, argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and FAKE_TOKEN not in err
+    assert double.writes.reruns == []
+
+
+def test_the_workflow_run_event_and_the_sweep(
+    double: GitHubDouble,
+    classes: dict[str, list[tuple[str, JSON]]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    repo, run = classes["transient"][0]
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"repository": {"full_name": repo}, "workflow_run": run}), encoding="utf-8")
+    assert run_cli(heal.main, ["--event", str(event), "--dry-run", "--now", _iso(SAMPLE_END)]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    assert (result["run_id"], result["action"]) == (run["id"], "would_rerun")
+
+    argv = ["--repo", repo, "--sweep", "--since-hours", "240", "--max-runs", "5", "--dry-run"]
+    assert run_cli(heal.main, [*argv, "--now", _iso(SAMPLE_END)]) == 0
+    swept = json.loads(capsys.readouterr().out)
+    assert 0 < len(swept) <= 5 and {r["action"] for r in swept} <= {"would_rerun", "none", "deferred"}
+    assert all(r["conclusion"] in {"failure", "timed_out"} for r in swept)
+    assert double.count(method="POST") == 0
+
+
+def _exports_with_priors(tmp_path: Path, repo: str, workflow: str, reruns: int, successes: int) -> Path:
+    document = rerun_priors_document(
+        [
+            {
+                "repo": repo,
+                "workflow": workflow,
+                "workflow_path": None,
+                "reruns": reruns,
+                "successes": successes,
+            }
+        ],
+        None,
+        generated_at=SAMPLE_END,
+    )
+    return write_exports(
+        tmp_path / "exports",
+        models_dir=None,
+        source=SourceInfo("sample", True, SAMPLE_END, (repo,)),
+        documents={"rerun_priors": document},
+        scores=lambda models: scores_document(pl.DataFrame(), models, generated_at=SAMPLE_END),
+        generated_at=SAMPLE_END,
+    ).root
+
+
+def test_priors_skip_retries_that_rarely_succeed(
+    double: GitHubDouble, classes: dict[str, list[tuple[str, JSON]]], tmp_path: Path
+) -> None:
+    repo, run = classes["transient"][0]
+    poor = _exports_with_priors(tmp_path / "poor", repo, str(run["name"]), reruns=40, successes=2)
+    [skipped] = _heal(repo, run, "--exports", str(poor))
+    assert skipped["decision"] == "skip" and "below min_success_rate" in skipped["reason"]
+    assert skipped["prior"]["reruns"] == 40 and skipped["prior"]["rate"] < 0.3
+    good = _exports_with_priors(tmp_path / "good", repo, str(run["name"]), reruns=40, successes=30)
+    [retried] = _heal(repo, run, "--exports", str(good), "--dry-run")
+    assert retried["action"] == "would_rerun" and retried["prior"]["rate"] > 0.7
+
+
+def test_devlake_runs(
+    devlake_double: GitHubDouble, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real recording: old failures are refused for age before any download; it holds no logs."""
+    monkeypatch.setenv("GITHUB_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("GITHUB_API_URL", devlake_double.url)
+    for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "REPOPILOT_AUDIT_LOG", "GITHUB_WORKSPACE"):
+        monkeypatch.delenv(name, raising=False)
+    repo, runs = next(iter(devlake_double.recording.workflow_runs.items()))
+    failed = [r for r in runs if str(r.get("conclusion") or "").lower() == "failure"]
+    odd = next(r for r in failed if r["status"] != "completed")  # DevLake's upper-case edge case
+    for run in (failed[0], odd):
+        assert run_cli(heal.main, ["--repo", repo, "--run-id", str(run["id"])]) == 0
+        [result] = json.loads(capsys.readouterr().out)
+        assert result["action"] == "none" and "younger than 30 days" in result["reason"]
+    created = datetime.fromisoformat(str(odd["created_at"]).replace("Z", "+00:00"))
+    argv = ["--repo", repo, "--run-id", str(odd["id"]), "--now", _iso(created + timedelta(hours=2))]
+    assert run_cli(heal.main, argv) == 2
+    assert "GitHub has no logs for attempt" in capsys.readouterr().err
+    assert devlake_double.count(method="POST") == 0
+
+
+@pytest.mark.timeout(900)  # the first test asking for the demo home builds it (the whole pipeline)
+def test_the_pipeline_exports_rerun_priors(demo_home: Path) -> None:
+    """The demo's exports carry re-run priors from the warehouse's attempts, valid against their schema."""
+    from actions.common.exports import verify
+    from actions.healing.priors import PriorTable
+
+    exports = verify(demo_home / "exports")
+    assert exports.has("rerun_priors")
+    document = exports.json("rerun_priors")
+    assert document["entries"] and document["prior"]["source"] in {"warehouse", "gha-reruns"}
+    table = PriorTable.from_exports(exports)
+    entry = document["entries"][0]
+    prior = table.lookup(entry["repo"], entry["workflow"], "transient")
+    assert prior is not None and prior.reruns == entry["reruns"] and prior.rate == entry["rate"]
+    frame = pl.DataFrame(document["entries"])
+    assert (frame["successes"] <= frame["reruns"]).all() and frame["reruns"].sum() > 0
