@@ -31,7 +31,14 @@ from github.Repository import Repository
 from actions.common.config import load_config, load_repo_config
 from actions.common.errors import ActionError, InputError
 from actions.common.exports import Exports, open_exports
-from actions.common.github import add_common_arguments, connect, positive_number, repository_name
+from actions.common.github import (
+    TokenNeeds,
+    add_common_arguments,
+    check_token_scopes,
+    connect,
+    positive_number,
+    repository_name,
+)
 from actions.common.report import (
     append_audit,
     audit_record,
@@ -46,6 +53,12 @@ from actions.merging.github_state import event_pull_numbers, head_risk, pull_sta
 
 ACTION = "auto-merge"
 CONFIG_FILE = "auto-merge.yml"
+TOKEN_NEEDS = TokenNeeds(
+    ACTION,
+    required=frozenset({"repo", "public_repo"}),
+    # merging a pull request that changes .github/workflows takes the workflow scope
+    allowed=frozenset({"repo", "public_repo", "workflow"}),
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -141,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Decide (and unless dry-run, merge) each pull request; print the results JSON. Returns the exit code."""
     args = _parser().parse_args(argv)
     client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
+    check_token_scopes(client, TOKEN_NEEDS)
     if args.repo or args.pr:
         if not (args.repo and args.pr):
             raise InputError("--repo and --pr go together")

@@ -27,7 +27,15 @@ from github import GithubException
 
 from actions.common.errors import ActionError, InputError
 from actions.common.exports import open_exports
-from actions.common.github import add_common_arguments, connect, positive_number, read_event, repository_name
+from actions.common.github import (
+    TokenNeeds,
+    add_common_arguments,
+    check_token_scopes,
+    connect,
+    positive_number,
+    read_event,
+    repository_name,
+)
 from actions.common.report import (
     append_audit,
     audit_record,
@@ -41,6 +49,9 @@ from actions.prediction.github_runs import change_of, history, run_input
 from actions.prediction.model import ExportedModels
 
 ACTION = "predict"
+TOKEN_NEEDS = TokenNeeds(
+    ACTION, required=frozenset({"repo", "public_repo"}), allowed=frozenset({"repo", "public_repo"})
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     token = os.environ.get("GITHUB_TOKEN") or None
     client = connect(token, os.environ.get("GITHUB_API_URL"))
+    check_token_scopes(client, TOKEN_NEEDS)
     location = args.exports or os.environ.get("REPOPILOT_EXPORTS")
     if not location:
         raise InputError("no exports location: pass --exports or set REPOPILOT_EXPORTS")

@@ -7,7 +7,7 @@ is its ingestion part; ``repopilot benchmark ingest`` measures the GitHub source
 ``repopilot benchmark routing`` ranks reviewers of real merged pull requests from earlier history;
 ``repopilot benchmark windows`` judges learned maintenance windows on pull request history.
 ``repopilot benchmark failure-text`` and ``failure-excerpt`` judge self-healing's failure classifier
-and failure excerpt.
+and failure excerpt; ``repopilot benchmark route-action`` times the route action from start to exit.
 """
 
 from __future__ import annotations
@@ -111,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     maintenance.add_argument("--process-runs", type=int, default=5, help="action processes timed (default 5)")
     maintenance.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    route_action = bench_kinds.add_parser(
+        "route-action", help="time the route action's whole process (dry run, synthetic team, API double)"
+    )
+    route_action.add_argument("--people", type=int, default=1_000, help="team size (default 1,000)")
+    route_action.add_argument("--runs", type=int, default=7, help="processes timed (default 7)")
+    route_action.add_argument("--json", type=Path, help="also write the figures as JSON here")
     dashboard = bench_kinds.add_parser(
         "dashboard", help="time the dashboard's pages on the warehouse in --home"
     )
@@ -189,6 +195,12 @@ def _bench_maintenance(args: argparse.Namespace) -> None:
     run_maintenance_benchmark(args.json, repeats=args.repeats, process_runs=args.process_runs)
 
 
+def _bench_route_action(args: argparse.Namespace) -> None:
+    from pipelines.benchmarks_route import run_route_action_benchmark
+
+    run_route_action_benchmark(args.json, people=args.people, runs=args.runs)
+
+
 def _bench_dashboard(args: argparse.Namespace) -> None:
     from dashboards.bench import run_dashboard_benchmark
 
@@ -217,6 +229,7 @@ _BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "maintenance": _bench_maintenance,
     "dashboard": _bench_dashboard,
     "heal": _bench_heal,
+    "route-action": _bench_route_action,
 }
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from github import Auth, Github, GithubRetry
+from github import Auth, Github, GithubException, GithubRetry
 
-from actions.common.errors import InputError
+from actions.common.errors import ActionError, InputError
 
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -85,3 +88,113 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--cache-dir", type=Path, help="where downloaded exports are kept")
     parser.add_argument("--output", type=Path, help="also write the result JSON here")
+
+
+EXCLUDED_SCOPES: frozenset[str] = frozenset(
+    {
+        "delete_repo",
+        "site_admin",
+        "admin:org",
+        "admin:enterprise",
+        "admin:repo_hook",
+        "admin:org_hook",
+        "admin:gpg_key",
+        "admin:public_key",
+        "admin:ssh_signing_key",
+        "write:packages",
+        "delete:packages",
+    }
+)
+"""Classic token scopes no action ever needs: a token carrying one is refused before anything is read.
+
+Any other ``admin:`` scope GitHub may add is refused as well (see :func:`excluded_scope`).
+"""
+
+
+@dataclass(frozen=True)
+class TokenNeeds:
+    """The classic token scopes an action needs (one of ``required``) and may use (``allowed``).
+
+    A classic personal access token cannot be narrower than a scope, so ``repo`` is what reading a
+    private repository takes even for an action that only reads; ``public_repo`` suffices for public
+    ones. The workflow's ``permissions:`` block is what narrows a ``GITHUB_TOKEN``.
+
+    Attributes:
+        action: the action's name, for messages.
+        required: scopes of which the token needs at least one.
+        allowed: every scope the action can make use of (``required`` included).
+    """
+
+    action: str
+    required: frozenset[str]
+    allowed: frozenset[str]
+
+
+def excluded_scope(scope: str) -> bool:
+    """Whether ``scope`` is one no action may hold (:data:`EXCLUDED_SCOPES`, or any ``admin:`` scope)."""
+    return scope in EXCLUDED_SCOPES or scope.startswith("admin:")
+
+
+def scope_findings(scopes: Iterable[str] | None, needs: TokenNeeds) -> tuple[list[str], list[str]]:
+    """``(refusals, warnings)`` for a token granted ``scopes`` (None: the token reports none).
+
+    Refusals name each excluded scope; warnings name the scopes broader than ``needs`` and say when
+    none of the required ones is present. Pure: :func:`check_token_scopes` asks GitHub.
+    """
+    if scopes is None:
+        return [], []
+    granted = sorted({s.strip() for s in scopes if s and s.strip()})
+    refusals = [
+        f"the token carries the excluded scope {scope!r}; {needs.action} refuses to run with it "
+        f"(use a token with only {' or '.join(sorted(needs.required))}, or the workflow's GITHUB_TOKEN)"
+        for scope in granted
+        if excluded_scope(scope)
+    ]
+    broader = [s for s in granted if not excluded_scope(s) and s not in needs.allowed]
+    warnings = []
+    if broader:
+        warnings.append(
+            f"the token carries scopes {needs.action} does not need: {', '.join(broader)} "
+            f"(it needs {' or '.join(sorted(needs.required))})"
+        )
+    if not needs.required & set(granted):
+        warnings.append(
+            f"the token has none of the scopes {needs.action} needs ({' or '.join(sorted(needs.required))}); "
+            "GitHub may refuse its requests"
+        )
+    return refusals, warnings
+
+
+def check_token_scopes(client: Github, needs: TokenNeeds) -> list[str] | None:
+    """Refuse a classic token with an excluded scope, and warn about scopes broader than ``needs``.
+
+    Asks ``GET /rate_limit`` (free of rate limit), whose answer carries ``X-OAuth-Scopes`` for a
+    classic token. A ``GITHUB_TOKEN``, a fine-grained token or an app token sends no such header:
+    that is said once, as a notice, and is not a failure. Without a token nothing is checked.
+
+    Returns:
+        The scopes the token carries, or None when the token reports none (or there is no token).
+
+    Raises:
+        ActionError: naming an excluded scope (never the token), or when GitHub refuses the token.
+    """
+    if client.requester.auth is None:
+        return None
+    try:
+        client.get_rate_limit()
+    except GithubException as error:
+        raise ActionError(f"GitHub answered HTTP {error.status} when the token was checked") from None
+    scopes = client.oauth_scopes
+    if scopes is None:
+        print(
+            f"::notice::{needs.action}: the token reports no OAuth scopes (a GITHUB_TOKEN, fine-grained "
+            "or app token): its access is what the workflow's permissions block grants",
+            file=sys.stderr,
+        )
+        return None
+    refusals, warnings = scope_findings(scopes, needs)
+    if refusals:
+        raise ActionError("; ".join(refusals))
+    for warning in warnings:
+        print(f"::warning::{warning}", file=sys.stderr)
+    return sorted({s.strip() for s in scopes if s.strip()})

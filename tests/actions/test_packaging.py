@@ -63,7 +63,7 @@ def test_requirements_stay_light() -> None:
 
 def test_an_action_starts_without_the_heavy_libraries() -> None:
     probe = (
-        "import sys, actions.predict; "
+        "import sys, actions.predict, actions.route, actions.automerge; "
         "heavy = sorted(m for m in ('dagster', 'polars', 'duckdb') if m in sys.modules); "
         "print(','.join(heavy))"
     )

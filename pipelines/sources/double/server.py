@@ -148,6 +148,9 @@ class GitHubDouble:
             :meth:`add_workflow_run`, or call :meth:`invalidate` after changing it directly.
         requests: every request received, in order of arrival.
         timeout_seconds: how long a ``"timeout"`` fault stalls before answering.
+        oauth_scopes: the scopes of a classic token, sent as ``X-OAuth-Scopes`` on every answer to
+            an authenticated request (``""`` for a classic token without scopes); None sends no
+            header, as GitHub does for a ``GITHUB_TOKEN``, a fine-grained or an app token.
         errors: tracebacks of unexpected exceptions inside the server (normally empty).
     """
 
@@ -159,8 +162,10 @@ class GitHubDouble:
         rate_limit: int = 5000,
         graphql_rate_limit: int = 5000,
         reset_in_seconds: int = 3600,
+        oauth_scopes: str | None = None,
     ) -> None:
         self.recording = recording
+        self.oauth_scopes = oauth_scopes
         self.url = ""
         self.requests: list[RequestRecord] = []
         self.timeout_seconds = 3.0
@@ -566,6 +571,10 @@ class _Handler(BaseHTTPRequestHandler):
         """Log and write a response; logged with status 0 if the client has already gone."""
         pending = self._pending
         self._commit(status, cost)
+        scopes = self.double.oauth_scopes
+        authorization = self.headers.get("Authorization")
+        if scopes is not None and authorization is not None and self.double._authorized(authorization):
+            headers = [*headers, ("X-OAuth-Scopes", scopes)]
         try:
             self.send_response(status)
             for name, value in headers:
