@@ -21,14 +21,13 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from github import Github, GithubException
 from github.Repository import Repository
-from github.WorkflowRun import WorkflowRun
 from pydantic import BaseModel, ValidationError
 
 from actions.automerge import read_config
@@ -107,8 +106,8 @@ def _model(model: type[BaseModel], data: Mapping[str, Any], what: str) -> Any:
         raise InputError(f"{what} has an unexpected shape: {where}") from None
 
 
-def read_run(repo: Repository, run_id: int) -> tuple[Run, WorkflowRun]:
-    """The run's latest attempt as the API reports it (validated), and PyGithub's object of it."""
+def read_run(repo: Repository, run_id: int) -> Run:
+    """The run's latest attempt as the API reports it (validated)."""
     found = repo.get_workflow_run(run_id)
     data: dict[str, Any] = found.raw_data
     head_repo = data.get("head_repository")
@@ -122,15 +121,35 @@ def read_run(repo: Repository, run_id: int) -> tuple[Run, WorkflowRun]:
         "head_repository": head_repo.get("full_name") if isinstance(head_repo, dict) else None,
     }
     run: Run = _model(Run, fields, f"workflow run {run_id}")
-    return run, found
+    return run
+
+
+def _pages(
+    repo: Repository, path: str, params: dict[str, Any], key: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """The items of a list endpoint of ``repo``, page by page (100 a page) as they are needed.
+
+    PyGithub's list objects fetch each item again when its raw data is read; the raw pages do not.
+    """
+    page = 1
+    while True:
+        _, data = repo._requester.requestJsonAndCheck(
+            "GET", f"{repo.url}{path}", parameters={**params, "per_page": 100, "page": page}
+        )
+        items = data.get(key) if key is not None and isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise InputError(f"GitHub's answer to {path} is not a list")
+        yield from (item for item in items if isinstance(item, dict))
+        if len(items) < 100:
+            return
+        page += 1
 
 
 def read_merged_pull(repo: Repository, sha: str) -> tuple[MergedPull | None, str]:
     """The pull request merged as commit ``sha`` (None if none) and the commit's message."""
     commit = repo.get_commit(sha)
     message = str((commit.raw_data.get("commit") or {}).get("message") or "")
-    for pull in commit.get_pulls():
-        data: dict[str, Any] = pull.raw_data
+    for data in _pages(repo, f"/commits/{sha}/pulls", {}):
         if data.get("merge_commit_sha") != sha or not (data.get("merged_at") or data.get("merged")):
             continue
         fields = {
@@ -144,6 +163,7 @@ def read_merged_pull(repo: Repository, sha: str) -> tuple[MergedPull | None, str
             "merged_at": data.get("merged_at"),
             "merge_commit_sha": sha,
             "html_url": data.get("html_url"),
+            "node_id": data.get("node_id"),
         }
         found: MergedPull = _model(MergedPull, fields, f"pull request #{data.get('number')}")
         return found, message
@@ -162,10 +182,10 @@ def read_reverts(
     """
     reverts: list[ExistingRevert] = []
     today = 0
-    for scanned, pull in enumerate(repo.get_pulls(state="all", sort="created", direction="desc")):
+    listing = _pages(repo, "/pulls", {"state": "all", "sort": "created", "direction": "desc"})
+    for scanned, data in enumerate(listing):
         if scanned >= MAX_SCANNED_PULLS:
             raise ActionError(f"more than {MAX_SCANNED_PULLS} pull requests to check for earlier reverts")
-        data: dict[str, Any] = pull.raw_data
         created = _parse_time(data.get("created_at"))
         if created is None or created < since:
             break
@@ -173,10 +193,9 @@ def read_reverts(
         ours = is_repopilot_revert(data.get("body"), labels, config.label)
         if ours and created >= day_start:
             today += 1
-        number = reverted_number(
-            str(data.get("title") or ""), data.get("body"), (data.get("head") or {}).get("ref") or ""
-        )
-        if number is not None:
+        head_ref = str((data.get("head") or {}).get("ref") or "")
+        number = reverted_number(str(data.get("title") or ""), data.get("body"), head_ref)
+        if number is not None and isinstance(data.get("number"), int):
             reverts.append(
                 ExistingRevert(
                     number=data["number"],
@@ -190,11 +209,10 @@ def read_reverts(
     return tuple(reverts), today
 
 
-def read_failing_jobs(run: WorkflowRun) -> tuple[FailingJob, ...]:
+def read_failing_jobs(repo: Repository, run: Run) -> tuple[FailingJob, ...]:
     """The failed jobs of the run's latest attempt."""
     failing = []
-    for job in run.jobs():
-        data: dict[str, Any] = job.raw_data
+    for data in _pages(repo, f"/actions/runs/{run.id}/attempts/{run.run_attempt}/jobs", {}, key="jobs"):
         if data.get("conclusion") in FAILING_JOB_CONCLUSIONS:
             name = str(data.get("name") or "unnamed job")[:200]
             url = data.get("html_url") if isinstance(data.get("html_url"), str) else None
@@ -236,7 +254,7 @@ def _open_revert(
     pull = facts.pull
     if pull is None:  # decide_revert only says revert for a pull request
         raise ActionError("nothing to revert")
-    node_id = _node_id(client, repo, facts.repository, pull.number)
+    node_id = pull.node_id or _node_id(client, facts.repository, pull.number)
     title, body = revert_body(facts, config)
     try:
         created = revert_pull_request(client, node_id, title=title, body=body, draft=config.draft)
@@ -267,10 +285,7 @@ def _open_revert(
     return done
 
 
-def _node_id(client: Github, repo: Repository, repository: str, number: int) -> str:
-    data: dict[str, Any] = repo.get_pull(number).raw_data
-    if isinstance(data.get("node_id"), str) and data["node_id"]:
-        return str(data["node_id"])
+def _node_id(client: Github, repository: str, number: int) -> str:
     fields = merge_queue_of(client, repository, number) or {}
     if not isinstance(fields.get("id"), str):
         raise ActionError(f"GitHub did not give the node id of pull request #{number}")
@@ -281,7 +296,7 @@ def decide(
     repo: Repository, repository: str, run_id: int, config: RevertConfig, now: datetime
 ) -> tuple[dict[str, Any], RevertFacts]:
     """Gather the facts stage by stage, stopping at the first refusal; returns the decision and the facts."""
-    run, workflow_run = read_run(repo, run_id)
+    run = read_run(repo, run_id)
     facts = RevertFacts(repository=repository, default_branch=repo.default_branch, run=run)
     result = decide_revert(facts, config)
     if result["decision"] != "incomplete":
@@ -295,7 +310,7 @@ def decide(
     since = min(day, pull.merged_at or day)
     reverts, today = read_reverts(repo, since, day, config)
     facts = facts.model_copy(
-        update={"reverts": reverts, "reverts_today": today, "failing_jobs": read_failing_jobs(workflow_run)}
+        update={"reverts": reverts, "reverts_today": today, "failing_jobs": read_failing_jobs(repo, run)}
     )
     return decide_revert(facts, config), facts
 

@@ -81,6 +81,7 @@ class MergedPull(BaseModel):
     merged_at: AwareDatetime | None = None
     merge_commit_sha: Sha | None = None
     html_url: Short | None = None
+    node_id: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 class ExistingRevert(BaseModel):

@@ -119,7 +119,9 @@ def test_dry_run_decides_without_writing(
     result = json.loads(capsys.readouterr().out)[0]
     assert result["eligible"] and not result["merged"]
     # the only POST is the GraphQL query reading the merge queue; nothing is written
-    assert sample_double.count(method="POST") == sample_double.count(method="POST", path_contains="graphql") == 1
+    assert (
+        sample_double.count(method="POST") == sample_double.count(method="POST", path_contains="graphql") == 1
+    )
     assert sample_double.count(method="PUT") + sample_double.count(method="DELETE") == 0
     assert sample_double.writes.merges == [] and sample_double.writes.merge_queues == {}
     assert "would merge" in _outputs(action_env["summary"])

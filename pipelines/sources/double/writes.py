@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import re
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +35,7 @@ from pipelines.sources.double.rest import (
 from pipelines.sources.double.views import RecordingView, item_id
 
 JSON = dict[str, Any]
-Handler = Callable[["WriteState", RestRequest, str, re.Match[str], JSON], Reply]
+Handler = Callable[["WriteState", RestRequest, str, re.Match[str], JSON], Reply | None]
 
 _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 LIST_BODY = "__list__"
@@ -80,6 +81,7 @@ class WriteState:
         merge_queues: ``(repo, base branch)`` → the entries of that branch's merge queue, in order;
             a branch is in the mapping when its merge queue is enabled (:meth:`enable_merge_queue`).
         reverts: ``(repo, reverted number, revert number)`` of every revert pull request created.
+        default_branches: a repository's default branch when it is not ``main`` (``GET /repos/{o}/{r}``).
         now: the clock of created and merged timestamps.
     """
 
@@ -92,6 +94,7 @@ class WriteState:
         self.merges: list[tuple[str, int, str]] = []
         self.merge_queues: dict[tuple[str, str], list[JSON]] = {}
         self.reverts: list[tuple[str, int, int]] = []
+        self.default_branches: dict[str, str] = {}
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._next_id = 9_000_000_000
 
@@ -353,15 +356,20 @@ class WriteState:
             return pull
 
     def handle(self, method: str, request: RestRequest, repo: str, rest: str, body: JSON) -> Reply | None:
-        """Answer ``method rest`` of ``repo`` if it is one of these endpoints, else None."""
+        """Answer ``method rest`` of ``repo`` if it is one of these endpoints, else None.
+
+        A handler answering None passes the request on (to the recording's read-only endpoints).
+        """
         for route_method, pattern, handler in _ROUTES:
             hit = pattern.match(rest)
             if route_method == method and hit is not None:
                 with self._lock:
                     try:
-                        return handler(self, request, repo, hit, body)
+                        reply = handler(self, request, repo, hit, body)
                     except RestError as error:
                         return Reply(error.status, {"message": error.message})
+                if reply is not None:
+                    return reply
         return None
 
 
@@ -1006,6 +1014,27 @@ def _open_pull(
         return pull
 
 
+@_route("GET", "")
+def _repository(
+    state: WriteState, request: RestRequest, repo: str, _: re.Match[str], __: JSON
+) -> Reply | None:
+    """The repository, when its default branch was set; otherwise the recording's answer (``main``)."""
+    branch = state.default_branches.get(repo)
+    if branch is None:
+        return None
+    owner, name = repo.split("/", 1)
+    payload = {
+        "id": zlib.crc32(repo.encode()) & 0x7FFFFFFF,
+        "name": name,
+        "full_name": repo,
+        "owner": {"login": owner},
+        "default_branch": branch,
+        "private": False,
+        "url": f"{request.api_base}/repos/{repo}",
+    }
+    return Reply(200, payload)
+
+
 @_route("GET", r"/rules/branches/(?P<branch>[^/]+)")
 def _branch_rules(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
     """The rules that apply to a branch; only the merge queue rule is modelled."""
@@ -1052,7 +1081,11 @@ def _get_rest_commit(
         with view.lock:
             rec = view.recording
             known = (repo, sha) in rec.check_runs or (repo, sha) in rec.commit_statuses
-            known = known or any(p["head"].get("sha") == sha for p in rec.pull_requests.get(repo, []))
+            known = known or any(
+                sha in (p["head"].get("sha"), p.get("merge_commit_sha"))
+                for p in rec.pull_requests.get(repo, [])
+            )
+            known = known or any(run.get("head_sha") == sha for run in rec.workflow_runs.get(repo, []))
         if not known:
             raise not_found()
         commit = {"message": "", "tree": _object_id("tree", b""), "parents": []}
