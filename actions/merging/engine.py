@@ -208,7 +208,7 @@ def uses_merge_queue(pr: PullState, config: AutoMergeConfig) -> tuple[bool, str 
 
 def _up_to_date(pr: PullState, config: AutoMergeConfig) -> dict[str, Any]:
     queued, disagreement = uses_merge_queue(pr, config)
-    name = "merge_queue" if queued else "up_to_date"
+    name = "merge_queue" if queued or disagreement is not None else "up_to_date"
     if disagreement is not None:
         return _check(name, False, disagreement)
     state = pr.mergeable_state
