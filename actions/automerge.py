@@ -29,7 +29,6 @@ from typing import Any
 from github import GithubException
 from github.Repository import Repository
 
-from actions.common.config import load_config, load_repo_config
 from actions.common.errors import ActionError, InputError
 from actions.common.exports import Exports, open_exports
 from actions.common.github import add_common_arguments, connect, positive_number, repository_name
@@ -45,9 +44,9 @@ from actions.merging.config import MERGE_MARKER, AutoMergeConfig
 from actions.merging.engine import check_eligibility
 from actions.merging.github_state import event_pull_numbers, head_risk, pull_state
 from actions.merging.graphql import GraphQLRefusedError, enqueue, merge_queue_of
+from actions.merging.settings import read_config
 
 ACTION = "auto-merge"
-CONFIG_FILE = "auto-merge.yml"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,16 +57,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="configuration file or repository root")
     parser.add_argument("--dry-run", action="store_true", help="decide and explain without writing")
     return parser
-
-
-def read_config(args_config: Path | None, repo: Repository) -> AutoMergeConfig:
-    """The configuration: an explicit file, the checkout's, or the default branch's through the API."""
-    if args_config is not None:
-        return load_config(args_config, CONFIG_FILE, AutoMergeConfig)
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    if workspace and (Path(workspace) / ".github" / CONFIG_FILE).is_file():
-        return load_config(Path(workspace), CONFIG_FILE, AutoMergeConfig)
-    return load_repo_config(repo, CONFIG_FILE, AutoMergeConfig)
 
 
 def _enqueue(client: Any, node_id: str | None, result: dict[str, Any]) -> list[str]:

@@ -30,7 +30,6 @@ from github import Github, GithubException
 from github.Repository import Repository
 from pydantic import BaseModel, ValidationError
 
-from actions.automerge import read_config
 from actions.common.errors import ActionError, InputError
 from actions.common.github import add_common_arguments, connect, positive_number, read_event, repository_name
 from actions.common.report import (
@@ -56,6 +55,7 @@ from actions.merging.revert import (
     reverted_number,
     today_start,
 )
+from actions.merging.settings import read_config
 
 ACTION = "revert"
 MAX_SCANNED_PULLS = 3000
