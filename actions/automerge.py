@@ -6,8 +6,9 @@ request it reads the state GitHub reports, the configuration (``.github/auto-mer
 checkout, else from the default branch through the API) and, when an exports location is given,
 the exported failure risk of the head commit; :func:`~actions.merging.engine.check_eligibility`
 decides. Unless ``--dry-run``, an eligible pull request is merged with the head commit pinned (a
-push in between makes GitHub refuse), its branch deleted, labelled and commented on. Every decision
-is printed as JSON, written to the step outputs and summary, and appended to the audit log.
+push in between makes GitHub refuse), its branch deleted, labelled and commented on; when its base
+branch uses a merge queue it is enqueued instead (pinned to the head too), and the queue merges it.
+Every decision is printed as JSON, written to the step outputs and summary, and appended to the audit log.
 
 Environment: ``GITHUB_TOKEN`` (``contents: write``, ``pull-requests: write``, ``checks: read``,
 ``statuses: read``), ``GITHUB_API_URL``, ``REPOPILOT_EXPORTS``, ``GITHUB_EVENT_PATH``,
@@ -28,7 +29,6 @@ from typing import Any
 from github import GithubException
 from github.Repository import Repository
 
-from actions.common.config import load_config, load_repo_config
 from actions.common.errors import ActionError, InputError
 from actions.common.exports import Exports, open_exports
 from actions.common.github import (
@@ -50,9 +50,10 @@ from actions.common.report import (
 from actions.merging.config import MERGE_MARKER, AutoMergeConfig
 from actions.merging.engine import check_eligibility
 from actions.merging.github_state import event_pull_numbers, head_risk, pull_state
+from actions.merging.graphql import GraphQLRefusedError, enqueue, merge_queue_of
+from actions.merging.settings import read_config
 
 ACTION = "auto-merge"
-CONFIG_FILE = "auto-merge.yml"
 TOKEN_NEEDS = TokenNeeds(
     ACTION,
     required=frozenset({"repo", "public_repo"}),
@@ -71,14 +72,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def read_config(args_config: Path | None, repo: Repository) -> AutoMergeConfig:
-    """The configuration: an explicit file, the checkout's, or the default branch's through the API."""
-    if args_config is not None:
-        return load_config(args_config, CONFIG_FILE, AutoMergeConfig)
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    if workspace and (Path(workspace) / ".github" / CONFIG_FILE).is_file():
-        return load_config(Path(workspace), CONFIG_FILE, AutoMergeConfig)
-    return load_repo_config(repo, CONFIG_FILE, AutoMergeConfig)
+def _enqueue(client: Any, node_id: str | None, result: dict[str, Any]) -> list[str]:
+    """Add the pull request to its base branch's merge queue; returns what was done. A refusal is reported."""
+    if node_id is None:
+        result["decision"] = "enqueue_failed"
+        result["blocking_reasons"].append("merge_queue: GitHub did not give the pull request's node id")
+        return []
+    try:
+        entry = enqueue(client, node_id, result["head_sha"])
+    except GraphQLRefusedError as error:
+        result["decision"] = "enqueue_failed"
+        result["blocking_reasons"].append(f"merge_queue: GitHub refused: {error}")
+        return []
+    result["merge_queue"] = {**(result.get("merge_queue") or {}), "in_queue": True, **entry}
+    return [f"enqueued at position {entry.get('position')} ({entry.get('state')})"]
 
 
 def _act(repo: Repository, number: int, result: dict[str, Any], config: AutoMergeConfig) -> list[str]:
@@ -124,9 +131,12 @@ def _act(repo: Repository, number: int, result: dict[str, Any], config: AutoMerg
 def _summary(repository: str, result: Mapping[str, Any], dry_run: bool) -> str:
     verdict = {
         "merge": "would merge" if dry_run else "merged",
+        "enqueue": "would enqueue in the merge queue" if dry_run else "enqueued in the merge queue",
+        "queued": "already in the merge queue",
         "blocked": "not merged",
         "skipped": "skipped",
         "merge_failed": "merge refused by GitHub",
+        "enqueue_failed": "enqueue refused by GitHub",
     }[str(result["decision"])]
     lines = [f"### repopilot auto-merge: {repository}#{result['number']} {verdict}", ""]
     if result["skip_reason"]:
@@ -173,14 +183,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         repo = client.get_repo(repository, lazy=True)
         config = read_config(args.config, repo)
         for number in numbers:
-            state = pull_state(repo, repo.get_pull(number))
+            state = pull_state(repo, repo.get_pull(number), merge_queue_of(client, repository, number))
             result = check_eligibility(state, config, head_risk(exports, repository, state.head_sha))
             result["repository"] = repository
             result["dry_run"] = args.dry_run
             result["actions"] = []
             if result["eligible"] and not args.dry_run:
-                result["actions"] = _act(repo, number, result, config)
+                if result["decision"] == "enqueue":
+                    node_id = None if state.merge_queue is None else state.merge_queue.node_id
+                    result["actions"] = _enqueue(client, node_id, result)
+                else:
+                    result["actions"] = _act(repo, number, result, config)
             result["merged"] = bool(result.get("merge_commit_sha"))
+            result["enqueued"] = bool(result["actions"]) and result["decision"] == "enqueue"
             results.append(result)
             write_summary(_summary(repository, result, args.dry_run))
             append_audit(
@@ -195,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "blocking_reasons": result["blocking_reasons"],
                         "skip_reason": result["skip_reason"],
                         "risk": result["risk"],
+                        "merge_queue": result["merge_queue"],
                         "actions": result["actions"],
                         "exports": None if exports is None else exports.origin,
                     },
@@ -214,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "eligible": "true" if last and last["eligible"] else "false",
             "decision": "" if last is None else str(last["decision"]),
             "merged": "true" if any(r["merged"] for r in results) else "false",
+            "enqueued": "true" if any(r["enqueued"] for r in results) else "false",
             "blocking-reasons": "" if last is None else "\n".join(last["blocking_reasons"]),
             "results": results,
         }

@@ -28,7 +28,6 @@ MERGE_MARKER = "Auto-merged-by: repopilot"
 """Trailer of every merge commit repopilot makes: how revert automation recognises its merges."""
 REVERT_MARKER = "Reverted-by: repopilot"
 """Trailer of every revert commit repopilot makes: a revert is never reverted."""
-REVERT_BRANCH_PREFIX = "repopilot/revert-"
 
 
 class CoverageGate(BaseModel):
@@ -63,9 +62,14 @@ class RevertConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
-    daily_cap: int = Field(default=2, ge=0, le=50, description="revert pull requests opened per UTC day")
-    opt_out_label: Name = "no-auto-revert"
-    label: Name = "repopilot:revert"
+    daily_cap: int = Field(
+        default=2, ge=0, le=50, description="revert pull requests repopilot opens per UTC day (0: none)"
+    )
+    opt_out_label: Name = Field(
+        default="no-auto-revert", description="a merged pull request with this label is never reverted"
+    )
+    label: Name = Field(default="repopilot:revert", description="label of the revert pull requests")
+    draft: bool = Field(default=False, description="open the revert pull requests as drafts")
 
 
 class AutoMergeConfig(BaseModel):
@@ -82,8 +86,12 @@ class AutoMergeConfig(BaseModel):
         default=("auto-merge",), description="checks never waited for (the auto-merge job's own)"
     )
     require_up_to_date: bool = True
-    merge_queue: bool = Field(
-        default=False, description="the base branch uses a merge queue, which tests against the latest base"
+    merge_queue: bool | None = Field(
+        default=None,
+        description=(
+            "whether the base branch uses a merge queue (pull requests are enqueued, not merged); "
+            "unset: as GitHub reports; a value that contradicts GitHub blocks"
+        ),
     )
     coverage: CoverageGate = Field(default_factory=CoverageGate)
     risk: RiskGate = Field(default_factory=RiskGate)

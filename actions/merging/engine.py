@@ -4,6 +4,11 @@ Everything here is pure. The decision fails closed: a check that is pending, mis
 state or errored never counts as passed, mergeability GitHub has not computed yet is not
 mergeability, and a head commit without an exported risk score is blocked unless the configuration
 explicitly allows it. A pull request merges only when every check in the result passed.
+
+When the base branch uses a merge queue (GitHub reports ``isMergeQueueEnabled``, or the
+configuration says ``merge_queue: true``), the up-to-date check gives way to the queue, which tests
+the pull request against the latest base itself: an eligible pull request is enqueued rather than
+merged (decision ``enqueue``), and one already in the queue is reported as such (``queued``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from actions.merging.config import AutoMergeConfig
 Sha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]
 Text = Annotated[str, StringConstraints(max_length=1000)]
 ReviewState = Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]
+QueueEntryState = Literal["QUEUED", "AWAITING_CHECKS", "MERGEABLE", "UNMERGEABLE", "LOCKED"]
 
 PASSING_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})
 """Check-run conclusions that count as green; anything else (or no conclusion yet) does not."""
@@ -82,6 +88,21 @@ class PullState(BaseModel):
     check_runs: tuple[CheckRun, ...] = ()
     statuses: tuple[CommitStatus, ...] = ()
     reviews: tuple[Review, ...] = ()
+    merge_queue: MergeQueueState | None = Field(
+        default=None, description="the base branch's merge queue as GitHub reports it; None: not read"
+    )
+
+
+class MergeQueueState(BaseModel):
+    """What GitHub says of the base branch's merge queue and the pull request's place in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool
+    in_queue: bool = False
+    position: int | None = Field(default=None, ge=1)
+    state: QueueEntryState | None = None
+    node_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
 class RunRisk(BaseModel):
@@ -169,21 +190,41 @@ def _conflicts(pr: PullState) -> dict[str, Any]:
     return _check("no_conflicts", True, "no merge conflicts")
 
 
+def uses_merge_queue(pr: PullState, config: AutoMergeConfig) -> tuple[bool, str | None]:
+    """Whether the pull request goes through a merge queue, and the disagreement that blocks it, if any.
+
+    What GitHub reports wins over the configuration, which only speaks when GitHub was not asked; a
+    configuration that contradicts GitHub blocks rather than guessing.
+    """
+    detected = None if pr.merge_queue is None else pr.merge_queue.enabled
+    if detected is None:
+        return bool(config.merge_queue), None
+    if config.merge_queue is True and not detected:
+        return False, "merge_queue is true but GitHub reports no merge queue on the base branch"
+    if config.merge_queue is False and detected:
+        return True, "the base branch requires its merge queue but merge_queue is false"
+    return detected, None
+
+
 def _up_to_date(pr: PullState, config: AutoMergeConfig) -> dict[str, Any]:
+    queued, disagreement = uses_merge_queue(pr, config)
+    name = "merge_queue" if queued or disagreement is not None else "up_to_date"
+    if disagreement is not None:
+        return _check(name, False, disagreement)
     state = pr.mergeable_state
     if state in UP_TO_DATE_STATES:
-        return _check("up_to_date", True, f"branch is {state}")
-    if state == "behind" and config.merge_queue:
-        return _check("up_to_date", True, "behind its base; the merge queue tests it against the latest base")
+        return _check(name, True, f"branch is {state}" + ("; the merge queue merges it" if queued else ""))
+    if state == "behind" and queued:
+        return _check(name, True, "behind its base; the merge queue tests it against the latest base")
     if state == "behind" and not config.require_up_to_date:
-        return _check("up_to_date", True, "behind its base; up-to-date branches are not required")
+        return _check(name, True, "behind its base; up-to-date branches are not required")
     reasons = {
         "behind": "the branch is behind its base",
         "blocked": "branch protection blocks the merge",
         "dirty": "the branch has merge conflicts",
         "draft": "the pull request is a draft",
     }
-    return _check("up_to_date", False, reasons.get(state, f"merge state {state!r} is not known to be safe"))
+    return _check(name, False, reasons.get(state, f"merge state {state!r} is not known to be safe"))
 
 
 def coverage_of(pr: PullState, sources: Iterable[str]) -> tuple[float | None, str]:
@@ -251,6 +292,10 @@ def skip_reason(pr: PullState, config: AutoMergeConfig) -> str | None:
         return f"exempt label {exempt[0]}"
     if config.require_label is not None and config.require_label.lower() not in labels:
         return f"no {config.require_label} label"
+    queue = pr.merge_queue
+    if queue is not None and queue.in_queue:
+        where = f" at position {queue.position}" if queue.position else ""
+        return f"already in the merge queue{where} ({queue.state or 'state unknown'})"
     return None
 
 
@@ -258,9 +303,11 @@ def check_eligibility(pr: PullState, config: AutoMergeConfig, risk: RunRisk | No
     """Whether ``pr`` may be merged now, and why: the design's result shape.
 
     Returns:
-        ``eligible``; ``decision`` (``merge``, ``blocked`` or ``skipped``); ``checks`` (each
-        ``{name, passed, detail}``); ``blocking_reasons``; ``skip_reason``; the ``merge_method``
-        and ``delete_branch`` to apply; the pull request's ``number`` and ``head_sha``; the ``risk``.
+        ``eligible``; ``decision`` (``merge``, ``enqueue`` when the base branch uses a merge queue,
+        ``queued`` when the pull request is in it already, ``blocked`` or ``skipped``); ``checks``
+        (each ``{name, passed, detail}``); ``blocking_reasons``; ``skip_reason``; the
+        ``merge_method`` and ``delete_branch`` to apply; the pull request's ``number`` and
+        ``head_sha``; the ``risk``; ``merge_queue`` (what GitHub reported of the queue, or None).
     """
     checks = [
         _required_checks(pr, config),
@@ -274,9 +321,15 @@ def check_eligibility(pr: PullState, config: AutoMergeConfig, risk: RunRisk | No
     skipped = skip_reason(pr, config)
     blocking = [f"{c['name']}: {c['detail']}" for c in checks if not c["passed"]]
     eligible = skipped is None and not blocking
+    queued, _ = uses_merge_queue(pr, config)
+    in_queue = pr.merge_queue is not None and pr.merge_queue.in_queue
+    if skipped is not None:
+        decision = "queued" if in_queue and skipped.startswith("already in the merge queue") else "skipped"
+    else:
+        decision = ("enqueue" if queued else "merge") if eligible else "blocked"
     return {
         "eligible": eligible,
-        "decision": "skipped" if skipped is not None else "merge" if eligible else "blocked",
+        "decision": decision,
         "number": pr.number,
         "head_sha": pr.head_sha,
         "checks": checks,
@@ -285,4 +338,5 @@ def check_eligibility(pr: PullState, config: AutoMergeConfig, risk: RunRisk | No
         "merge_method": config.merge_method,
         "delete_branch": config.delete_branch,
         "risk": None if risk is None else risk.model_dump(),
+        "merge_queue": None if pr.merge_queue is None else pr.merge_queue.model_dump(exclude={"node_id"}),
     }

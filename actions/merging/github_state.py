@@ -15,8 +15,11 @@ from actions.common.github import positive_number, read_event
 from actions.merging.engine import PullState, RunRisk
 
 
-def pull_state(repo: Repository, pull: PullRequest) -> PullState:
+def pull_state(repo: Repository, pull: PullRequest, merge_queue: dict[str, Any] | None = None) -> PullState:
     """The validated state of ``pull``: its fields, the head commit's checks and statuses, its reviews.
+
+    ``merge_queue`` is the pull request's merge-queue fields from GraphQL
+    (:func:`actions.merging.graphql.merge_queue_of`); None when GitHub could not say.
 
     Raises:
         InputError: when GitHub's answer does not have the expected shape.
@@ -63,11 +66,24 @@ def pull_state(repo: Repository, pull: PullRequest) -> PullState:
                 "check_runs": runs,
                 "statuses": statuses,
                 "reviews": reviews,
+                "merge_queue": None if merge_queue is None else _queue(merge_queue),
             }
         )
     except ValidationError as error:
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5])
         raise InputError(f"pull request #{data.get('number')} has an unexpected shape: {where}") from None
+
+
+def _queue(fields: dict[str, Any]) -> dict[str, Any]:
+    found = fields.get("mergeQueueEntry")
+    entry: dict[str, Any] = found if isinstance(found, dict) else {}
+    return {
+        "enabled": fields.get("isMergeQueueEnabled"),
+        "in_queue": fields.get("isInMergeQueue"),
+        "position": entry.get("position"),
+        "state": entry.get("state"),
+        "node_id": fields.get("id"),
+    }
 
 
 def head_risk(exports: Exports | None, repository: str, head_sha: str) -> RunRisk | None:

@@ -118,12 +118,12 @@ def test_dry_run_decides_without_writing(
     )
     result = json.loads(capsys.readouterr().out)[0]
     assert result["eligible"] and not result["merged"]
+    # the only POST is the GraphQL query reading the merge queue; nothing is written
     assert (
-        sample_double.count(method="PUT")
-        + sample_double.count(method="POST")
-        + sample_double.count(method="DELETE")
-        == 0
+        sample_double.count(method="POST") == sample_double.count(method="POST", path_contains="graphql") == 1
     )
+    assert sample_double.count(method="PUT") + sample_double.count(method="DELETE") == 0
+    assert sample_double.writes.merges == [] and sample_double.writes.merge_queues == {}
     assert "would merge" in _outputs(action_env["summary"])
 
 
@@ -246,3 +246,50 @@ def test_malformed_events_are_rejected_and_the_token_never_shows(
     captured = capsys.readouterr()
     assert json.loads(captured.out)[0]["merged"]
     assert FAKE_TOKEN not in _everything(action_env, captured)
+
+
+def test_a_base_branch_with_a_merge_queue_gets_the_pull_request_enqueued_not_merged(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sample_double.writes.enable_merge_queue(REPO, "main")
+    number = _safe_pull(sample_double, mergeable_state="behind")  # the queue tests it on the latest base
+    config = str(_config(tmp_path, ALLOW_NO_SCORE))
+    assert main(["--repo", REPO, "--pr", str(number), "--config", config]) == 0
+    result = json.loads(capsys.readouterr().out)[0]
+    assert result["decision"] == "enqueue" and result["enqueued"] and not result["merged"], result
+    assert "merge_queue" in [c["name"] for c in result["checks"]]
+    entry = sample_double.writes.queue_entry(REPO, number)
+    assert entry is not None and entry["position"] == 1 and entry["head_sha"] == result["head_sha"]
+    assert sample_double.writes.merges == []
+    assert "enqueued<<" in _outputs(action_env["output"]) and "enqueued in the merge queue" in _outputs(
+        action_env["summary"]
+    )
+    # the next event finds it queued: reported as such, not enqueued twice
+    assert main(["--repo", REPO, "--pr", str(number), "--config", config]) == 0
+    again = json.loads(capsys.readouterr().out)[0]
+    assert again["decision"] == "queued" and not again["eligible"]
+    assert again["skip_reason"] == "already in the merge queue at position 1 (AWAITING_CHECKS)"
+    # the queue merges it
+    assert sample_double.writes.land_merge_queue(REPO, "main") == [number]
+    assert sample_double.writes.queue_entry(REPO, number) is None
+    assert sample_double.writes.merges == [(REPO, number, "squash")]
+
+
+def test_without_a_merge_queue_a_behind_branch_still_waits_and_a_contradicting_config_blocks(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    number = _safe_pull(sample_double, mergeable_state="behind")
+    config = str(_config(tmp_path, ALLOW_NO_SCORE + "merge_queue: true\n"))
+    assert main(["--repo", REPO, "--pr", str(number), "--config", config]) == 0
+    result = json.loads(capsys.readouterr().out)[0]
+    assert result["decision"] == "blocked" and result["merge_queue"]["enabled"] is False
+    assert (
+        "merge_queue: merge_queue is true but GitHub reports no merge queue" in result["blocking_reasons"][0]
+    )
+    assert sample_double.writes.merges == [] and sample_double.writes.merge_queues == {}

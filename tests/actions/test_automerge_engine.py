@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 from actions.common.config import parse_config
 from actions.common.errors import InputError
 from actions.merging.config import AutoMergeConfig
-from actions.merging.engine import CheckRun, CommitStatus, PullState, Review, RunRisk, check_eligibility
+from actions.merging.engine import (
+    CheckRun,
+    CommitStatus,
+    MergeQueueState,
+    PullState,
+    Review,
+    RunRisk,
+    check_eligibility,
+)
 
 SHA = "b" * 40
 
@@ -173,6 +181,40 @@ def test_settings_that_relax_a_check_do_so_explicitly() -> None:
     assert "test has not reported" in check_eligibility(_pr(), required, LOW)["blocking_reasons"][0]
 
 
+def test_a_merge_queue_replaces_the_up_to_date_check_by_enqueueing() -> None:
+    queue = MergeQueueState(enabled=True, node_id="PR_x")
+    behind = check_eligibility(_pr(mergeable_state="behind", merge_queue=queue), CONFIG, LOW)
+    assert behind["eligible"] and behind["decision"] == "enqueue"
+    assert "merge_queue" in [c["name"] for c in behind["checks"]]
+    assert "up_to_date" not in [c["name"] for c in behind["checks"]]
+    assert behind["merge_queue"] == {"enabled": True, "in_queue": False, "position": None, "state": None}
+    without = check_eligibility(_pr(merge_queue=MergeQueueState(enabled=False)), CONFIG, LOW)
+    assert without["decision"] == "merge"
+    assert check_eligibility(
+        _pr(mergeable_state="behind", merge_queue=MergeQueueState(enabled=False)), CONFIG, LOW
+    )["blocking_reasons"] == ["up_to_date: the branch is behind its base"]
+
+
+def test_a_pull_request_in_the_queue_is_reported_and_never_enqueued_again() -> None:
+    queued = MergeQueueState(enabled=True, in_queue=True, position=2, state="AWAITING_CHECKS")
+    result = check_eligibility(_pr(merge_queue=queued), CONFIG, LOW)
+    assert not result["eligible"] and result["decision"] == "queued"
+    assert result["skip_reason"] == "already in the merge queue at position 2 (AWAITING_CHECKS)"
+
+
+def test_a_configuration_contradicting_github_blocks() -> None:
+    expects = CONFIG.model_copy(update={"merge_queue": True})
+    result = check_eligibility(_pr(merge_queue=MergeQueueState(enabled=False)), expects, LOW)
+    assert result["blocking_reasons"] == [
+        "merge_queue: merge_queue is true but GitHub reports no merge queue on the base branch"
+    ]
+    refuses = CONFIG.model_copy(update={"merge_queue": False})
+    result = check_eligibility(_pr(merge_queue=MergeQueueState(enabled=True)), refuses, LOW)
+    assert result["blocking_reasons"] == [
+        "merge_queue: the base branch requires its merge queue but merge_queue is false"
+    ]
+
+
 # --- the property: no combination of states merges unless every safety condition holds ---------
 
 CHECK_STATES = st.sampled_from(
@@ -195,6 +237,16 @@ MERGE_STATES = st.sampled_from(
     ["clean", "unstable", "has_hooks", "behind", "blocked", "dirty", "draft", "unknown"]
 )
 LOGINS = st.sampled_from(["alice", "bob", "carol", "dan"])
+QUEUES = st.one_of(
+    st.none(),
+    st.builds(
+        MergeQueueState,
+        enabled=st.booleans(),
+        in_queue=st.booleans(),
+        position=st.one_of(st.none(), st.integers(1, 5)),
+        state=st.sampled_from([None, "QUEUED", "AWAITING_CHECKS", "MERGEABLE", "UNMERGEABLE", "LOCKED"]),
+    ),
+)
 LABELS = st.lists(st.sampled_from(["bug", "wip", "hold", "no-auto-merge", "automerge", "docs"]), max_size=2)
 
 
@@ -246,13 +298,14 @@ def scenarios(draw: st.DrawFn) -> tuple[PullState, AutoMergeConfig, RunRisk | No
         check_runs=tuple(runs),
         statuses=tuple(statuses),
         reviews=tuple(reviews),
+        merge_queue=_sometimes(draw, None, QUEUES),
     )
     config = AutoMergeConfig(
         required_approvals=_sometimes(draw, 1, st.integers(0, 3)),
         required_checks=tuple(
             _sometimes(draw, [], st.lists(st.sampled_from(["build", "test"]), max_size=2, unique=True))
         ),
-        merge_queue=_sometimes(draw, False, st.booleans()),
+        merge_queue=_sometimes(draw, None, st.sampled_from([None, True, False])),
         coverage={"minimum": _sometimes(draw, 80.0, st.sampled_from([None, 80.0]))},  # type: ignore[arg-type]
         risk={"on_missing": _sometimes(draw, "block", st.sampled_from(["block", "allow"]))},  # type: ignore[arg-type]
     )
@@ -282,10 +335,18 @@ def _safe(pr: PullState, config: AutoMergeConfig, risk: RunRisk | None) -> bool:
         "CHANGES_REQUESTED" not in final.values()
         and sum(s == "APPROVED" for s in final.values()) >= config.required_approvals
     )
-    merge_ok = pr.mergeable is True and (
-        pr.mergeable_state in ("clean", "unstable", "has_hooks")
-        or (pr.mergeable_state == "behind" and config.merge_queue)
+    detected = None if pr.merge_queue is None else pr.merge_queue.enabled
+    contradicted = config.merge_queue is not None and detected is not None and config.merge_queue != detected
+    queue = bool(config.merge_queue) if detected is None else detected
+    merge_ok = (
+        not contradicted
+        and pr.mergeable is True
+        and (
+            pr.mergeable_state in ("clean", "unstable", "has_hooks")
+            or (pr.mergeable_state == "behind" and queue)
+        )
     )
+    in_queue_ok = pr.merge_queue is None or not pr.merge_queue.in_queue
     codecov = [x for x in pr.statuses if "codecov" in x.context]
     newest = max(codecov, key=lambda x: x.id) if codecov else None
     coverage_ok = config.coverage.minimum is None or (
@@ -304,6 +365,7 @@ def _safe(pr: PullState, config: AutoMergeConfig, risk: RunRisk | None) -> bool:
         and coverage_ok
         and risk_ok
         and labels_ok
+        and in_queue_ok
     )
 
 
@@ -312,11 +374,17 @@ def _safe(pr: PullState, config: AutoMergeConfig, risk: RunRisk | None) -> bool:
 def test_nothing_unsafe_is_ever_eligible(scenario: tuple[PullState, AutoMergeConfig, RunRisk | None]) -> None:
     pr, config, risk = scenario
     result = check_eligibility(pr, config, risk)
+    detected = None if pr.merge_queue is None else pr.merge_queue.enabled
+    queue = bool(config.merge_queue) if detected is None else detected
     if result["eligible"]:
         assert _safe(pr, config, risk), result
         assert all(c["passed"] for c in result["checks"])
+        # a base branch with a merge queue is never merged into directly
+        assert result["decision"] == ("enqueue" if queue else "merge")
     else:
-        assert result["decision"] in ("blocked", "skipped")
+        assert result["decision"] in ("blocked", "skipped", "queued")
+    if pr.merge_queue is not None and pr.merge_queue.in_queue:
+        assert not result["eligible"] and result["decision"] in ("queued", "skipped")
 
 
 def test_the_property_generator_reaches_eligible_cases() -> None:

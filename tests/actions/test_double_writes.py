@@ -133,3 +133,75 @@ def test_create_pull_from_a_branch_and_read_contents(sample_double: GitHubDouble
     with pytest.raises(GithubException) as no_branch:
         repo.create_pull(title="Fix", body="why", head="nope", base="main")
     assert no_branch.value.status == 422
+
+
+def _graphql(double: GitHubDouble, query: str, variables: dict[str, object]) -> dict[str, object]:
+    _, answer = _client(double).requester.requestJsonAndCheck(
+        "POST", f"{double.url}/graphql", input={"query": query, "variables": variables}
+    )
+    return dict(answer)
+
+
+def test_merge_queue_rule_enqueue_and_direct_merges_refused(sample_double: GitHubDouble) -> None:
+    from actions.merging.graphql import ENQUEUE_MUTATION, MERGE_QUEUE_QUERY
+
+    number = _open_pull(sample_double)
+    sample_double.configure_pull(REPO, number, mergeable=True, mergeable_state="clean")
+    repo = _client(sample_double).get_repo(REPO)
+    owner, name = REPO.split("/")
+    query = {"owner": owner, "name": name, "number": number}
+    fields = _graphql(sample_double, MERGE_QUEUE_QUERY, query)["data"]["repository"]["pullRequest"]  # type: ignore[index]
+    assert fields["isMergeQueueEnabled"] is False and fields["isInMergeQueue"] is False
+    _, rules = repo._requester.requestJsonAndCheck("GET", f"{repo.url}/rules/branches/main")
+    assert rules == []
+
+    sample_double.writes.enable_merge_queue(REPO, "main")
+    _, rules = repo._requester.requestJsonAndCheck("GET", f"{repo.url}/rules/branches/main")
+    assert [rule["type"] for rule in rules] == ["merge_queue"]
+    with pytest.raises(GithubException) as direct:
+        repo.get_pull(number).merge(merge_method="squash")
+    assert direct.value.status == 405 and "merge queue" in str(direct.value.data)
+
+    node, head = fields["id"], fields["headRefOid"]
+    moved = _graphql(
+        sample_double, ENQUEUE_MUTATION, {"input": {"pullRequestId": node, "expectedHeadOid": "0" * 40}}
+    )
+    assert moved["data"] == {"enqueuePullRequest": None} and "head OID" in str(moved["errors"])
+    done = _graphql(
+        sample_double, ENQUEUE_MUTATION, {"input": {"pullRequestId": node, "expectedHeadOid": head}}
+    )
+    assert done["data"]["enqueuePullRequest"]["mergeQueueEntry"]["position"] == 1  # type: ignore[index]
+    twice = _graphql(sample_double, ENQUEUE_MUTATION, {"input": {"pullRequestId": node}})
+    assert "already in the merge queue" in str(twice["errors"])
+    fields = _graphql(sample_double, MERGE_QUEUE_QUERY, query)["data"]["repository"]["pullRequest"]  # type: ignore[index]
+    assert fields["isInMergeQueue"] is True and fields["mergeQueueEntry"]["state"] == "AWAITING_CHECKS"
+    bad = _graphql(sample_double, ENQUEUE_MUTATION, {"input": {"pullRequestId": node, "jump": "yes"}})
+    assert "invalid value for jump" in str(bad["errors"]) and "data" not in bad
+    unknown = _graphql(sample_double, ENQUEUE_MUTATION, {"input": {"pullRequestId": "PR_nope"}})
+    assert unknown["errors"][0]["type"] == "NOT_FOUND"  # type: ignore[index]
+
+
+def test_revert_pull_request_mutation_as_github_answers_it(sample_double: GitHubDouble) -> None:
+    from actions.merging.graphql import REVERT_MUTATION
+
+    writes = sample_double.writes
+    writes.commit_files(REPO, "main", {"README.md": "hi\n"}, "base")
+    head = writes.commit_files(REPO, "feature", {"README.md": "hi\n", "new.txt": "x\n"}, "add new.txt")
+    number = _open_pull(sample_double)
+    pull = sample_double.configure_pull(REPO, number, head_sha=head, mergeable=True, mergeable_state="clean")
+    node = pull["node_id"]
+    not_merged = _graphql(sample_double, REVERT_MUTATION, {"input": {"pullRequestId": node}})
+    assert not_merged["data"] == {"revertPullRequest": None} and "merged" in str(not_merged["errors"])
+    _client(sample_double).get_repo(REPO).get_pull(number).merge(merge_method="squash", sha=head)
+    answer = _graphql(sample_double, REVERT_MUTATION, {"input": {"pullRequestId": node, "draft": True}})
+    created = answer["data"]["revertPullRequest"]["revertPullRequest"]  # type: ignore[index]
+    assert answer["data"]["revertPullRequest"]["pullRequest"]["number"] == number  # type: ignore[index]
+    assert created["headRefName"].startswith(f"revert-{number}-") and created["isDraft"] is True
+    served = _client(sample_double).get_repo(REPO).get_pull(created["number"])
+    assert served.title.startswith('Revert "') and served.body == f"Reverts {REPO}#{number}"
+    files = writes.branch_files(REPO, created["headRefName"]) or {}
+    assert "new.txt" not in files and files["README.md"] == b"hi\n"
+    commit = writes.store(REPO).commits[served.head.sha]
+    assert "This reverts commit" in commit["message"]
+    missing = _graphql(sample_double, REVERT_MUTATION, {"input": {"title": "x"}})
+    assert "pullRequestId (Expected value to not be null)" in str(missing["errors"])

@@ -78,3 +78,22 @@ def test_an_action_starts_without_the_heavy_libraries() -> None:
         check=True,
     )
     assert "--run-id" in helptext.stdout
+
+
+def test_the_revert_action_starts_light_and_its_workflow_only_acts_on_default_branch_failures() -> None:
+    probe = (
+        "import sys, actions.revert; "
+        "heavy = sorted(m for m in ('dagster', 'polars', 'duckdb', 'lightgbm') if m in sys.modules); "
+        "print(','.join(heavy))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == ""
+    workflow = yaml.safe_load((ROOT / "actions" / "workflows" / "repopilot-revert.yml").read_text())
+    trigger = workflow[True]["workflow_run"]  # YAML reads the key `on` as True
+    assert trigger["types"] == ["completed"] and trigger["workflows"]
+    job = workflow["jobs"]["revert"]
+    for condition in ("conclusion == 'failure'", "event == 'push'", "default_branch", "head_repository"):
+        assert condition in job["if"], condition
+    assert workflow["permissions"] == {"contents": "read", "pull-requests": "read", "actions": "read"}
+    assert job["steps"][0]["with"]["dry-run"] == "true"

@@ -1,8 +1,19 @@
-"""The one GraphQL query the double answers: ``PullRequestDetails``.
+"""The GraphQL operations the double answers, recognised by their operation names.
 
-The double does not parse GraphQL. It recognises the query of
-:mod:`pipelines.sources.github.queries` by its operation name and answers it from the recording,
-converting REST reviews and files into their GraphQL shapes.
+The double does not parse GraphQL. It recognises each operation by its name and answers it from the
+recording and the write state, with a fixed superset of the fields its callers select:
+
+- ``query PullRequestDetails`` (:mod:`pipelines.sources.github.queries`): reviews and files of
+  pull requests, converted from REST into their GraphQL shapes;
+- ``query PullRequestMergeQueue($owner, $name, $number)``: a pull request's node ``id``, head and
+  base, ``isMergeQueueEnabled``, ``isInMergeQueue`` and ``mergeQueueEntry``;
+- ``mutation EnqueuePullRequest($input: EnqueuePullRequestInput!)``: ``enqueuePullRequest``;
+- ``mutation RevertPullRequest($input: RevertPullRequestInput!)``: ``revertPullRequest``.
+
+Mutation inputs and payloads follow GitHub's GraphQL reference (``RevertPullRequestInput``:
+``pullRequestId``, ``title``, ``body``, ``draft``, ``clientMutationId``; payload ``pullRequest`` and
+``revertPullRequest``. ``EnqueuePullRequestInput``: ``pullRequestId``, ``expectedHeadOid``, ``jump``;
+payload ``mergeQueueEntry``). A refused mutation answers ``data: {field: null}`` with an error.
 """
 
 from __future__ import annotations
@@ -14,11 +25,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines.sources.double.rest import RestError
 from pipelines.sources.double.views import RecordingView
+from pipelines.sources.double.writes import WriteState, pull_node_id
 from pipelines.sources.recording import JSON
 
 OPERATION = "PullRequestDetails"
 _OPERATION = re.compile(r"\bquery\s+PullRequestDetails\b")
+_NAMED = re.compile(r"^\s*(?P<kind>query|mutation)\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
+OPERATIONS = {
+    "PullRequestMergeQueue": "query",
+    "EnqueuePullRequest": "mutation",
+    "RevertPullRequest": "mutation",
+}
+"""The other operations the double answers, by name, with their kind."""
 _CURSOR_PREFIX = "cursor:v1:"
 MAX_FIRST = 100
 NESTED_FIRST = 100
@@ -64,6 +84,14 @@ class PullRequestDetailsCall:
 
 
 @dataclass(frozen=True)
+class OperationCall:
+    """A recognised operation other than ``PullRequestDetails``, with its variables (checked on use)."""
+
+    name: str
+    variables: JSON
+
+
+@dataclass(frozen=True)
 class RateLimitInfo:
     """The ``rateLimit`` field: what this request cost and what is left."""
 
@@ -92,7 +120,7 @@ def decode_cursor(cursor: str) -> int:
     raise GraphQLError(f"`{cursor}` does not appear to be a valid cursor.", "INVALID_CURSOR_ARGUMENTS")
 
 
-def parse_request(body: bytes) -> PullRequestDetailsCall:
+def parse_request(body: bytes) -> PullRequestDetailsCall | OperationCall:
     """Read and validate a GraphQL POST body.
 
     Raises:
@@ -105,9 +133,14 @@ def parse_request(body: bytes) -> PullRequestDetailsCall:
         raise BadRequestError("Problems parsing JSON") from error
     if not isinstance(document, dict) or not isinstance(document.get("query"), str):
         raise BadRequestError("Problems parsing JSON")
+    variables = document.get("variables") or {}
+    named = _NAMED.match(document["query"])
+    if named is not None and OPERATIONS.get(named["name"]) == named["kind"]:
+        if not isinstance(variables, dict):
+            raise GraphQLError("Variables must be an object")
+        return OperationCall(name=named["name"], variables=variables)
     if not _OPERATION.search(document["query"]):
         raise GraphQLError("unsupported query")
-    variables = document.get("variables") or {}
     if not isinstance(variables, dict):
         raise GraphQLError("Variables must be an object")
     owner, name, first, after = (variables.get(key) for key in ("owner", "name", "first", "after"))
@@ -221,3 +254,147 @@ def execute(view: RecordingView, call: PullRequestDetailsCall, rate: RateLimitIn
         "nodes": [_pull_node(view, repo, pull) for pull in page],
     }
     return {"data": {"rateLimit": rate_limit, "repository": {"pullRequests": pulls}}}
+
+
+# --- merge queue and revert --------------------------------------------------------------------
+
+
+def _input(call: OperationCall, type_name: str, strings: tuple[str, ...], booleans: tuple[str, ...]) -> JSON:
+    """The mutation's ``$input`` object, checked the way GitHub checks variable types."""
+    given = call.variables.get("input")
+    if not isinstance(given, dict):
+        raise GraphQLError(f"Variable $input of type {type_name}! was provided invalid value")
+    if not isinstance(given.get("pullRequestId"), str) or not given["pullRequestId"]:
+        raise GraphQLError(
+            f"Variable $input of type {type_name}! was provided invalid value for pullRequestId "
+            "(Expected value to not be null)"
+        )
+    for key, value in given.items():
+        known = key in ("pullRequestId", "clientMutationId", *strings, *booleans)
+        if not known:
+            raise GraphQLError(
+                f"Variable $input of type {type_name}! was provided invalid value for {key} "
+                "(Field is not defined on " + type_name + ")"
+            )
+        kind = bool if key in booleans else str
+        if value is not None and not isinstance(value, kind):
+            raise GraphQLError(f"Variable $input of type {type_name}! was provided invalid value for {key}")
+    return given
+
+
+def _refused(field: str, error: RestError, rate_limit: JSON | None = None) -> JSON:
+    kind = "NOT_FOUND" if error.status == 404 else "UNPROCESSABLE"
+    data: JSON = {field: None}
+    if rate_limit is not None:
+        data["rateLimit"] = rate_limit
+    return {
+        "data": data,
+        "errors": [
+            {"type": kind, "path": [field], "locations": [{"line": 2, "column": 3}], "message": error.message}
+        ],
+    }
+
+
+def _merge_queue_of(view: RecordingView, writes: WriteState, call: OperationCall, rate_limit: JSON) -> JSON:
+    owner, name, number = (call.variables.get(key) for key in ("owner", "name", "number"))
+    if not isinstance(owner, str) or not isinstance(name, str):
+        raise GraphQLError("Variable $owner and $name of type String! are required")
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise GraphQLError("Variable $number of type Int! was provided invalid value")
+    repo = view.resolve_repo(owner, name)
+    pull = None if repo is None else view.pull(repo, number)
+    if repo is None or pull is None:
+        what = "Repository with the name" if repo is None else "PullRequest with the number of"
+        target = f"'{owner}/{name}'" if repo is None else str(number)
+        path = ["repository"] if repo is None else ["repository", "pullRequest"]
+        data: JSON = {"rateLimit": rate_limit, "repository": None if repo is None else {"pullRequest": None}}
+        error = {"type": "NOT_FOUND", "path": path, "message": f"Could not resolve to a {what} {target}."}
+        return {"data": data, "errors": [error]}
+    base = str((pull.get("base") or {}).get("ref") or "")
+    entry = writes.queue_entry(repo, number)
+    node = {
+        "id": pull_node_id(repo, pull),
+        "number": number,
+        "state": "MERGED" if pull.get("merged") else str(pull.get("state") or "open").upper(),
+        "headRefOid": (pull.get("head") or {}).get("sha"),
+        "baseRefName": base,
+        "isMergeQueueEnabled": (repo, base) in writes.merge_queues,
+        "isInMergeQueue": entry is not None,
+        "mergeQueueEntry": None
+        if entry is None
+        else {
+            "id": entry["id"],
+            "position": entry["position"],
+            "state": entry["state"],
+            "enqueuedAt": entry["enqueuedAt"],
+        },
+    }
+    return {"data": {"rateLimit": rate_limit, "repository": {"pullRequest": node}}}
+
+
+def _enqueue(writes: WriteState, call: OperationCall) -> JSON:
+    given = _input(call, "EnqueuePullRequestInput", ("expectedHeadOid",), ("jump",))
+    try:
+        entry = writes.enqueue(given["pullRequestId"], given.get("expectedHeadOid"))
+    except RestError as error:
+        return _refused("enqueuePullRequest", error)
+    payload = {
+        "clientMutationId": given.get("clientMutationId"),
+        "mergeQueueEntry": {
+            "id": entry["id"],
+            "position": entry["position"],
+            "state": entry["state"],
+            "enqueuedAt": entry["enqueuedAt"],
+            "pullRequest": {"id": given["pullRequestId"], "number": entry["number"]},
+        },
+    }
+    return {"data": {"enqueuePullRequest": payload}}
+
+
+def _pull_ref(repo: str, pull: JSON) -> JSON:
+    return {
+        "id": pull_node_id(repo, pull),
+        "number": pull.get("number"),
+        "title": pull.get("title"),
+        "url": pull.get("html_url") or f"https://github.com/{repo}/pull/{pull.get('number')}",
+        "headRefName": (pull.get("head") or {}).get("ref"),
+        "baseRefName": (pull.get("base") or {}).get("ref"),
+        "isDraft": bool(pull.get("draft")),
+    }
+
+
+def _revert(writes: WriteState, call: OperationCall) -> JSON:
+    given = _input(call, "RevertPullRequestInput", ("title", "body"), ("draft",))
+    try:
+        created = writes.revert_pull(
+            given["pullRequestId"],
+            title=given.get("title"),
+            body=given.get("body"),
+            draft=bool(given.get("draft") or False),
+        )
+    except RestError as error:
+        return _refused("revertPullRequest", error)
+    found = writes.pull_node(given["pullRequestId"])
+    repo, reverted = found if found is not None else ("", {})
+    payload = {
+        "clientMutationId": given.get("clientMutationId"),
+        "pullRequest": _pull_ref(repo, reverted),
+        "revertPullRequest": _pull_ref(repo, created),
+    }
+    return {"data": {"revertPullRequest": payload}}
+
+
+def execute_operation(
+    view: RecordingView, writes: WriteState, call: OperationCall, rate: RateLimitInfo
+) -> JSON:
+    """Answer a recognised operation other than ``PullRequestDetails`` (see the module docstring).
+
+    Raises:
+        GraphQLError: for variables of the wrong type (answered like GitHub, without ``data``).
+    """
+    rate_limit = {"cost": rate.cost, "remaining": rate.remaining, "resetAt": rate.reset_at}
+    if call.name == "PullRequestMergeQueue":
+        return _merge_queue_of(view, writes, call, rate_limit)
+    if call.name == "EnqueuePullRequest":
+        return _enqueue(writes, call)
+    return _revert(writes, call)

@@ -761,5 +761,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not charged:
             payload = {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}
             return self._send(200, _dump(payload), headers)
-        answer = graphql.execute(double._view, call, rate)
+        try:
+            if isinstance(call, graphql.OperationCall):
+                answer = graphql.execute_operation(double._view, double.writes, call, rate)
+            else:
+                answer = graphql.execute(double._view, call, rate)
+        except graphql.GraphQLError as error:
+            answer = error.payload()
         return self._send(200, _dump(answer), headers, cost=1)

@@ -25,6 +25,7 @@ import binascii
 import hashlib
 import re
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,7 +46,7 @@ from pipelines.sources.double.rest import (
 from pipelines.sources.double.views import RecordingView, item_id, timestamp_key
 
 JSON = dict[str, Any]
-Handler = Callable[["WriteState", RestRequest, str, re.Match[str], JSON], Reply]
+Handler = Callable[["WriteState", RestRequest, str, re.Match[str], JSON], Reply | None]
 
 _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 LIST_BODY = "__list__"
@@ -89,6 +90,10 @@ class WriteState:
         deleted_branches: ``(repo, branch)`` of head branches deleted that the git store did not hold.
         merges: ``(repo, number, merge_method)`` of every merge, in order.
         reruns: ``(repo, run_id, "rerun" | "rerun-failed-jobs")`` of every re-run started, in order.
+        merge_queues: ``(repo, base branch)`` → the entries of that branch's merge queue, in order;
+            a branch is in the mapping when its merge queue is enabled (:meth:`enable_merge_queue`).
+        reverts: ``(repo, reverted number, revert number)`` of every revert pull request created.
+        default_branches: a repository's default branch when it is not ``main`` (``GET /repos/{o}/{r}``).
         now: the clock of created and merged timestamps.
     """
 
@@ -102,6 +107,9 @@ class WriteState:
         self.dispatches: list[Dispatch] = []
         self.workflows: dict[str, dict[str, _Workflow]] = {}
         self.reruns: list[tuple[str, int, str]] = []
+        self.merge_queues: dict[tuple[str, str], list[JSON]] = {}
+        self.reverts: list[tuple[str, int, int]] = []
+        self.default_branches: dict[str, str] = {}
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._next_id = 9_000_000_000
 
@@ -172,6 +180,142 @@ class WriteState:
         if self.view is None:
             raise not_found()
         return self.view
+
+    def enable_merge_queue(self, repo: str, branch: str = "main") -> None:
+        """Turn on the merge queue of ``branch`` (as a ruleset's ``merge_queue`` rule does)."""
+        with self._lock:
+            self.merge_queues.setdefault((repo, branch), [])
+
+    def queue_entry(self, repo: str, number: int) -> JSON | None:
+        """The merge queue entry of pull request ``number``, or None when it is not queued."""
+        with self._lock:
+            return _queue_entry(self, repo, number)
+
+    def land_merge_queue(self, repo: str, branch: str = "main") -> list[int]:
+        """Merge every entry of ``branch``'s queue, first in first out, as the queue's merge group would.
+
+        Returns:
+            The pull request numbers merged.
+        """
+        view = self.recording_view()
+        with self._lock, view.lock:
+            entries = self.merge_queues.get((repo, branch), [])
+            merged = []
+            for entry in list(entries):
+                pull = view.pull(repo, int(entry["number"]))
+                if pull is not None:
+                    title = f"{pull['title']} (#{entry['number']})"
+                    _merge_pull(self, view, repo, pull, "squash", title, "")
+                    merged.append(int(entry["number"]))
+            entries.clear()
+            view.invalidate()
+            return merged
+
+    def pull_node(self, node_id: str) -> tuple[str, JSON] | None:
+        """``(repo, pull request)`` of a pull request's global node id, or None."""
+        view = self.recording_view()
+        with view.lock:
+            for repo, pulls in view.recording.pull_requests.items():
+                for pull in pulls:
+                    if pull_node_id(repo, pull) == node_id:
+                        return repo, pull
+        return None
+
+    def enqueue(self, node_id: str, expected_head: str | None) -> JSON:
+        """``enqueuePullRequest``: add a pull request to its base branch's merge queue; returns the entry.
+
+        Raises:
+            RestError: 404 for an unknown node, 422 when the pull request cannot be queued.
+        """
+        found = self.pull_node(node_id)
+        if found is None:
+            raise RestError(404, f"Could not resolve to a node with the global id of '{node_id}'")
+        repo, pull = found
+        view = self.recording_view()
+        with self._lock, view.lock:
+            queue = self.merge_queues.get((repo, str(pull["base"]["ref"])))
+            if queue is None:
+                raise RestError(422, "Merge queue is not enabled for the base branch of this pull request")
+            if pull.get("state") != "open" or pull.get("merged") or pull.get("draft"):
+                raise RestError(422, "Pull request is not in a state that can be added to the merge queue")
+            if expected_head is not None and expected_head != pull["head"]["sha"]:
+                raise RestError(422, "Expected head OID does not match the head of the pull request")
+            if _queue_entry(self, repo, int(pull["number"])) is not None:
+                raise RestError(422, "Pull request is already in the merge queue")
+            entry = {
+                "id": f"MQE_{pull_node_id(repo, pull)[3:]}",
+                "number": int(pull["number"]),
+                "head_sha": str(pull["head"]["sha"]),
+                "state": "AWAITING_CHECKS",
+                "enqueuedAt": self.stamp(),
+            }
+            queue.append(entry)
+            return {**entry, "position": len(queue)}
+
+    def revert_pull(self, node_id: str, *, title: str | None, body: str | None, draft: bool) -> JSON:
+        """``revertPullRequest``: a branch with a commit undoing a merged pull request, and its pull request.
+
+        Like GitHub, the branch is ``revert-<number>-<head branch>`` off the base branch's head, the
+        commit is ``Revert "<merge commit headline>"`` with ``This reverts commit <sha>.``, and the
+        title and body default to ``Revert "<title>"`` and ``Reverts <repo>#<number>``. A change
+        that a later commit touched again cannot be reverted automatically and is refused.
+
+        Returns:
+            The new pull request (REST JSON).
+
+        Raises:
+            RestError: 404 for an unknown node, 422 for a pull request that is not merged or whose
+                merge cannot be reverted cleanly.
+        """
+        found = self.pull_node(node_id)
+        if found is None:
+            raise RestError(404, f"Could not resolve to a node with the global id of '{node_id}'")
+        repo, pull = found
+        view = self.recording_view()
+        with self._lock, view.lock:
+            number = int(pull["number"])
+            merge_sha = pull.get("merge_commit_sha")
+            if not pull.get("merged") or not merge_sha:
+                raise RestError(422, "Only merged pull requests can be reverted")
+            store = self.store(repo)
+            base_ref = str(pull["base"]["ref"])
+            base_head = store.refs.get(f"heads/{base_ref}")
+            if merge_sha not in store.commits or base_head is None:
+                raise RestError(422, "This pull request can't be reverted automatically")
+            merge_commit = store.commits[merge_sha]
+            merged = store.files(merge_sha)
+            parent = merge_commit["parents"][0] if merge_commit["parents"] else None
+            before = {} if parent is None else store.files(parent)
+            current = store.files(base_head)
+            for path in sorted(set(merged) | set(before)):
+                if merged.get(path) == before.get(path):
+                    continue
+                if current.get(path) != merged.get(path):
+                    raise RestError(422, "This pull request can't be reverted automatically")
+                if path in before:
+                    current[path] = before[path]
+                else:
+                    current.pop(path, None)
+            headline = str(merge_commit["message"]).split("\n", 1)[0]
+            message = f'Revert "{headline}"\n\nThis reverts commit {merge_sha}.'
+            sha = _write_commit(store, current, [base_head], message)
+            branch = f"revert-{number}-{pull['head']['ref']}"
+            suffix = 1
+            while f"heads/{branch}" in store.refs:
+                suffix += 1
+                branch = f"revert-{number}-{pull['head']['ref']}-{suffix}"
+            store.refs[f"heads/{branch}"] = sha
+            created = _open_pull(
+                self,
+                repo,
+                title=title or f'Revert "{pull["title"]}"',
+                body=body if body is not None else f"Reverts {repo}#{number}",
+                head_ref=branch,
+                base_ref=base_ref,
+                draft=draft,
+            )
+            self.reverts.append((repo, number, int(created["number"])))
+            return created
 
     def configure_pull(
         self,
@@ -267,15 +411,20 @@ class WriteState:
             return run
 
     def handle(self, method: str, request: RestRequest, repo: str, rest: str, body: JSON) -> Reply | None:
-        """Answer ``method rest`` of ``repo`` if it is one of these endpoints, else None."""
+        """Answer ``method rest`` of ``repo`` if it is one of these endpoints, else None.
+
+        A handler answering None passes the request on (to the recording's read-only endpoints).
+        """
         for route_method, pattern, handler in _ROUTES:
             hit = pattern.match(rest)
             if route_method == method and hit is not None:
                 with self._lock:
                     try:
-                        return handler(self, request, repo, hit, body)
+                        reply = handler(self, request, repo, hit, body)
                     except RestError as error:
                         return Reply(error.status, {"message": error.message})
+                if reply is not None:
+                    return reply
         return None
 
 
@@ -861,39 +1010,54 @@ def _merge(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str
         if pull.get("mergeable_state") in _UNMERGEABLE_STATES:
             reason = "Head branch is out of date" if pull["mergeable_state"] == "behind" else "not mergeable"
             raise RestError(405, f"Pull Request is {reason}" if reason == "not mergeable" else reason)
+        if (repo, str(pull["base"]["ref"])) in state.merge_queues:
+            # a ruleset's merge_queue rule: merges into the branch go through its queue only
+            raise RestError(
+                405, "Repository rule violations found\n\nChanges must be made through the merge queue"
+            )
         head = str(pull["head"]["sha"])
         if body.get("sha") is not None and body.get("sha") != head:
             raise RestError(409, "Head branch was modified. Review and try the merge again.")
         title = body.get("commit_title") or f"Merge pull request #{number} from {pull['head'].get('ref')}"
-        message = f"{title}\n\n{body.get('commit_message') or ''}".rstrip()
-        store = state.store(repo)
-        base_ref = f"heads/{pull['base']['ref']}"
-        base = store.refs.get(base_ref)
-        # the double does no three-way merge: the head's files, when it knows them, are the result
-        files = store.files(head) if head in store.commits else ({} if base is None else store.files(base))
-        parents = [p for p in (base, head if method == "merge" else None) if p and p in store.commits]
-        sha = _write_commit(store, files, parents, message)
-        store.refs[base_ref] = sha
-        stamp = state.stamp()
-        pull.update(
-            state="closed",
-            merged=True,
-            merged_at=stamp,
-            closed_at=stamp,
-            updated_at=stamp,
-            merged_by=_user(state.actor),
-            merge_commit_sha=sha,
-            mergeable=None,
-            mergeable_state="unknown",
-        )
-        issue = _issue_twin(view, repo, number)
-        if issue is not None:
-            issue.update(state="closed", closed_at=stamp, updated_at=stamp)
-            if isinstance(issue.get("pull_request"), dict):
-                issue["pull_request"]["merged_at"] = stamp
-        state.merges.append((repo, number, str(method)))
+        sha = _merge_pull(state, view, repo, pull, str(method), title, str(body.get("commit_message") or ""))
         view.invalidate()
         return Reply(200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"})
+
+
+def _merge_pull(
+    state: WriteState, view: RecordingView, repo: str, pull: JSON, method: str, title: str, message: str
+) -> str:
+    """Write the merge commit of ``pull`` on its base branch and mark it merged; returns the commit id."""
+    number = int(pull["number"])
+    head = str(pull["head"]["sha"])
+    text = f"{title}\n\n{message}".rstrip()
+    store = state.store(repo)
+    base_ref = f"heads/{pull['base']['ref']}"
+    base = store.refs.get(base_ref)
+    # the double does no three-way merge: the head's files, when it knows them, are the result
+    files = store.files(head) if head in store.commits else ({} if base is None else store.files(base))
+    parents = [p for p in (base, head if method == "merge" else None) if p and p in store.commits]
+    sha = _write_commit(store, files, parents, text)
+    store.refs[base_ref] = sha
+    stamp = state.stamp()
+    pull.update(
+        state="closed",
+        merged=True,
+        merged_at=stamp,
+        closed_at=stamp,
+        updated_at=stamp,
+        merged_by=_user(state.actor),
+        merge_commit_sha=sha,
+        mergeable=None,
+        mergeable_state="unknown",
+    )
+    issue = _issue_twin(view, repo, number)
+    if issue is not None:
+        issue.update(state="closed", closed_at=stamp, updated_at=stamp)
+        if isinstance(issue.get("pull_request"), dict):
+            issue["pull_request"]["merged_at"] = stamp
+    state.merges.append((repo, number, method))
+    return sha
 
 
 @_route("DELETE", r"/git/refs?/(?P<ref>heads/.+)")
@@ -915,10 +1079,51 @@ def _create_pull(state: WriteState, request: RestRequest, repo: str, _: re.Match
     title = _require(body, "title", str)
     head_ref = _require(body, "head", str).split(":")[-1]
     base_ref = _require(body, "base", str)
-    store = state.store(repo)
-    head = store.refs.get(f"heads/{head_ref}")
-    if not title.strip() or head is None:
+    if not title.strip() or f"heads/{head_ref}" not in state.store(repo).refs:
         raise validation_failed("head" if title.strip() else "title")
+    text = body.get("body") if isinstance(body.get("body"), str) else None
+    pull = _open_pull(
+        state,
+        repo,
+        title=title,
+        body=text,
+        head_ref=head_ref,
+        base_ref=base_ref,
+        draft=bool(body.get("draft")),
+    )
+    return Reply(201, pull)
+
+
+def pull_node_id(repo: str, pull: JSON) -> str:
+    """A pull request's global node id: the recording's, else one derived from its repository and number."""
+    given = pull.get("node_id")
+    if isinstance(given, str) and given:
+        return given
+    raw = base64.urlsafe_b64encode(f"{repo}#{pull.get('number')}".encode()).decode("ascii").rstrip("=")
+    return f"PR_kwDO{raw}"
+
+
+def _queue_entry(state: WriteState, repo: str, number: int) -> JSON | None:
+    for (queued_repo, _branch), entries in state.merge_queues.items():
+        for position, entry in enumerate(entries, start=1):
+            if queued_repo == repo and entry["number"] == number:
+                return {**entry, "position": position}
+    return None
+
+
+def _open_pull(
+    state: WriteState,
+    repo: str,
+    *,
+    title: str,
+    body: str | None,
+    head_ref: str,
+    base_ref: str,
+    draft: bool,
+) -> JSON:
+    """Open a pull request from ``head_ref`` (a branch of the git store) into ``base_ref`` (lock held)."""
+    store = state.store(repo)
+    head = store.refs[f"heads/{head_ref}"]
     view = state.recording_view()
     with view.lock:
         rec = view.recording
@@ -942,7 +1147,7 @@ def _create_pull(state: WriteState, request: RestRequest, repo: str, _: re.Match
             "locked": False,
             "title": title,
             "user": _user(state.actor),
-            "body": body.get("body") if isinstance(body.get("body"), str) else None,
+            "body": body,
             "labels": [],
             "created_at": stamp,
             "updated_at": stamp,
@@ -955,7 +1160,7 @@ def _create_pull(state: WriteState, request: RestRequest, repo: str, _: re.Match
             "requested_teams": [],
             "head": {"ref": head_ref, "sha": head, "label": f"{repo.split('/')[0]}:{head_ref}"},
             "base": {"ref": base_ref, "sha": store.refs.get(f"heads/{base_ref}"), "label": base_ref},
-            "draft": bool(body.get("draft", False)),
+            "draft": draft,
             "merged": False,
             "mergeable": None,
             "mergeable_state": "unknown",
@@ -968,6 +1173,7 @@ def _create_pull(state: WriteState, request: RestRequest, repo: str, _: re.Match
             "changed_files": 0,
             "author_association": "NONE",
         }
+        pull["node_id"] = pull_node_id(repo, pull)
         issue = {
             key: pull[key]
             for key in ("id", "number", "title", "user", "labels", "state", "assignee", "assignees", "body")
@@ -984,7 +1190,51 @@ def _create_pull(state: WriteState, request: RestRequest, repo: str, _: re.Match
         pulls.append(pull)
         rec.issues.setdefault(repo, []).append(issue)
         view.invalidate()
-        return Reply(201, pull)
+        return pull
+
+
+@_route("GET", "")
+def _repository(
+    state: WriteState, request: RestRequest, repo: str, _: re.Match[str], __: JSON
+) -> Reply | None:
+    """The repository, when its default branch was set; otherwise the recording's answer (``main``)."""
+    branch = state.default_branches.get(repo)
+    if branch is None:
+        return None
+    owner, name = repo.split("/", 1)
+    payload = {
+        "id": zlib.crc32(repo.encode()) & 0x7FFFFFFF,
+        "name": name,
+        "full_name": repo,
+        "owner": {"login": owner},
+        "default_branch": branch,
+        "private": False,
+        "url": f"{request.api_base}/repos/{repo}",
+    }
+    return Reply(200, payload)
+
+
+@_route("GET", r"/rules/branches/(?P<branch>[^/]+)")
+def _branch_rules(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], _: JSON) -> Reply:
+    """The rules that apply to a branch; only the merge queue rule is modelled."""
+    if (repo, unquote(hit["branch"])) not in state.merge_queues:
+        return Reply(200, [])
+    rule = {
+        "type": "merge_queue",
+        "ruleset_source_type": "Repository",
+        "ruleset_source": repo,
+        "ruleset_id": 1,
+        "parameters": {
+            "check_response_timeout_minutes": 60,
+            "grouping_strategy": "ALLGREEN",
+            "max_entries_to_build": 5,
+            "max_entries_to_merge": 5,
+            "merge_method": "SQUASH",
+            "min_entries_to_merge": 1,
+            "min_entries_to_merge_wait_minutes": 5,
+        },
+    }
+    return Reply(200, [rule])
 
 
 def _rest_commit(request: RestRequest, repo: str, sha: str, commit: JSON) -> JSON:
@@ -1010,7 +1260,11 @@ def _get_rest_commit(
         with view.lock:
             rec = view.recording
             known = (repo, sha) in rec.check_runs or (repo, sha) in rec.commit_statuses
-            known = known or any(p["head"].get("sha") == sha for p in rec.pull_requests.get(repo, []))
+            known = known or any(
+                sha in (p["head"].get("sha"), p.get("merge_commit_sha"))
+                for p in rec.pull_requests.get(repo, [])
+            )
+            known = known or any(run.get("head_sha") == sha for run in rec.workflow_runs.get(repo, []))
         if not known:
             raise not_found()
         commit = {"message": "", "tree": _object_id("tree", b""), "parents": []}
