@@ -4,7 +4,8 @@ Two layers, both shipped in one JSON artefact (``actions/schemas/failure_classif
 
 * **rules** (:mod:`actions.healing.rules`): regexes that name the cause and give the matched lines;
 * **model**: a multinomial logistic regression over TF-IDF word and character n-grams of the
-  normalised excerpt, plus the rules' scores as features, trained by
+  normalised excerpt (numbers, hashes, URLs and file paths as placeholders) and one term per rule
+  that hit, plus the rules' scores as features, trained by
   :func:`pipelines.ml.failure_text.train_failure_classifier`. It is scored here in pure Python
   (the same :func:`analyze` that trained it, then the exported vocabulary, idf, coefficients and
   intercepts), so the action needs no scikit-learn; a parity test holds the probabilities to
