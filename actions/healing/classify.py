@@ -4,7 +4,8 @@ Two layers, both shipped in one JSON artefact (``actions/schemas/failure_classif
 
 * **rules** (:mod:`actions.healing.rules`): regexes that name the cause and give the matched lines;
 * **model**: a multinomial logistic regression over TF-IDF word and character n-grams of the
-  normalised excerpt, plus the rules' scores as features, trained by
+  normalised excerpt (numbers, hashes, URLs and file paths as placeholders) and one term per rule
+  that hit, plus the rules' scores as features, trained by
   :func:`pipelines.ml.failure_text.train_failure_classifier`. It is scored here in pure Python
   (the same :func:`analyze` that trained it, then the exported vocabulary, idf, coefficients and
   intercepts), so the action needs no scikit-learn; a parity test holds the probabilities to
@@ -59,6 +60,8 @@ DEFAULT_FEATURES: dict[str, Any] = {
     "word_ngrams": [1, 2],
     "char_ngrams": [3, 5],
     "rule_feature_scale": 1.0,
+    "normalise_paths": True,
+    "rule_terms": True,
 }
 """How text becomes features; stored in the artefact so that scoring repeats training exactly."""
 
@@ -68,6 +71,7 @@ RULE_FEATURES = ("rules_transient", "rules_dependency", "rules_permanent", "rule
 DEFAULT_RETRY_THRESHOLD = 0.5
 
 _URL = re.compile(r"\b(?:https?|ftp|git|ssh)://\S+")
+_PATH = re.compile(r"(?:\b[a-z]:)?(?:[\\/][\w.@+~-]+){2,}[\\/]?")
 _HEX = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,}\b")
 _NUMBER = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
@@ -87,14 +91,18 @@ def model_text(text: str, features: dict[str, Any] | None = None) -> str:
     return text
 
 
-def normalise(text: str) -> str:
-    """Lower case, no escape codes; URLs, hashes and numbers reduced to placeholders.
+def normalise(text: str, paths: bool = False) -> str:
+    """Lower case, no escape codes; URLs, hashes and numbers (and file paths) reduced to placeholders.
 
     Placeholders make ``connect ETIMEDOUT 104.16.3.35:443`` and ``... 151.101.0.1:443`` the same
-    evidence, which is what lets the model carry over to repositories it has not seen.
+    evidence, which is what lets the model carry over to repositories it has not seen. File paths
+    (``/home/travis/build/owner/repo/src/x.lua``) name the repository, not the cause; artefacts made
+    before ``normalise_paths`` existed keep their paths.
     """
     text = strip_ansi(text).lower()
     text = _URL.sub(" url ", text)
+    if paths:
+        text = _PATH.sub(" path ", text)
     text = _HEX.sub(" hexid ", text)
     text = _NUMBER.sub("0", text)
     return _SPACE.sub(" ", text).strip()
@@ -103,7 +111,7 @@ def normalise(text: str) -> str:
 def analyze(text: str, features: dict[str, Any] | None = None) -> list[str]:
     """Word n-grams (``w:``) and character n-grams (``c:``) of the normalised model text."""
     config = features or DEFAULT_FEATURES
-    norm = normalise(model_text(text, config))
+    norm = normalise(model_text(text, config), bool(config.get("normalise_paths", False)))
     words = _WORD.findall(norm)
     low_w, high_w = (int(n) for n in config["word_ngrams"])
     low_c, high_c = (int(n) for n in config["char_ngrams"])
@@ -112,6 +120,19 @@ def analyze(text: str, features: dict[str, Any] | None = None) -> list[str]:
         terms.extend("w:" + " ".join(words[i : i + n]) for i in range(len(words) - n + 1))
     for n in range(low_c, high_c + 1):
         terms.extend("c:" + norm[i : i + n] for i in range(len(norm) - n + 1))
+    return terms
+
+
+def model_terms(text: str, hits: Sequence[RuleHit], features: dict[str, Any] | None = None) -> list[str]:
+    """The terms the model weighs: :func:`analyze`'s, plus one ``r:`` term per rule that hit.
+
+    Rule terms let the model learn how far each rule is to be trusted, not only each category's sum.
+    Artefacts made before ``rule_terms`` existed have no such terms.
+    """
+    config = features or DEFAULT_FEATURES
+    terms = analyze(text, config)
+    if config.get("rule_terms", False):
+        terms.extend(dict.fromkeys("r:" + hit.rule.name for hit in hits))
     return terms
 
 
@@ -184,7 +205,7 @@ def predict_proba(text: str, artefact: dict[str, Any], hits: Sequence[RuleHit] |
     features = artefact["features"]
     if hits is None:
         hits = match_rules(text, rules_of(artefact))
-    vector = tfidf_vector(analyze(text, features), artefact["vocabulary"], artefact["idf"])
+    vector = tfidf_vector(model_terms(text, hits, features), artefact["vocabulary"], artefact["idf"])
     extra = rule_features(hits, float(features["rule_feature_scale"]))
     offset = len(artefact["vocabulary"])
     scores = []

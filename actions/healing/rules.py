@@ -110,7 +110,8 @@ CURATED_RULES: tuple[Rule, ...] = (
         connection_reset=(
             r"\bECONNRESET\b|connection reset by peer|Connection broken|remote end hung up unexpectedly"
             r"|transfer closed with outstanding read data|Empty reply from server|\bearly EOF\b"
-            r"|unexpected disconnect while reading sideband|SSL_ERROR_SYSCALL|\bRPC failed\b"
+            r"|unexpected disconnect while reading sideband|SSL_ERROR_SYSCALL"
+            r"|\bRPC failed; (?:curl|HTTP|result)"
         ),
         connection_refused=(
             r"\bECONNREFUSED\b|Couldn't establish HTTP connection|Failed to open TCP connection"
@@ -131,7 +132,8 @@ CURATED_RULES: tuple[Rule, ...] = (
             r"|unexpected status[^\n]*\b5\d\d\b"
         ),
         rate_limit=(
-            r"\b429\b|Too Many Requests|rate limit(?:ed| exceeded| reached)?\b|toomanyrequests"
+            r"(?:HTTP|status|code|error|response)[^\n]{0,20}\b429\b|\b429 Too Many|Too Many Requests"
+            r"|rate limit(?:ed| exceeded| reached)?\b|toomanyrequests|google\.com/sorry\b"
             r"|secondary rate limit|exceeded (?:the|your) (?:request )?quota"
         ),
         runner_lost=(
@@ -149,6 +151,19 @@ CURATED_RULES: tuple[Rule, ...] = (
             r"|Cannot allocate memory|The runner has run out of"
         ),
         port_in_use=r"Address already in use|\bEADDRINUSE\b|address already in use",
+        tool_download=(
+            r"error occur?red while (?:installing|downloading|fetching)\b"
+            r"|(?:unable|failed) to (?:download|fetch)[^\n]{0,80}(?:timed? ?out|connection|network|temporar)"
+        ),
+        runner_crash=(
+            r"Access violation in generated code|Killed signal terminated program|ghc: panic!"
+            r"|the compiler unexpectedly panicked|fatal error: (?:cannot allocate memory|out of memory)"
+        ),
+        external_service_test=(
+            r"(?:httpbin\.org|badssl\.com|postman-echo\.com)[\s\S]{0,400}?(?:time[ds]? ?out|timeout)"
+            r"|(?:time[ds]? ?out|timeout)[\s\S]{0,400}?(?:httpbin\.org|badssl\.com|postman-echo\.com)"
+            r"|\b(?:GCS|S3|AzureStorage)Service(?:Test)?\b"
+        ),
         remote_browser=(
             r"Disconnected,? because no message in|browser(?:stack)?[^\n]{0,60}disconnect"
             r"|\bDISCONNECTED\b|ping timeout|Sauce ?Labs[^\n]{0,60}(?:timeout|disconnect)"
@@ -162,7 +177,7 @@ CURATED_RULES: tuple[Rule, ...] = (
             r"|No matching version found for|\bETARGET\b|\bnotarget\b|is not in (?:this|the npm) registry"
             r"|None of your spec sources contain a spec satisfying|Unable to find a specification for"
             r"|no matching package named|failed to select a version for"
-            r"|No version of [^\n]{1,80} is available"
+            r"|No version of (?!%)[^\n]{1,80} is available"
             r"|unknown revision v?\d|Could not find artifact|Could not resolve dependencies for project"
             r"|Failed to collect dependencies|Could not find (?:any )?(?:version|package|module) "
             r"|Unable to resolve dependency|could not resolve (?:all )?(?:dependencies|artifacts)"
@@ -176,6 +191,16 @@ CURATED_RULES: tuple[Rule, ...] = (
             r"|repository does not exist|ErrImagePull|ImagePullBackOff|image not found"
             r"|Unable to find image [^\n]* locally[\s\S]{0,300}not found"
         ),
+        package_file_not_found=(
+            r"\.(?:sig|tar\.gz|tgz|tar\.xz|tar\.bz2|zip|whl|jar|pom|gem|deb|rpm|nupkg|crate)\b[^\n]{0,40}"
+            r"\bnot found\b"
+            r"|\b404 Not Found\b[\s\S]{0,300}?\.(?:sig|tar\.gz|tgz|whl|jar|pom|gem|deb|rpm|crate)\b"
+        ),
+        upstream_source_broke=(
+            r"-->\s*\S*[/\\]\.cargo[/\\]registry[/\\]src[/\\]"
+            r"|node_modules[/\\]\S+\.d\.ts\(\d+,\d+\): error TS\d+"
+            r"|Cannot find module '[^']+'[\s\S]{0,400}?at [^\n]*\(\S*node_modules[/\\]"
+        ),
         lock_held=r"Error acquiring the state lock|state lock|lock is held by|Could not get lock",
         missing_module_from_upstream=r"Cannot find module '[^.'/][^']*'|ModuleNotFoundError: No module named",
     ),
@@ -187,6 +212,12 @@ CURATED_RULES: tuple[Rule, ...] = (
             r"\bERESOLVE\b|ResolutionImpossible|conflicting dependencies|\bNU1605\b|UnsatisfiableError"
             r"|version solving failed"
         ),
+    ),
+    # A link checker's 3xx/4xx findings need the list edited; they outweigh its network timeouts.
+    *_curated(
+        PERMANENT,
+        3.0,
+        link_checker_finding=r"(?m)^\s*\d+\.\s+(?:\[L\d+\]\s+)?(?:30[1278]|4\d\d)\s+https?://",
     ),
     *_curated(
         PERMANENT,

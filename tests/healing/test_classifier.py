@@ -21,10 +21,11 @@ from actions.healing.classify import (
     analyze,
     classify_failure,
     excerpt_of,
+    model_terms,
     normalise,
     predict_proba,
 )
-from actions.healing.rules import CATEGORIES, CURATED_RULES, PERMANENT
+from actions.healing.rules import CATEGORIES, CURATED_RULES, PERMANENT, match_rules
 from pipelines.ml import failure_text
 from pipelines.ml.failure_text import (
     Example,
@@ -99,7 +100,7 @@ def test_tfidf_equals_scikit_learn_vectorizer() -> None:
     model = fit_model(data, np.arange(len(examples), dtype=np.int64), c=1.0, scale=1.0)
     texts = [example.text for example in examples]
     vectorizer = TfidfVectorizer(
-        analyzer=lambda text: analyze(text, DEFAULT_FEATURES),
+        analyzer=lambda text: model_terms(text, match_rules(text, CURATED_RULES), DEFAULT_FEATURES),
         sublinear_tf=True,
         min_df=failure_text.MIN_DF,
         max_features=None,  # no ties to break: compare on the full min_df vocabulary
@@ -171,6 +172,22 @@ def test_artefact_of_another_version_is_refused() -> None:
 def test_normalise_reduces_numbers_hashes_and_urls() -> None:
     text = "\x1b[31mconnect ETIMEDOUT 104.16.3.35:443\x1b[0m at https://x.org/a?b=1 sha 4e8932e579d2e085"
     assert normalise(text) == "connect etimedout 0.0.0.0:0 at url sha hexid"
+
+
+def test_paths_become_one_placeholder_when_asked() -> None:
+    text = "at /home/travis/build/owner/repo/tests/libs/tap.lua:85 and C:\\Users\\ci\\src\\x.rs"
+    assert normalise(text, paths=True) == "at path :0 and path"
+    assert "tap.lua" in normalise(text)  # artefacts made before normalise_paths keep their paths
+
+
+def test_rule_terms_follow_the_hits_and_the_artefact() -> None:
+    text = "npm ERR! code ECONNRESET\nnpm ERR! network socket hang up"
+    hits = match_rules(text, CURATED_RULES)
+    terms = model_terms(text, hits, DEFAULT_FEATURES)
+    assert "r:connection_reset" in terms and terms[: len(analyze(text))] == analyze(text)
+    assert not any(
+        term.startswith("r:") for term in model_terms(text, hits, {**DEFAULT_FEATURES, "rule_terms": False})
+    )
 
 
 def _sample_csv(tmp_path: Path, rows: int) -> Path:

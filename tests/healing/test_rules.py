@@ -37,6 +37,31 @@ CASES = [
     ("E   AssertionError: expected 200 but got 500", PERMANENT),
     ("src/app.ts(14,7): error TS2322: Type 'string' is not assignable to type 'number'.", PERMANENT),
     ("something completely different happened", PERMANENT),
+    # Rules added after the error study of the failure-text benchmark (generic shapes, own wording).
+    ("Error: An error occurred while installing GitVersion.", TRANSIENT),
+    ("ghc: panic! (the 'impossible' happened)\n  (GHC version 8.6.5 for x86_64-unknown-linux)", TRANSIENT),
+    ("FAIL: test_get (tests.test_client)\nrequest to https://httpbin.org/get timed out", TRANSIENT),
+    ("HTTP/1.1 302 -> https://www.google.com/sorry/index?continue=https://www.google.com/", TRANSIENT),
+    ("* Failure 404 Not Found\nerror: https://pkg.example.org/x86_64/foo-1.2.tar.gz not found", DEPENDENCY),
+    (
+        "error[E0599]: no method named `bar` found\n"
+        "   --> /home/ci/.cargo/registry/src/index-1/foo-0.3.1/src/lib.rs:9:5",
+        DEPENDENCY,
+    ),
+    (
+        "Error: Cannot find module 'left-pad'\n    at Function.Module._resolveFilename (module.js:1:1)\n"
+        "    at Object.<anonymous> (/ci/app/node_modules/some-lib/index.js:3:9)",
+        DEPENDENCY,
+    ),
+    ("node_modules/@types/foo/index.d.ts(12,3): error TS2300: Duplicate identifier 'x'.", DEPENDENCY),
+    # Shapes that looked retryable to the first rules but are not.
+    ("src/styles.css\n  429:1  Unexpected missing newline at end of file", PERMANENT),
+    ("helpers:rpc failed on line 88\nexpected ok, got {error, badarg}", PERMANENT),
+    ('(error "No version of %s >= %S is available" package min-version)', PERMANENT),
+    (
+        "> Links\n  1. [L12] 404 https://example.org/gone\n  2. https://slow.example.org Net::ReadTimeout",
+        PERMANENT,
+    ),
 ]
 
 
