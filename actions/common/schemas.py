@@ -19,6 +19,7 @@ SCHEMA_NAMES: tuple[str, ...] = (
     "reviewers",
     "activity",
     "rerun_priors",
+    "failure_classifier",
 )
 
 
