@@ -159,27 +159,54 @@ class _Clocks:
     targets: dict[str, NDArray[np.float64]]
 
     @classmethod
-    def build(cls, items: list[tuple[SlaItem, Priority]], config: SlaConfig) -> _Clocks:
-        def seconds(moment: datetime | None) -> float:
-            return math.nan if moment is None else moment.timestamp()
+    def build(cls, items: list[SlaItem], config: SlaConfig, end: datetime, earliest: datetime) -> _Clocks:
+        """The items created before ``end`` whose clocks were not both stopped before ``earliest``.
 
-        index = np.array([PRIORITIES.index(p) for _, p in items], dtype=np.int64)
+        One pass over the items: an organisation's history is mostly long-settled items, and
+        this is the only per-item Python work of a check.
+        """
+        nan = math.nan
+        cache: dict[tuple[str, ...], Priority] = {}
+        kept: list[SlaItem] = []
+        priorities: list[Priority] = []
+        created: list[float] = []
+        response: list[float] = []
+        resolution: list[float] = []
+        for item in items:
+            responded, resolved = item.first_response_at, item.resolved_at
+            if item.created_at >= end or (
+                responded is not None
+                and resolved is not None
+                and responded < earliest
+                and resolved < earliest
+            ):
+                continue
+            priority = item.priority
+            if priority is None:
+                priority = cache.get(item.labels)
+                if priority is None:
+                    priority = cache[item.labels] = config.priority_of(item.labels)
+            kept.append(item)
+            priorities.append(priority)
+            created.append(item.created_at.timestamp())
+            response.append(nan if responded is None else responded.timestamp())
+            resolution.append(nan if resolved is None else resolved.timestamp())
+        position = {p: i for i, p in enumerate(PRIORITIES)}
+        index = np.array([position[p] for p in priorities], dtype=np.int64)
         hours = {
             clock: np.array([getattr(config.targets[p], f"{clock}_hours") for p in PRIORITIES])
             for clock in _CLOCKS
         }
         return cls(
-            items=[item for item, _ in items],
-            priorities=[p for _, p in items],
+            items=kept,
+            priorities=priorities,
             priority_index=index,
-            created=np.array([item.created_at.timestamp() for item, _ in items], dtype=np.float64),
+            created=np.array(created, dtype=np.float64),
             stops={
-                "response": np.array(
-                    [seconds(item.first_response_at) for item, _ in items], dtype=np.float64
-                ),
-                "resolution": np.array([seconds(item.resolved_at) for item, _ in items], dtype=np.float64),
+                "response": np.array(response, dtype=np.float64),
+                "resolution": np.array(resolution, dtype=np.float64),
             },
-            targets={clock: hours[clock][index] if len(items) else np.zeros(0) for clock in _CLOCKS},
+            targets={clock: hours[clock][index] if kept else np.zeros(0) for clock in _CLOCKS},
         )
 
 
@@ -256,12 +283,6 @@ def _compliance(
         key=lambda b: (PRIORITIES.index(b["priority"]), -b["over_by_hours"], b["repo"], b["number"])
     )
     return {"overall": overall, "by_priority": by_priority}, breaches
-
-
-def _settled_before(item: SlaItem, moment: datetime) -> bool:
-    """Both clocks stopped before ``moment``: the item takes no part in either window."""
-    response, resolved = item.first_response_at, item.resolved_at
-    return response is not None and resolved is not None and response < moment and resolved < moment
 
 
 def _success_rate(runs: list[WorkflowRun], start: datetime, end: datetime) -> tuple[float | None, int, int]:
@@ -362,18 +383,7 @@ def check_sla_compliance(
     parsed_items = [item if isinstance(item, SlaItem) else SlaItem.parse(item) for item in items]
     parsed_runs = [run if isinstance(run, WorkflowRun) else WorkflowRun.parse(run) for run in runs]
 
-    cache: dict[tuple[str, ...], Priority] = {}
-    prioritised: list[tuple[SlaItem, Priority]] = []
-    for item in parsed_items:
-        if item.created_at >= end or _settled_before(item, previous_start):
-            continue
-        if item.priority is not None:
-            prioritised.append((item, item.priority))
-            continue
-        if item.labels not in cache:
-            cache[item.labels] = config.priority_of(item.labels)
-        prioritised.append((item, cache[item.labels]))
-    clocks = _Clocks.build(prioritised, config)
+    clocks = _Clocks.build(parsed_items, config, end, previous_start)
     compliance, breaches = _compliance(clocks, config, start, end)
     previous_compliance, _ = _compliance(clocks, config, previous_start, start, collect=False)
     rate, ok, failed = _success_rate(parsed_runs, start, end)
