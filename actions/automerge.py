@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from github import GithubException
 from github.Repository import Repository
 
 from actions.common.errors import ActionError, InputError
-from actions.common.exports import Exports, open_exports
+from actions.common.exports import exports_from_arguments
 from actions.common.github import (
     TokenNeeds,
     add_common_arguments,
@@ -150,16 +149,6 @@ def _summary(repository: str, result: Mapping[str, Any], dry_run: bool) -> str:
     return "\n".join(lines)
 
 
-def _exports(args: argparse.Namespace, client: Any) -> Exports | None:
-    location = args.exports or os.environ.get("REPOPILOT_EXPORTS")
-    if not location:
-        return None
-    cache = (
-        args.cache_dir or Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "repopilot-exports"
-    )
-    return open_exports(location, client=client, cache_dir=cache)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Decide (and unless dry-run, merge) each pull request; print the results JSON. Returns the exit code."""
     args = _parser().parse_args(argv)
@@ -177,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise InputError("no pull request given: pass --repo and --pr, or run on a pull request event")
         repository, numbers = event_pull_numbers(event)
         repository = repository_name(repository)
-    exports = _exports(args, client)
+    exports = exports_from_arguments(args, client)
     results: list[dict[str, Any]] = []
     try:
         repo = client.get_repo(repository, lazy=True)

@@ -30,7 +30,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,12 +40,13 @@ from typing import Any, Protocol
 from github import GithubException
 from github.Repository import Repository
 
-from actions.common.config import load_config, load_repo_config
+from actions.common.config import read_action_config
 from actions.common.errors import ActionError, ExportError, InputError
-from actions.common.exports import Exports, open_exports
+from actions.common.exports import Exports, exports_from_arguments
 from actions.common.github import (
     add_common_arguments,
     connect,
+    parse_now,
     positive_number,
     read_event,
     repository_name,
@@ -378,16 +378,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def read_config(path: Path | None, repo: Repository) -> SelfHealingConfig:
-    """The configuration: an explicit file, the checkout's, or the default branch's through the API."""
-    if path is not None:
-        return load_config(path, CONFIG_FILE, SelfHealingConfig)
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    if workspace and (Path(workspace) / ".github" / CONFIG_FILE).is_file():
-        return load_config(Path(workspace), CONFIG_FILE, SelfHealingConfig)
-    return load_repo_config(repo, CONFIG_FILE, SelfHealingConfig)
-
-
 def _target(args: argparse.Namespace) -> tuple[str, int | None]:
     """``(repository, run id)``; a None run id means a sweep.
 
@@ -427,16 +417,6 @@ def _target(args: argparse.Namespace) -> tuple[str, int | None]:
     return repository_name(name), positive_number(run["id"], "workflow_run.id")
 
 
-def _exports(args: argparse.Namespace, client: Any) -> Exports | None:
-    location = args.exports or os.environ.get("REPOPILOT_EXPORTS")
-    if not location:
-        return None
-    cache = (
-        args.cache_dir or Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "repopilot-exports"
-    )
-    return open_exports(location, client=client, cache_dir=cache)
-
-
 def _classifier(path: Path | None, exports: Exports | None) -> dict[str, Any] | None:
     """The classifier artefact (checked; fail closed) or None for the curated rules alone."""
     document: Any = None
@@ -456,15 +436,6 @@ def _classifier(path: Path | None, exports: Exports | None) -> dict[str, Any] | 
     except ClassifierError as error:
         raise ExportError(str(error)) from None
     return document
-
-
-def _now(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    moment = _time(value)
-    if moment is None:
-        raise InputError("--now must be an ISO 8601 time")
-    return moment
 
 
 def _fence(text: str) -> str:
@@ -520,16 +491,16 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
         raise InputError("--max-runs and --since-hours must be positive")
     if args.max_log_bytes < 1:
         raise InputError("--max-log-bytes must be positive")
-    now = _now(args.now)
+    now = parse_now(args.now)
     repository, run_id = _target(args)
     api_url = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
     client = connect(os.environ.get("GITHUB_TOKEN") or None, api_url)
-    exports = _exports(args, client)
+    exports = exports_from_arguments(args, client)
     classifier = _classifier(args.classifier, exports)
     results: list[dict[str, Any]] = []
     try:
         repo = client.get_repo(repository, lazy=True)
-        config = read_config(args.config, repo)
+        config = read_action_config(args.config, repo, CONFIG_FILE, SelfHealingConfig)
         settings = Settings(
             config, PriorTable.from_exports(exports), classifier, now, args.dry_run, args.max_sleep
         )

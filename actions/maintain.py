@@ -27,21 +27,20 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args
 
 import numpy as np
-from github import Github, GithubException
+from github import GithubException
 from github.Repository import Repository
 from github.Workflow import Workflow
 
-from actions.common.config import load_config, load_repo_config
+from actions.common.config import read_action_config
 from actions.common.errors import ActionError, ExportError, InputError
-from actions.common.exports import Exports, open_exports
-from actions.common.github import add_common_arguments, connect, repository_name
+from actions.common.exports import Exports, exports_from_arguments
+from actions.common.github import add_common_arguments, connect, parse_now, repository_name
 from actions.common.report import (
     append_audit,
     audit_record,
@@ -79,43 +78,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--now", help="the current time, ISO 8601 with an offset (for testing)")
     parser.add_argument("--dry-run", action="store_true", help="decide and explain without writing")
     return parser
-
-
-def read_config(args_config: Path | None, repo: Repository) -> MaintenanceConfig:
-    """The configuration: an explicit file, the checkout's, or the default branch's through the API."""
-    if args_config is not None:
-        return load_config(args_config, CONFIG_FILE, MaintenanceConfig)
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    if workspace and (Path(workspace) / ".github" / CONFIG_FILE).is_file():
-        return load_config(Path(workspace), CONFIG_FILE, MaintenanceConfig)
-    return load_repo_config(repo, CONFIG_FILE, MaintenanceConfig)
-
-
-def parse_now(text: str | None) -> datetime:
-    """``--now`` as an aware datetime (now when not given).
-
-    Raises:
-        InputError: for a value that is not ISO 8601 with a UTC offset.
-    """
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--now is not an ISO 8601 time: {text[:40]!r}") from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InputError("--now needs a UTC offset (e.g. 2024-06-08T03:00:00+00:00 or ...Z)")
-    return moment.astimezone(UTC)
-
-
-def _exports(args: argparse.Namespace, client: Github) -> Exports:
-    location = args.exports or os.environ.get("REPOPILOT_EXPORTS")
-    if not location:
-        raise InputError("no exports: pass --exports or set REPOPILOT_EXPORTS (the activity comes from them)")
-    cache = (
-        args.cache_dir or Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "repopilot-exports"
-    )
-    return open_exports(location, client=client, cache_dir=cache)
 
 
 def read_activity(
@@ -354,12 +316,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise InputError("no repository: pass --repo or set GITHUB_REPOSITORY")
     repository = repository_name(target)
     client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
-    exports = _exports(args, client)
+    exports = exports_from_arguments(args, client, needed_for="the activity comes from them")
     activity, template, as_of = read_activity(exports, repository)
     results: list[dict[str, Any]] = []
     try:
         repo = client.get_repo(repository, lazy=True)
-        config = read_config(args.config, repo)
+        config = read_action_config(args.config, repo, CONFIG_FILE, MaintenanceConfig)
         tasks: list[TaskKind] = list(dict.fromkeys(args.task or config.tasks))
         missing = [t for t in tasks if t not in config.tasks]
         if missing:

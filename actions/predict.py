@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 from github import GithubException
 
 from actions.common.errors import ActionError, InputError
-from actions.common.exports import open_exports
+from actions.common.exports import exports_from_arguments
 from actions.common.github import (
     TokenNeeds,
     add_common_arguments,
@@ -114,15 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     token = os.environ.get("GITHUB_TOKEN") or None
     client = connect(token, os.environ.get("GITHUB_API_URL"))
     check_token_scopes(client, TOKEN_NEEDS)
-    location = args.exports or os.environ.get("REPOPILOT_EXPORTS")
-    if not location:
-        raise InputError("no exports location: pass --exports or set REPOPILOT_EXPORTS")
     if args.max_history < 1:
         raise InputError("--max-history must be at least 1")
-    cache = (
-        args.cache_dir or Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "repopilot-exports"
-    )
-    exports = open_exports(location, client=client, cache_dir=cache)
+    exports = exports_from_arguments(args, client, needed_for="the models come from them")
     models = ExportedModels.load(exports)
 
     try:

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,9 +33,9 @@ from typing import Any
 from github import GithubException
 from github.Repository import Repository
 
-from actions.common.config import load_config, load_repo_config
+from actions.common.config import read_action_config
 from actions.common.errors import ActionError, ExportError, InputError
-from actions.common.exports import open_exports
+from actions.common.exports import exports_from_arguments
 from actions.common.github import (
     TokenNeeds,
     add_common_arguments,
@@ -164,16 +163,6 @@ def _target(args: argparse.Namespace) -> Target:
             "nothing to route: pass --repo with --pull or --issue, or run on a pull request or issue event"
         )
     return event_target(event)
-
-
-def read_config(args_config: Path | None, repo: Repository) -> RoutingConfig:
-    """The configuration: an explicit file, the checkout's, or the default branch's through the API."""
-    if args_config is not None:
-        return load_config(args_config, CONFIG_FILE, RoutingConfig)
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    if workspace and (Path(workspace) / ".github" / CONFIG_FILE).is_file():
-        return load_config(Path(workspace), CONFIG_FILE, RoutingConfig)
-    return load_repo_config(repo, CONFIG_FILE, RoutingConfig)
 
 
 def _login(user: object) -> str | None:
@@ -482,33 +471,20 @@ def route(
     return result, assignment
 
 
-def _exports_location(args: argparse.Namespace) -> tuple[str, Path]:
-    location = args.exports or os.environ.get("REPOPILOT_EXPORTS")
-    if not location:
-        raise InputError(
-            "no exports location: pass --exports or set REPOPILOT_EXPORTS (routing needs reviewers.json)"
-        )
-    cache = (
-        args.cache_dir or Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "repopilot-exports"
-    )
-    return location, cache
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Route one pull request or issue; print the result JSON. Returns the exit code."""
     args = _parser().parse_args(argv)
     target = _target(args)
     round_robin = _read_state(args.round_robin_state)
-    location, cache = _exports_location(args)
     client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
     check_token_scopes(client, TOKEN_NEEDS)
-    exports = open_exports(location, client=client, cache_dir=cache)
+    exports = exports_from_arguments(args, client, needed_for="routing needs reviewers.json")
     if not exports.has("reviewers"):
         raise ExportError(f"the exports at {exports.origin} have no reviewers.json (routing needs it)")
     reviewers = exports.json("reviewers")
     try:
         repo = client.get_repo(target.repository, lazy=True)
-        config = read_config(args.config, repo)
+        config = read_action_config(args.config, repo, CONFIG_FILE, RoutingConfig)
         result, assignment = route(
             repo, target, config, reviewers, dry_run=args.dry_run, round_robin=round_robin
         )

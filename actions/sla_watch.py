@@ -27,15 +27,14 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from github import GithubException
 
-from actions.common.config import load_config, load_repo_config
+from actions.common.config import read_action_config
 from actions.common.errors import ActionError, InputError
-from actions.common.github import connect, repository_name
+from actions.common.github import connect, parse_now, repository_name
 from actions.common.report import (
     append_audit,
     audit_record,
@@ -67,34 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _now(text: str | None) -> datetime:
-    if not text:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"--now is not an ISO 8601 time: {text[:40]!r}") from None
-    if moment.tzinfo is None:
-        raise InputError("--now must carry a time zone (e.g. 2024-06-10T12:00:00Z)")
-    return moment.astimezone(UTC)
-
-
 def _repos(text: str | None) -> list[str]:
     raw = text or os.environ.get("GITHUB_REPOSITORY") or ""
     names = [repository_name(part.strip()) for part in raw.split(",") if part.strip()]
     if not names:
         raise InputError("no repository to watch: pass --repos or set GITHUB_REPOSITORY")
     return list(dict.fromkeys(names))
-
-
-def read_config(path: Path | None, client: Any, repo: str) -> SlaConfig:
-    """An explicit file, the checkout's ``.github/sla.yml``, or the incident repository's default branch."""
-    if path is not None:
-        return load_config(path, CONFIG_FILE, SlaConfig)
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    if workspace and (Path(workspace) / ".github" / CONFIG_FILE).is_file():
-        return load_config(Path(workspace), CONFIG_FILE, SlaConfig)
-    return load_repo_config(client.get_repo(repo, lazy=True), CONFIG_FILE, SlaConfig)
 
 
 def _fingerprint(state: Mapping[str, Any]) -> str:
@@ -241,13 +218,15 @@ def _scrub(value: Any, secrets: Iterable[str]) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Check the SLAs and run the incident workflow; print the result JSON. Returns the exit code."""
     args = _parser().parse_args(argv)
-    now = _now(args.now)
+    now = parse_now(args.now)
     repos = _repos(args.repos)
     incident_repo = repository_name(args.incident_repo) if args.incident_repo else repos[0]
     client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
     requester = client.requester
     try:
-        config = read_config(args.config, client, incident_repo)
+        config = read_action_config(
+            args.config, client.get_repo(incident_repo, lazy=True), CONFIG_FILE, SlaConfig
+        )
         secrets = config.notifications.secrets(os.environ)
         secret_values = [
             s.get_secret_value() for s in (secrets.slack_webhook_url, secrets.pagerduty_routing_key) if s

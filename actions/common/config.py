@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -112,3 +113,19 @@ def load_repo_config(repo: Repository, filename: str, model: type[Model], ref: s
     except (binascii.Error, ValueError):
         raise InputError(f"{filename}: cannot be read as UTF-8 text") from None
     return parse_config(text, filename, model)
+
+
+def read_action_config(explicit: Path | None, repo: Repository, filename: str, model: type[Model]) -> Model:
+    """An action's settings: an explicit file, the checkout's ``.github/<filename>``, or the API's.
+
+    The last is the default branch's file read through the API; defaults when there is none.
+
+    Raises:
+        ActionError: naming the file, the key and the problem of a malformed configuration.
+    """
+    if explicit is not None:
+        return load_config(explicit, filename, model)
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace and (Path(workspace) / ".github" / filename).is_file():
+        return load_config(Path(workspace), filename, model)
+    return load_repo_config(repo, filename, model)

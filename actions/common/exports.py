@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, overload
 
 from github import Github, GithubException
 
@@ -242,3 +242,40 @@ def open_exports(
         reason = "not found" if error.status == 404 else f"HTTP {error.status}"
         raise ExportError(f"cannot read exports from {repository}@{branch}: {reason}") from None
     return verify(cache / head, f"github:{repository}@{branch}#{head[:12]}", schemas=False)
+
+
+@overload
+def exports_from_arguments(args: Any, client: Github | None, *, needed_for: str) -> Exports: ...
+
+
+@overload
+def exports_from_arguments(
+    args: Any, client: Github | None, *, needed_for: None = None
+) -> Exports | None: ...
+
+
+def exports_from_arguments(
+    args: Any, client: Github | None, *, needed_for: str | None = None
+) -> Exports | None:
+    """The exports named by ``--exports`` or ``$REPOPILOT_EXPORTS``.
+
+    Downloads are cached under ``--cache-dir`` or the runner's temporary folder.
+
+    Args:
+        args: parsed arguments with ``exports`` and ``cache_dir`` (:func:`add_common_arguments`).
+        client: the GitHub client, for a ``github:`` location.
+        needed_for: what the action needs them for; when given, no location is an error.
+
+    Raises:
+        InputError: when the exports are needed and no location is given.
+        ExportError: when they cannot be read or trusted.
+    """
+    location = args.exports or os.environ.get("REPOPILOT_EXPORTS")
+    if not location:
+        if needed_for is None:
+            return None
+        raise InputError(f"no exports: pass --exports or set REPOPILOT_EXPORTS ({needed_for})")
+    cache = (
+        args.cache_dir or Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "repopilot-exports"
+    )
+    return open_exports(location, client=client, cache_dir=cache)

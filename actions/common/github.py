@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +54,10 @@ def connect(token: str | None, api_url: str | None = None, *, timeout: float = 1
     """A PyGithub client for the API at ``api_url`` (GitHub Enterprise: ``https://HOST/api/v3``).
 
     Retries 5xx answers, timeouts and rate limits with GitHub's own back-off (``GithubRetry``),
-    and spaces writes one second apart as GitHub asks of integrations (its secondary limits).
+    and spaces writes one second apart as GitHub asks of integrations (its secondary limits);
+    ``REPOPILOT_WRITE_SPACING_SECONDS`` changes that (0 turns it off, for a local API double).
     """
+    spacing = float(os.environ.get("REPOPILOT_WRITE_SPACING_SECONDS") or 1.0)
     return Github(
         auth=Auth.Token(token) if token else None,
         base_url=(api_url or DEFAULT_API_URL).rstrip("/"),
@@ -61,7 +65,7 @@ def connect(token: str | None, api_url: str | None = None, *, timeout: float = 1
         retry=GithubRetry(total=4, backoff_factor=0.5),
         per_page=100,
         seconds_between_requests=None,
-        seconds_between_writes=1.0,
+        seconds_between_writes=spacing if spacing > 0 else None,
     )
 
 
@@ -198,3 +202,20 @@ def check_token_scopes(client: Github, needs: TokenNeeds) -> list[str] | None:
     for warning in warnings:
         print(f"::warning::{warning}", file=sys.stderr)
     return sorted({s.strip() for s in scopes if s.strip()})
+
+
+def parse_now(text: str | None) -> datetime:
+    """``--now`` as an aware UTC datetime (the current time when not given).
+
+    Raises:
+        InputError: for a value that is not ISO 8601 with a UTC offset (``Z`` accepted).
+    """
+    if not text:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--now is not an ISO 8601 time: {text[:40]!r}") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InputError("--now needs a UTC offset (e.g. 2024-06-08T03:00:00+00:00 or ...Z)")
+    return moment.astimezone(UTC)

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from github.Repository import Repository
 
-from actions.common.config import load_config, load_repo_config
+from actions.common.config import read_action_config
 from actions.merging.config import AutoMergeConfig
 
 CONFIG_FILE = "auto-merge.yml"
 
 
 def read_config(args_config: Path | None, repo: Repository) -> AutoMergeConfig:
-    """The configuration: an explicit file, the checkout's, or the default branch's through the API."""
-    if args_config is not None:
-        return load_config(args_config, CONFIG_FILE, AutoMergeConfig)
-    workspace = os.environ.get("GITHUB_WORKSPACE")
-    if workspace and (Path(workspace) / ".github" / CONFIG_FILE).is_file():
-        return load_config(Path(workspace), CONFIG_FILE, AutoMergeConfig)
-    return load_repo_config(repo, CONFIG_FILE, AutoMergeConfig)
+    """``.github/auto-merge.yml``: an explicit file, the checkout's, or the default branch's."""
+    return read_action_config(args_config, repo, CONFIG_FILE, AutoMergeConfig)

@@ -12,10 +12,8 @@ from typing import Any
 
 import polars as pl
 import pytest
-from github import Github
 
 import actions.heal as heal
-from actions.common import github as common_github
 from actions.common.report import run_cli
 from actions.healing.classify import classify_failure
 from actions.healing.logs import excerpt_from_jobs, read_log_archive
@@ -56,15 +54,6 @@ def double(
     module_double: GitHubDouble, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[GitHubDouble]:
     """The double restored after the test, and a workflow step's environment pointing at it."""
-    real = common_github.connect
-
-    def fast(token: str | None, api_url: str | None = None, *, timeout: float = 15.0) -> Github:
-        client = real(token, api_url, timeout=timeout)
-        # GitHub asks integrations to space writes a second apart; the double does not need it
-        client._Github__requester._Requester__seconds_between_writes = None  # type: ignore[attr-defined]
-        return client
-
-    monkeypatch.setattr(heal, "connect", fast)
     for name, value in {
         "GITHUB_TOKEN": FAKE_TOKEN,
         "GITHUB_API_URL": module_double.url,

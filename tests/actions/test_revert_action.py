@@ -9,10 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github import Github
 
-import actions.revert as revert
-from actions.common import github as common_github
 from actions.common.report import run_cli
 from actions.merging.config import REVERT_MARKER
 from actions.revert import main
@@ -23,19 +20,6 @@ from tests.actions.revert_helpers import failed_run, fresh_pull, merge_pull
 from tests.conftest import FAKE_TOKEN
 
 REPO = "repopilot-sample/docs-site"
-
-
-@pytest.fixture(autouse=True)
-def _no_write_spacing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """GitHub asks integrations to space writes a second apart; the double does not need it."""
-    real = common_github.connect
-
-    def fast(token: str | None, api_url: str | None = None, *, timeout: float = 15.0) -> Github:
-        client = real(token, api_url, timeout=timeout)
-        client._Github__requester._Requester__seconds_between_writes = None  # type: ignore[attr-defined]
-        return client
-
-    monkeypatch.setattr(revert, "connect", fast)
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github import Github
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import actions.revert as revert
-from actions.common import github as common_github
 from actions.merging.config import MERGE_MARKER
 from actions.revert import main
 from pipelines.sources.double import GitHubDouble
@@ -40,19 +37,6 @@ STEPS = st.lists(
     min_size=1,
     max_size=7,
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_write_spacing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """GitHub asks integrations to space writes a second apart; the double does not need it."""
-    real = common_github.connect
-
-    def fast(token: str | None, api_url: str | None = None, *, timeout: float = 15.0) -> Github:
-        made = real(token, api_url, timeout=timeout)
-        made._Github__requester._Requester__seconds_between_writes = None  # type: ignore[attr-defined]
-        return made
-
-    monkeypatch.setattr(revert, "connect", fast)
 
 
 def _recording() -> Recording:

@@ -13,10 +13,8 @@ from typing import Any
 
 import polars as pl
 import pytest
-from github import Github
 
 import actions.route as route
-from actions.common import github as common_github
 from actions.common.report import run_cli
 from actions.common.schemas import SCHEMA_VERSION
 from actions.route import main
@@ -32,19 +30,6 @@ ANTS = "panjf2000/ants"
 
 # the sample organisation's warehouse is built once per session (shared with the feature tests)
 pytestmark = pytest.mark.timeout(600)
-
-
-@pytest.fixture(autouse=True)
-def _no_write_spacing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """GitHub asks integrations to space writes a second apart; the double does not need it."""
-    real = common_github.connect
-
-    def fast(token: str | None, api_url: str | None = None, *, timeout: float = 15.0) -> Github:
-        client = real(token, api_url, timeout=timeout)
-        client._Github__requester._Requester__seconds_between_writes = None  # type: ignore[attr-defined]
-        return client
-
-    monkeypatch.setattr(route, "connect", fast)
 
 
 def _write(
@@ -500,7 +485,7 @@ def test_missing_or_foreign_exports_fail_closed(
     pull = _open_pull(sample_double)
     args = ["--repo", REPO, "--pull", str(pull["number"])]
     assert run_cli(main, args) == 2
-    assert "no exports location" in capsys.readouterr().err
+    assert "no exports: pass --exports" in capsys.readouterr().err
     assert run_cli(main, [*args, "--exports", str(tmp_path / "nowhere")]) == 3
     assert "manifest.json is missing" in capsys.readouterr().err
     exports = _hand_exports(tmp_path, [_person("ana")])

@@ -11,10 +11,7 @@ from typing import Any
 import holidays
 import pytest
 import yaml
-from github import Github
 
-import actions.maintain as maintain
-from actions.common import github as common_github
 from actions.common.exports import sha256_of, verify
 from actions.common.report import run_cli
 from actions.maintain import main, read_activity
@@ -33,19 +30,6 @@ tasks:
     inputs: {mode: weekly}
   cleanup: {enabled: false}
 """
-
-
-@pytest.fixture(autouse=True)
-def _no_write_spacing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """GitHub asks integrations to space writes a second apart; the double does not need it."""
-    real = common_github.connect
-
-    def fast(token: str | None, api_url: str | None = None, *, timeout: float = 15.0) -> Github:
-        client = real(token, api_url, timeout=timeout)
-        client._Github__requester._Requester__seconds_between_writes = None  # type: ignore[attr-defined]
-        return client
-
-    monkeypatch.setattr(maintain, "connect", fast)
 
 
 @pytest.fixture

@@ -16,10 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github import Github
 
 import actions.sla_watch as sla_watch
-from actions.common import github as common_github
 from actions.common.report import run_cli
 from actions.sla.github_data import MARKER
 from actions.sla.store import parse_body
@@ -82,14 +80,6 @@ def env(
     monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", ROUTING_KEY)
     monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
     monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)
-    real = common_github.connect
-
-    def fast(token: str | None, api_url: str | None = None, *, timeout: float = 15.0) -> Github:
-        client = real(token, api_url, timeout=timeout)
-        client._Github__requester._Requester__seconds_between_writes = None  # type: ignore[attr-defined]
-        return client
-
-    monkeypatch.setattr(sla_watch, "connect", fast)
     return files
 
 
