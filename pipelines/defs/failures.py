@@ -31,11 +31,12 @@ def failure_classes(warehouse: WarehouseResource) -> MaterializeResult[None]:
         rows = write_table(conn, "features", "failure_classes", frame)
         sample = preview(conn, "features.failure_classes")
     counts = dict(frame.group_by("failure_class").len().iter_rows())
+    classified = rows - int(counts.get(None, 0))
     metadata: dict[str, Any] = {
         "dagster/row_count": rows,
         "unclassified": int(counts.get(None, 0)),
         **{f"class_{name}": int(counts.get(name, 0)) for name in FAILURE_CLASSES},
-        "mean_confidence": round(float(frame["confidence"].mean() or 0.0), 4) if rows else 0.0,
+        "mean_confidence": round(float(frame["confidence"].fill_null(0.0).sum()) / max(1, classified), 4),
         "repositories": frame["repo"].n_unique(),
         "preview": MetadataValue.md(sample),
     }
