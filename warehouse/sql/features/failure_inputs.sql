@@ -25,7 +25,7 @@ LEFT JOIN (
         )) AS line_refs
     FROM core.ci_log_excerpts
     GROUP BY ALL
-) AS e USING (repo, run_id, run_attempt)
+) AS e ON e.repo = r.repo AND e.run_id = r.id AND e.run_attempt = r.run_attempt
 WHERE r.source = 'github'
   AND r.status = 'completed'
   AND r.conclusion IN ('failure', 'timed_out', 'startup_failure')
