@@ -8,7 +8,7 @@ import altair as alt
 import polars as pl
 
 from actions.prediction.explain import RISK_LEVELS
-from dashboards.data import DAY_NAMES
+from dashboards.data import DAY_NAMES, FAILURE_CLASS_ORDER
 
 RISK_COLOURS = ["#2e7d32", "#f9a825", "#ef6c00", "#c62828"]
 
@@ -165,3 +165,98 @@ def bars(frame: pl.DataFrame, category: str, value: str, *, title: str, fmt: str
         )
     )
     return chart
+
+
+FAILURE_CLASS_COLOURS = ["#f9a825", "#1565c0", "#c62828", "#90a4ae", "#cfd8dc"]
+
+
+def _class_colour() -> alt.Color:
+    return alt.Color(
+        "failure_class:N",
+        title="class",
+        scale=alt.Scale(domain=list(FAILURE_CLASS_ORDER), range=FAILURE_CLASS_COLOURS),
+    )
+
+
+def failure_classes_over_time(weekly: pl.DataFrame) -> alt.Chart:
+    """Failed attempts per week, stacked by class."""
+    chart: alt.Chart = (
+        alt.Chart(weekly)
+        .mark_bar()
+        .encode(
+            x=alt.X("week:T", title="week"),
+            y=alt.Y("failures:Q", title="failed attempts"),
+            color=_class_colour(),
+            tooltip=["week:T", "failure_class:N", "failures:Q"],
+        )
+    )
+    return chart
+
+
+def failure_classes_by_workflow(by_workflow: pl.DataFrame) -> alt.Chart:
+    """Failed attempts per workflow, stacked by class, most failing first."""
+    chart: alt.Chart = (
+        alt.Chart(by_workflow)
+        .mark_bar()
+        .encode(
+            y=alt.Y("workflow:N", title=None, sort="-x"),
+            x=alt.X("sum(failures):Q", title="failed attempts"),
+            color=_class_colour(),
+            tooltip=["workflow:N", "failure_class:N", "failures:Q"],
+        )
+    )
+    return chart
+
+
+def clock_compliance(by_priority: pl.DataFrame) -> alt.Chart:
+    """Share of response and resolution clocks within target, by priority."""
+    chart: alt.Chart = (
+        alt.Chart(by_priority)
+        .mark_bar()
+        .encode(
+            x=alt.X("priority:N", title="priority"),
+            xOffset="clock:N",
+            y=alt.Y(
+                "compliance:Q",
+                title="within target",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color("clock:N", title="clock"),
+            tooltip=[
+                "priority:N",
+                "clock:N",
+                alt.Tooltip("compliance:Q", format=".1%"),
+                "judged:Q",
+                alt.Tooltip("median_hours:Q", format=".1f", title="median hours"),
+                alt.Tooltip("target_hours:Q", format=".1f", title="target hours"),
+            ],
+        )
+    )
+    return chart
+
+
+def health_against_targets(health: pl.DataFrame) -> alt.LayerChart:
+    """Weekly success rate and availability (lines) with their targets (dashed rules)."""
+    colour = alt.Color("measure:N", title=None)
+    lines = (
+        alt.Chart(health)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("week:T", title="week"),
+            y=alt.Y("value:Q", title="share", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
+            color=colour,
+            tooltip=[
+                "week:T",
+                "measure:N",
+                alt.Tooltip("value:Q", format=".1%"),
+                alt.Tooltip("target:Q", format=".0%"),
+            ],
+        )
+    )
+    targets = (
+        alt.Chart(health.unique(["measure", "target"]))
+        .mark_rule(strokeDash=[6, 4])
+        .encode(y="target:Q", color=colour)
+    )
+    return alt.LayerChart(layer=[lines, targets])

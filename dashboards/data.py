@@ -18,20 +18,15 @@ import duckdb
 import polars as pl
 
 from actions.maintenance.windows import HOURS_PER_WEEK
+from actions.sla.config import SlaConfig
+from actions.sla.engine import WorkflowRun, check_sla_compliance
+from dashboards.sla_config import target_hours
 from warehouse.db import sql
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-SLA_TARGET_HOURS: dict[str, tuple[float, float]] = {
-    "P0": (1.0, 24.0),
-    "P1": (4.0, 72.0),
-    "P2": (24.0, 14 * 24.0),
-    "P3": (72.0, 30 * 24.0),
-    "none": (72.0, 30 * 24.0),
-}
-"""The dashboard's SLA targets per priority: (first response, resolution) in hours.
-
-The defaults of a common support policy; an issue without a priority label is held to P3's."""
+FAILURE_CLASS_ORDER = ("transient", "dependency", "permanent", "no usable log", "logs not read")
+"""Classes of failed attempts as the CI page shows them (the last two: no excerpt to classify)."""
 
 NO_DATA = "No data yet — run `make demo` (or `repopilot run`) to build the warehouse."
 
@@ -220,22 +215,29 @@ def quiet_windows(
     return pl.DataFrame(rows).sort("starts_at")
 
 
-def sla_clocks(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+def sla_clock_rows(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """SLA clocks of the issues and pull requests opened in the filter, not yet judged."""
+    return _frame(conn, "sla_clocks", filters.params())
+
+
+def sla_clocks(
+    conn: duckdb.DuckDBPyConnection, filters: Filters, config: SlaConfig | None = None
+) -> pl.DataFrame:
+    """SLA clocks judged against ``config``'s targets (the defaults when None); see :func:`judge_sla`."""
+    return judge_sla(sla_clock_rows(conn, filters), config or SlaConfig())
+
+
+def judge_sla(clocks: pl.DataFrame, config: SlaConfig) -> pl.DataFrame:
     """SLA clocks with their targets and whether each response / resolution is breached.
 
-    ``response_breached`` is true when the first response came after the target, or the
-    response clock is still open past it; likewise ``resolution_breached``. Open clocks not
-    yet past their target are not breaches (``None`` for clocks that cannot be judged yet).
+    Targets are ``config``'s per priority; an item without a priority is held to
+    ``config.default_priority``. ``response_breached`` is true when the first response came
+    after the target, or the response clock is still open past it; likewise
+    ``resolution_breached``. Open clocks not yet past their target are not breaches (``None``
+    for clocks that cannot be judged yet).
     """
-    frame = _frame(conn, "sla_clocks", filters.params())
-    targets = pl.DataFrame(
-        {
-            "priority": list(SLA_TARGET_HOURS),
-            "response_target_hours": [v[0] for v in SLA_TARGET_HOURS.values()],
-            "resolution_target_hours": [v[1] for v in SLA_TARGET_HOURS.values()],
-        }
-    )
-    frame = frame.join(targets, on="priority", how="left")
+    frame = clocks.with_columns(pl.col("priority").fill_null(config.default_priority))
+    frame = frame.join(target_hours(config), on="priority", how="left")
     return frame.with_columns(
         pl.when(pl.col("time_to_first_response_hours").is_not_null())
         .then(pl.col("time_to_first_response_hours") > pl.col("response_target_hours"))
@@ -256,6 +258,113 @@ def sla_compliance(clocks: pl.DataFrame, kind: str = "response") -> float | None
     """Share of judged clocks of ``kind`` (``response`` or ``resolution``) within target."""
     judged = clocks[f"{kind}_breached"].drop_nulls() if clocks.height else pl.Series([], dtype=pl.Boolean)
     return None if judged.len() == 0 else 1.0 - int(judged.cast(pl.Int64).sum()) / judged.len()
+
+
+def compliance_by_priority(clocks: pl.DataFrame, config: SlaConfig) -> pl.DataFrame:
+    """Per priority and clock (response, resolution): compliance, judged clocks, median and target hours."""
+    rows = []
+    targets = target_hours(config)
+    for priority, response_target, resolution_target in targets.iter_rows():
+        chosen = clocks.filter(pl.col("priority") == priority) if clocks.height else clocks
+        for kind, target, hours in (
+            ("response", response_target, "time_to_first_response_hours"),
+            ("resolution", resolution_target, "time_to_resolution_hours"),
+        ):
+            judged = (
+                chosen[f"{kind}_breached"].drop_nulls() if chosen.height else pl.Series([], dtype=pl.Boolean)
+            )
+            median = chosen[hours].drop_nulls().median() if chosen.height else None
+            rows.append(
+                {
+                    "priority": priority,
+                    "clock": kind,
+                    "judged": judged.len(),
+                    "compliance": None if judged.len() == 0 else 1.0 - judged.cast(pl.Float64).mean(),  # type: ignore[operator]
+                    "median_hours": None if median is None else float(median),  # type: ignore[arg-type]
+                    "target_hours": float(target),
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "priority": pl.String,
+            "clock": pl.String,
+            "judged": pl.Int64,
+            "compliance": pl.Float64,
+            "median_hours": pl.Float64,
+            "target_hours": pl.Float64,
+        },
+    )
+
+
+def ci_health_runs(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Completed workflow runs in the filter: repository, workflow, completion time and conclusion."""
+    return _frame(conn, "ci_health_runs", filters.params())
+
+
+def weekly_ci_health(runs: pl.DataFrame, config: SlaConfig) -> pl.DataFrame:
+    """CI success rate and availability per week, judged by the SLA action's own engine.
+
+    Each week is one call of :func:`actions.sla.engine.check_sla_compliance` with a one-week
+    window, so the figures are the ones the SLA action would report for that week.
+    """
+    schema = {"week": pl.Date, "measure": pl.String, "value": pl.Float64, "target": pl.Float64}
+    if runs.height == 0:
+        return pl.DataFrame(schema=schema)
+    parsed = [
+        WorkflowRun(str(r["repo"]), str(r["workflow"]), r["completed_at"].astimezone(UTC), r["conclusion"])
+        for r in runs.iter_rows(named=True)
+    ]
+    weekly = config.model_copy(update={"window_hours": 7 * 24.0})
+    first = min(run.completed_at for run in parsed)
+    last = max(run.completed_at for run in parsed)
+    week = datetime.combine(first.date() - timedelta(days=first.weekday()), time(), tzinfo=UTC)
+    rows = []
+    while week <= last:
+        report = check_sla_compliance([], parsed, weekly, week + timedelta(days=7))
+        for measure, target in (
+            ("success rate", config.success_rate_target),
+            ("availability", config.availability_target),
+        ):
+            value = report[measure.replace(" ", "_")]["value"]
+            if value is not None:
+                rows.append(
+                    {"week": week.date(), "measure": measure, "value": float(value), "target": target}
+                )
+        week += timedelta(days=7)
+    return pl.DataFrame(rows, schema=schema)
+
+
+def failure_classes(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    """Failed attempts in the filter with their class, confidence and reason lines, newest first."""
+    return _frame(conn, "failure_classes", filters.params())
+
+
+def failure_classes_weekly(classes: pl.DataFrame) -> pl.DataFrame:
+    """Failed attempts per week of creation and class."""
+    if classes.height == 0:
+        return pl.DataFrame(schema={"week": pl.Date, "failure_class": pl.String, "failures": pl.UInt32})
+    week = pl.col("created_at").dt.truncate("1w").dt.date().alias("week")
+    return (
+        classes.group_by(week, "failure_class").agg(pl.len().alias("failures")).sort("week", "failure_class")
+    )
+
+
+def failure_classes_by_workflow(classes: pl.DataFrame, top: int = 15) -> pl.DataFrame:
+    """Failed attempts per workflow (``workflow · repo``) and class, the ``top`` most failing workflows."""
+    schema = {"workflow": pl.String, "failure_class": pl.String, "failures": pl.UInt32}
+    if classes.height == 0:
+        return pl.DataFrame(schema=schema)
+    named = classes.with_columns(
+        (pl.col("workflow") + " · " + pl.col("repo").str.split("/").list.last()).alias("workflow")
+    )
+    worst = named.group_by("workflow").len().sort("len", "workflow", descending=[True, False]).head(top)
+    return (
+        named.filter(pl.col("workflow").is_in(worst["workflow"].implode()))
+        .group_by("workflow", "failure_class")
+        .agg(pl.len().alias("failures"))
+        .sort("workflow", "failure_class")
+    )
 
 
 def weekly_breaches(clocks: pl.DataFrame) -> pl.DataFrame:

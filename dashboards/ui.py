@@ -6,6 +6,7 @@ pipeline run shows up on the next rerun and never in the middle of one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +17,10 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from actions.sla.config import SlaConfig
 from dashboards import data
 from dashboards.models import ServedModel, load_model, read_report
+from dashboards.sla_config import ENV_VAR, SlaSettings, config_path, load_sla_settings
 from dashboards.snapshot import (
     WAREHOUSE_FILE,
     Snapshot,
@@ -30,6 +33,8 @@ from dashboards.snapshot import (
 )
 
 CONTEXT_KEY = "repopilot_context"
+SLA_CONFIG_KEY = "sla_config_path"
+"""Session key of the SLA page's setting: the ``sla.yml`` (or checkout) to read targets from."""
 
 BUSY = (
     "A pipeline run is writing the warehouse and no consistent copy could be taken yet; reload in a moment."
@@ -151,6 +156,41 @@ def scores(ctx: Context) -> pl.DataFrame | None:
     if _model(str(folder), version.mtime_ns) is None:
         return None
     return _scores(ctx.warehouse.key, ctx.filters, str(folder), version.mtime_ns)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sla_settings(value: str, env_value: str, mtime_ns: int | None) -> SlaSettings:
+    del mtime_ns  # cache key only: an edited file is read again
+    return load_sla_settings(value, {ENV_VAR: env_value} if env_value else {})
+
+
+def sla_settings() -> SlaSettings:
+    """The SLA configuration in force: the page's setting, else ``REPOPILOT_SLA_CONFIG``, else defaults.
+
+    Cached per setting and file version, so an edited file takes effect on the next rerun.
+    """
+    value = str(st.session_state.get(SLA_CONFIG_KEY) or "")
+    env_value = os.environ.get(ENV_VAR, "")
+    path = config_path(value) or config_path(env_value)
+    version = None if path is None else file_version(path)
+    return _sla_settings(value, env_value, None if version is None else version.mtime_ns)
+
+
+def sla_clocks(ctx: Context, config: SlaConfig) -> pl.DataFrame:
+    """The SLA clocks of the filter judged against ``config`` (the query is cached, judging is cheap)."""
+    return data.judge_sla(query(ctx, data.sla_clock_rows), config)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _ci_health(key: str, filters: data.Filters, config: SlaConfig) -> pl.DataFrame:
+    return data.weekly_ci_health(data.ci_health_runs(_connection(key), filters), config)
+
+
+def ci_health(ctx: Context, config: SlaConfig) -> pl.DataFrame:
+    """Weekly CI success rate and availability against ``config``'s targets."""
+    if ctx.warehouse is None:
+        raise RuntimeError("no warehouse")
+    return _ci_health(ctx.warehouse.key, ctx.filters, config)
 
 
 def report(ctx: Context) -> dict[str, Any] | None:

@@ -65,6 +65,18 @@ slow = data.slow_workflows(conn, everything)
 charts.range_bars(slow, "workflow", "median_minutes", "p90_minutes", title="minutes (median to P90)")
 
 # %% [markdown]
+# ## Why runs fail: failure classes
+#
+# Each failed attempt's log excerpt, classified by the self-healing action's `classify_failure`
+# (`features.failure_classes`): transient, dependency or permanent, with the lines that decided.
+
+# %%
+classes = data.failure_classes(conn, everything) if "features.failure_classes" in data.tables(conn) else None
+if classes is not None:
+    print(classes.group_by("failure_class").len().sort("len", descending=True))
+charts.failure_classes_over_time(data.failure_classes_weekly(classes)) if classes is not None else None
+
+# %% [markdown]
 # ## Real builds: TravisTorrent (when the shared data is present)
 #
 # Three projects of the TravisTorrent table are loaded into a scratch warehouse with the

@@ -18,10 +18,12 @@ from typing import Any
 from pydantic import SecretStr
 
 from pipelines.sources.double import GitHubDouble
+from pipelines.sources.double.rest import LOG_BLOB_PREFIX
 from pipelines.sources.github.settings import GitHubSettings
 from pipelines.sources.github.source import GitHubSource
 from pipelines.sources.ingest import land_stream
 from pipelines.sources.recording import Recording
+from pipelines.sources.run_logs import wants_logs
 from pipelines.sources.sample import SampleOrgSpec, generate_sample_org
 from pipelines.sources.streams import STREAMS
 from warehouse.db import build_core, connect
@@ -75,7 +77,8 @@ def _sync(double: GitHubDouble, settings: GitHubSettings, zone: LandingZone, db:
 def run_ingest_benchmark(scale: str = "benchmark", json_path: Path | None = None) -> dict[str, Any]:
     """Run the benchmark, print its table and return (and optionally write) the figures."""
     spec = SampleOrgSpec.benchmark() if scale == "benchmark" else SampleOrgSpec()
-    spec = SampleOrgSpec(**{**spec.__dict__, "with_logs": False})
+    # With log archives: the run_logs stream's real cost (a 302 and a download per archive) is measured.
+    spec = SampleOrgSpec(**{**spec.__dict__, "with_logs": True})
     started = time.perf_counter()
     rec = generate_sample_org(spec)
     generated = time.perf_counter() - started
@@ -88,6 +91,8 @@ def run_ingest_benchmark(scale: str = "benchmark", json_path: Path | None = None
         db = Path(tmp) / "warehouse.duckdb"
         first = _sync(double, settings, zone, db)
         first_rate = [r.rate_cost for r in double.requests]
+        log_api = [r for r in double.requests if r.path.endswith("/logs")]
+        log_downloads = [r for r in double.requests if r.path.startswith(LOG_BLOB_PREFIX)]
         double.reset_log()
         budget_before = double.rate_remaining
         second = _sync(double, settings, zone, db)
@@ -108,6 +113,9 @@ def run_ingest_benchmark(scale: str = "benchmark", json_path: Path | None = None
         "detail_requests": runs_requests - run_pages,
     }
     objects = first["objects_by_table"]
+    failed_attempts = sum(
+        wants_logs(run) for runs in (*rec.workflow_runs.values(), rec.run_attempts.values()) for run in runs
+    )
     figures: dict[str, Any] = {
         "organisation": {
             "repositories": len(rec.repos),
@@ -131,6 +139,15 @@ def run_ingest_benchmark(scale: str = "benchmark", json_path: Path | None = None
             "pull_request_subresource_requests_per_pull_request": round(
                 first["requests_by_stream"]["pull_request_details"] / max(1, pulls), 4
             ),
+            "run_logs": {
+                "failed_attempts": failed_attempts,
+                "archives": len(rec.logs),
+                "api_requests": len(log_api),
+                "api_redirects": sum(r.status == 302 for r in log_api),
+                "downloads": len(log_downloads),
+                "downloads_with_token": sum(r.authorization_seen for r in log_downloads),
+                "excerpt_rows": objects.get("run_log_excerpts", 0),
+            },
         },
         "second_sync": {
             "requests": sum(second["requests_by_stream"].values()),
@@ -168,6 +185,12 @@ def _print(figures: dict[str, Any]) -> None:
     print(
         "pull request sub-resources: "
         f"{first['pull_request_subresource_requests_per_pull_request']} requests per pull request"
+    )
+    logs = first["run_logs"]
+    print(
+        f"run logs: {logs['failed_attempts']:,} failed attempts, {logs['archives']:,} archives → "
+        f"{logs['api_requests']:,} API requests ({logs['api_redirects']:,} redirects) + "
+        f"{logs['downloads']:,} signed downloads ({logs['downloads_with_token']} with the token)"
     )
     print(
         f"\nsecond sync (no changes): {second['requests']} requests for {second['stream_repository_pairs']} "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import Definitions
 
 from pipelines.defs.exports import EXPORT_ASSETS
+from pipelines.defs.failures import failure_class_check, failure_classes
 from pipelines.defs.features import FEATURE_ASSETS
 from pipelines.defs.ingestion import (
     core_tables,
@@ -42,10 +43,11 @@ def build_definitions(
             core_tables,
             marts,
             *FEATURE_ASSETS,
+            failure_classes,
             *MODEL_ASSETS,
             *EXPORT_ASSETS,
         ],
-        asset_checks=[*quality_checks(), *MODEL_CHECKS],
+        asset_checks=[*quality_checks(), failure_class_check, *MODEL_CHECKS],
         jobs=[ingest_job, refresh_job, models_job, exports_job],
         schedules=[hourly_ingestion, hourly_warehouse_load, daily_models],
         sensors=[repository_partitions_sensor, exports_after_promotion],

@@ -498,6 +498,16 @@ register_suite(
 register_suite(
     TableSpec(
         "features",
+        "failure_classes",
+        key=("repo", "run_id", "run_attempt"),
+        not_null=("created_at", "conclusion"),
+        accepted=(AcceptedValues("failure_class", frozenset({"transient", "dependency", "permanent"})),),
+        bounds=(Bounds("confidence", min_value=0, max_value=1),),
+    )
+)
+register_suite(
+    TableSpec(
+        "features",
         "sla_clock_states",
         key=("repo", "number"),
         not_null=("as_of", "created_at"),

@@ -13,7 +13,8 @@ if ui.header("Organisation overview", ctx, needs=("marts.ci_weekly",)):
     org = data.org_weekly(weekly)
     recent, before = org.tail(4), org.slice(max(0, org.height - 8), min(4, max(0, org.height - 4)))
     rate, rate_before = data.success_rate(recent), data.success_rate(before)
-    clocks = ui.query(ctx, data.sla_clocks) if "features.sla_clock_states" in ctx.tables else None
+    sla = ui.sla_settings()
+    clocks = ui.sla_clocks(ctx, sla.config) if "features.sla_clock_states" in ctx.tables else None
     scores = ui.scores(ctx)
 
     columns = st.columns(4)
@@ -26,7 +27,9 @@ if ui.header("Organisation overview", ctx, needs=("marts.ci_weekly",)):
     columns[1].metric(
         "SLA compliance (first response)",
         ui.percent(None if clocks is None else data.sla_compliance(clocks, "response")),
-        help="Issues and pull requests answered within their priority's target (SLA and incidents page).",
+        help="Issues and pull requests answered within their priority's target, "
+        + ("the SLA configuration model's defaults" if sla.defaults else f"targets {sla.origin}")
+        + " (SLA and incidents page).",
     )
     open_clocks = None if clocks is None else data.open_clocks(clocks)
     columns[2].metric(

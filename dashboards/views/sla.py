@@ -1,4 +1,4 @@
-"""SLA and incidents: compliance, breaches over time, open clocks, and post-mortems."""
+"""SLA and incidents: configured targets, compliance against them, breaches, open clocks, post-mortems."""
 
 from __future__ import annotations
 
@@ -6,16 +6,73 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboards import data, ui
+from actions.sla.config import PRIORITIES
+from dashboards import charts, data, sla_config, ui
+from dashboards.sla_config import ENV_VAR
 
 ctx = ui.context()
 if ui.header("SLA and incidents", ctx, needs=("features.sla_clock_states",)):
-    clocks = ui.query(ctx, data.sla_clocks)
+    with st.expander("SLA configuration", expanded=False):
+        st.text_input(
+            "SLA configuration file",
+            key=ui.SLA_CONFIG_KEY,
+            placeholder=f"an sla.yml, or a repository checkout (its .github/sla.yml); default: ${ENV_VAR}",
+            help="Targets are read with the SLA action's own configuration model (actions/sla/config.py).",
+        )
+    settings = ui.sla_settings()
+    config = settings.config
+    if settings.problem:
+        st.warning(f"SLA configuration not used: {settings.problem}")
+    if settings.defaults:
+        st.info(
+            "Targets: **defaults** of the SLA configuration model — no `sla.yml` is configured "
+            f"(set `{ENV_VAR}` or the path above)."
+        )
+    else:
+        st.caption(f"Targets {settings.origin}.")
+
+    clocks = ui.sla_clocks(ctx, config)
     columns = st.columns(3)
     columns[0].metric("First-response compliance", ui.percent(data.sla_compliance(clocks, "response")))
     columns[1].metric("Resolution compliance", ui.percent(data.sla_compliance(clocks, "resolution")))
     open_now = data.open_clocks(clocks)
     columns[2].metric("Open clocks", f"{open_now.height:,}")
+
+    st.subheader("Compliance against the targets")
+    by_priority = data.compliance_by_priority(clocks, config)
+    health = ui.ci_health(ctx, config) if "core.ci_runs" in ctx.tables else None
+    left, right = st.columns(2)
+    with left:
+        judged = by_priority.filter(pl.col("judged") > 0)
+        if judged.height == 0:
+            st.info("No judged SLA clocks in this selection.")
+        else:
+            st.altair_chart(charts.clock_compliance(judged), width="stretch")
+            st.caption(
+                "Share of judged clocks within their target, by priority; "
+                "hover for the median and target hours."
+            )
+    with right:
+        if health is None or health.height == 0:
+            st.info("No completed workflow runs in this selection.")
+        else:
+            st.altair_chart(charts.health_against_targets(health), width="stretch")
+            st.caption(
+                f"Weekly CI success rate and availability (SLA engine, one-week windows); dashed: targets "
+                f"{config.success_rate_target:.0%} and {config.availability_target:.0%}."
+            )
+    with st.expander("Targets", expanded=settings.defaults):
+        st.dataframe(
+            sla_config.target_hours(config).rename(
+                {"response_target_hours": "first response (h)", "resolution_target_hours": "resolution (h)"}
+            ),
+            hide_index=True,
+        )
+        st.caption(
+            f"Success-rate target {config.success_rate_target:.0%}, availability target "
+            f"{config.availability_target:.0%}; items without a priority are held to "
+            f"{config.default_priority}. " + ("(Defaults.)" if settings.defaults else f"({settings.origin})")
+        )
 
     left, right = st.columns(2)
     with left:
@@ -53,7 +110,7 @@ if ui.header("SLA and incidents", ctx, needs=("features.sla_clock_states",)):
                 alt.Chart(ages)
                 .mark_bar()
                 .encode(
-                    x=alt.X("priority:N", sort=[*data.SLA_TARGET_HOURS]),
+                    x=alt.X("priority:N", sort=list(PRIORITIES)),
                     y=alt.Y("count():Q", title="open"),
                     color=alt.Color(
                         "status:N",
@@ -64,17 +121,6 @@ if ui.header("SLA and incidents", ctx, needs=("features.sla_clock_states",)):
                 ),
                 width="stretch",
             )
-    with st.expander("Targets (hours)"):
-        st.dataframe(
-            pl.DataFrame(
-                {
-                    "priority": list(data.SLA_TARGET_HOURS),
-                    "first response": [v[0] for v in data.SLA_TARGET_HOURS.values()],
-                    "resolution": [v[1] for v in data.SLA_TARGET_HOURS.values()],
-                }
-            ),
-            hide_index=True,
-        )
     if open_now.height:
         st.subheader("Longest-open clocks")
         st.dataframe(

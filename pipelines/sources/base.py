@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pipelines.sources.recording import Recording
+from pipelines.sources.run_logs import excerpt_records, unavailable, wants_logs
 from pipelines.sources.streams import STREAMS
 
 JSON = dict[str, Any]
@@ -79,6 +80,12 @@ class HistorySource(Protocol):
         ...
 
 
+def _log_records(rec: Recording, repo: str, run: JSON) -> list[JSON]:
+    run_id, attempt = int(run["id"]), int(run.get("run_attempt") or 1)
+    archive = rec.logs.get((repo, run_id, attempt))
+    return [unavailable(run_id, attempt)] if archive is None else excerpt_records(run_id, attempt, archive)
+
+
 class RecordingSource:
     """A source that serves an in-memory :class:`Recording` in full, one batch per stream.
 
@@ -134,6 +141,12 @@ class RecordingSource:
                 if r == repo:
                     for obj in statuses:
                         batch.add("commit_statuses", obj, sha)
+        elif stream == "run_logs":
+            earlier = [obj for (r, _run, _attempt), obj in rec.run_attempts.items() if r == repo]
+            for run in [*rec.workflow_runs.get(repo, []), *earlier]:
+                if wants_logs(run):
+                    for obj in _log_records(rec, repo, run):
+                        batch.add("run_log_excerpts", obj)
         else:
             listing: dict[str, list[JSON]] = getattr(rec, stream)
             for obj in listing.get(repo, []):

@@ -65,6 +65,11 @@ RAW_TABLES: dict[str, RawTable] = {
         RawTable("jobs", _by_id, _field("completed_at", "started_at", "created_at")),
         RawTable("check_runs", _by_id, _field("completed_at", "started_at")),
         RawTable("commit_statuses", _by_id, _field("updated_at", "created_at")),
+        RawTable(
+            "run_log_excerpts",
+            lambda obj, parent: f"{obj['run_id']}:{obj['run_attempt']}:{obj.get('job') or ''}",
+            lambda obj: None,
+        ),
     )
 }
 
@@ -122,6 +127,13 @@ STREAMS: dict[str, Stream] = {
             ("check_runs", "commit_statuses"),
             ("pull_requests", "workflow_runs"),
             "Check runs and commit statuses of the head commits of open pull requests.",
+        ),
+        Stream(
+            "run_logs",
+            ("run_log_excerpts",),
+            ("workflow_runs",),
+            "The failure excerpt of each failed attempt's log archive, fetched once per attempt from "
+            "the queue the workflow run stream fills (expired logs are recorded as unavailable).",
         ),
     )
 }

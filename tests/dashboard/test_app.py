@@ -16,6 +16,7 @@ SUBHEADERS = {
     "ci": [
         "Predicted failure risk",
         "Reliability of the predictions",
+        "Failures by class",
         "Failures by conclusion",
         "Failing steps",
         "Flaky workflows",
@@ -23,7 +24,12 @@ SUBHEADERS = {
     ],
     "routing": ["Review load per person", "Median hours to first review", "Who knows which paths"],
     "maintenance": ["Activity by hour of week (UTC)", "Next quiet windows"],
-    "sla": ["Breaches by week opened", "Open clocks by priority", "Post-mortems"],
+    "sla": [
+        "Compliance against the targets",
+        "Breaches by week opened",
+        "Open clocks by priority",
+        "Post-mortems",
+    ],
     "model": ["Against the naive baselines", "Feature importance", "Errors by repository"],
 }
 

@@ -19,6 +19,14 @@ def _check_targets(figures: dict[str, object]) -> None:
         pages = row["requests"] if stream != "workflow_runs" else row["requests"] - row["detail_requests"]
         assert pages <= 1.1 * row["minimum_pages"], stream
     assert first["pull_request_subresource_requests_per_pull_request"] <= 0.1
+    # Logs: one API request per failed attempt (a 302 when there is an archive), one download per
+    # archive, never with the token; the no-change re-sync asks nothing about logs.
+    logs = first["run_logs"]
+    assert logs["archives"] > 0
+    assert first["requests_by_stream"]["run_logs"] == logs["failed_attempts"] + logs["archives"]
+    assert logs["api_requests"] == logs["failed_attempts"] and logs["api_redirects"] == logs["archives"]
+    assert logs["downloads"] == logs["archives"] and logs["downloads_with_token"] == 0
+    assert second["requests_by_stream"]["run_logs"] == 0
     assert second["requests"] <= second["stream_repository_pairs"]
     assert set(second["statuses"]) <= {"304"}
     assert second["rate_limit_points"] == 0

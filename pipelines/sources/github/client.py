@@ -73,6 +73,22 @@ class Response:
 
 
 @dataclass
+class Download:
+    """A file GitHub serves through a redirect to a signed URL (a run's log archive).
+
+    Attributes:
+        status: 200 when ``body`` holds the file; 404 or 410 when GitHub has none (expired);
+            413 when the file is larger than the cap (``body`` is then ``None``).
+        body: the file's bytes.
+        size: bytes seen (for a refused file, at least the cap).
+    """
+
+    status: int
+    body: bytes | None
+    size: int
+
+
+@dataclass
 class RequestStats:
     """Requests spent, by outcome, for benchmark and asset metadata."""
 
@@ -120,12 +136,14 @@ class GitHubClient:
             seconds_between_writes=settings.seconds_between_requests or None,
         )
         self._requester: Requester = self._github.requester
+        self._blobs = requests.Session()
         self.stats = RequestStats()
         self._base_path = urlsplit(settings.api_url).path.rstrip("/")
 
     def close(self) -> None:
         """Close pooled connections."""
         self._github.close()
+        self._blobs.close()
 
     def _describe(self, url: str) -> str:
         path = urlsplit(url).path if url.startswith("http") else url
@@ -178,6 +196,83 @@ class GitHubClient:
             self.stats.rate_limit_used += 1
             self._pause_if_exhausted(lowered)
             return Response(status, body, lowered.get("etag"), _next_link(lowered.get("link")))
+        raise SourceError(f"GET {what} failed")  # pragma: no cover - loop always returns or raises
+
+    def download(self, url: str, max_bytes: int) -> Download:
+        """GET a file GitHub answers with a 302 to a signed URL, and download it from there.
+
+        The API request carries the token; the signed URL must not (it is a credential in
+        itself, often on another host), so it is fetched by a separate plain HTTP session, never
+        by PyGithub's redirect handling, which keeps the token when the host is the same. The
+        signed URL never appears in logs or errors. At most ``max_bytes`` are read.
+
+        Raises:
+            SourceError: when GitHub refuses the request, answers without a redirect, or the
+                download keeps failing.
+        """
+        what = self._describe(url)
+        status, response_headers, output = self._request("GET", url, None, {}, what)
+        lowered = {k.lower(): v for k, v in response_headers.items()}
+        self.stats.by_status[str(status)] += 1
+        if status in (404, 410):
+            return Download(status, None, 0)
+        if status >= 400:
+            try:
+                body = json.loads(output) if output else None
+            except json.JSONDecodeError:
+                body = None
+            raise self._error("GET", what, status, lowered, body)
+        location = lowered.get("location")
+        if status not in (301, 302, 303, 307, 308) or not location:
+            raise SourceError(f"GitHub answered HTTP {status} to GET {what} without a download location")
+        self.stats.rate_limit_used += 1
+        self._pause_if_exhausted(lowered)
+        return self._fetch_signed(location, max_bytes, what)
+
+    def _fetch_signed(self, location: str, max_bytes: int, what: str) -> Download:
+        for attempt in range(1, self.settings.max_attempts + 1):
+            try:
+                with self._blobs.get(
+                    location,
+                    stream=True,
+                    timeout=self.settings.timeout,
+                    allow_redirects=False,
+                    # A callable auth replaces any credential requests would find in ~/.netrc.
+                    auth=lambda request: request,
+                ) as response:
+                    self.stats.by_status[f"blob {response.status_code}"] += 1
+                    if response.status_code in (404, 410):
+                        return Download(response.status_code, None, 0)
+                    if response.status_code >= 500 or response.status_code == 429:
+                        raise requests.exceptions.RetryError(f"HTTP {response.status_code}")
+                    if response.status_code != 200:
+                        raise SourceError(
+                            f"the download of GET {what} was refused: HTTP {response.status_code} "
+                            "(the signed URL may have expired; re-run to ask for a new one)",
+                            response.status_code,
+                        )
+                    declared = int(response.headers.get("Content-Length") or 0)
+                    if declared > max_bytes:
+                        return Download(413, None, declared)
+                    chunks: list[bytes] = []
+                    size = 0
+                    for chunk in response.iter_content(chunk_size=1 << 16):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            return Download(413, None, size)
+                        chunks.append(chunk)
+                    return Download(200, b"".join(chunks), size)
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+                if attempt == self.settings.max_attempts:
+                    raise SourceError(
+                        f"the download of GET {what} kept failing ({type(exc).__name__}) after "
+                        f"{self.settings.max_attempts} attempts; nothing partial was written, "
+                        "re-run to resume"
+                    ) from None
+                wait = min(60.0, self.settings.backoff_factor * 2**attempt)
+                error = type(exc).__name__
+                log.warning("download of GET %s failed (%s); retrying in %.1fs", what, error, wait)
+                time.sleep(wait)
         raise SourceError(f"GET {what} failed")  # pragma: no cover - loop always returns or raises
 
     def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from pipelines.sources.run_logs import MAX_LOG_BYTES
+
 REPO_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -41,6 +43,10 @@ class GitHubSettings(BaseModel):
             that re-runs and runs that were still in progress are seen again.
         jobs_for: fetch jobs (with steps) for ``failed`` attempts only, or for ``all``.
         seconds_between_requests: pause between requests (GitHub recommends serial requests).
+        logs_for: read the log archives of ``failed`` attempts (their failure excerpts are
+            kept), or ``none``.
+        max_log_bytes: largest log archive downloaded; a bigger one is recorded as too large.
+        logs_per_batch: failed attempts whose excerpts are landed (and the queue advanced) together.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -57,6 +63,9 @@ class GitHubSettings(BaseModel):
     lookback_hours: float = Field(default=72.0, ge=0)
     jobs_for: Literal["failed", "all"] = "failed"
     seconds_between_requests: float = Field(default=0.0, ge=0)
+    logs_for: Literal["failed", "none"] = "failed"
+    max_log_bytes: int = Field(default=MAX_LOG_BYTES, ge=1)
+    logs_per_batch: int = Field(default=25, ge=1)
 
     @field_validator("api_url")
     @classmethod

@@ -13,7 +13,8 @@ newest-first order) with a *stable* first-page URL, so:
 
 Pull request sub-resources ride on one GraphQL query per 50 pull requests; jobs are fetched
 only for the attempts that need them (failed ones by default); check runs and statuses only
-for heads of open pull requests whose checks were not already complete.
+for heads of open pull requests whose checks were not already complete; a failed attempt's
+log archive once (two requests: the API's 302 and the signed download), kept as its excerpt.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pipelines.sources.github.client import GitHubClient
 from pipelines.sources.github.helpers import file_from_graphql, parse_time, review_from_graphql
 from pipelines.sources.github.queries import PULL_REQUEST_DETAILS
 from pipelines.sources.github.settings import GitHubSettings
+from pipelines.sources.run_logs import LOG_CONCLUSIONS, excerpt_records, too_large, unavailable, wants_logs
 
 JSON = dict[str, Any]
 log = logging.getLogger("repopilot.github")
@@ -78,7 +80,9 @@ class GitHubSource:
         if stream == "issue_events":
             return self._listing(f"{base}/issues/events", {}, "issue_events", state, "created_at")
         if stream == "workflow_runs":
-            return self._workflow_runs(base, state)
+            return self._workflow_runs(base, state, dict(states.get("run_logs") or {}))
+        if stream == "run_logs":
+            return self._run_logs(base, state, dict(states.get("workflow_runs") or {}))
         if stream == "pr_head_checks":
             return self._head_checks(
                 base, state, dict(states.get("pull_requests") or {}), dict(states.get("workflow_runs") or {})
@@ -226,23 +230,28 @@ class GitHubSource:
 
     # -- workflow runs ------------------------------------------------------------------------
 
-    def _workflow_runs(self, base: str, state: JSON) -> Iterator[Batch]:
+    def _workflow_runs(self, base: str, state: JSON, logs_state: JSON) -> Iterator[Batch]:
         """Runs created since the cursor minus the look-back, their earlier attempts and jobs.
 
         ``state["seen"]`` remembers, for runs inside the look-back window, which attempt and
         conclusion were already fetched, so that re-reading the window costs only the list
         pages and not the per-run details again.
+
+        Failed attempts met for the first time join ``state["logs_queue"]`` (``[seq, run id,
+        attempt]``), which the ``run_logs`` stream works through; entries it has done (up to its
+        ``through``) are dropped here, so the queue only holds what is still to be read.
         """
         cursor = parse_time(state.get("cursor"))
         stop_before = cursor - timedelta(hours=self.settings.lookback_hours) if cursor else None
         seen: dict[str, str] = dict(state.get("seen") or {})
         fresh: dict[str, str] = {}
+        failed: list[tuple[int, int]] = []
         for runs, final in self._pages(
             f"{base}/actions/runs", {}, state, "created_at", "workflow_runs", stop_before
         ):
             batch = Batch()
             for run in runs:
-                self._add_run(base, run, seen, fresh, batch)
+                self._add_run(base, run, seen, fresh, batch, failed)
             if final is not None:
                 horizon = parse_time(final.get("cursor"))
                 keep_after = horizon - timedelta(hours=self.settings.lookback_hours) if horizon else None
@@ -255,11 +264,61 @@ class GitHubSource:
                         if keep_after is None
                         or (parse_time(value.split("|", 2)[2]) or keep_after) >= keep_after
                     },
+                    **self._logs_queue(state, logs_state, failed),
                 }
             yield batch
 
+    @staticmethod
+    def _logs_queue(state: JSON, logs_state: JSON, failed: list[tuple[int, int]]) -> JSON:
+        through = int(logs_state.get("through") or 0)
+        last = int(state.get("logs_seq") or 0)
+        queue = [entry for entry in state.get("logs_queue") or [] if int(entry[0]) > through]
+        queued = {(int(entry[1]), int(entry[2])) for entry in queue}
+        for run_id, attempt in dict.fromkeys(failed):
+            if (run_id, attempt) not in queued:
+                last += 1
+                queue.append([last, run_id, attempt])
+        return {"logs_queue": queue, "logs_seq": last}
+
+    def _run_logs(self, base: str, state: JSON, runs_state: JSON) -> Iterator[Batch]:
+        """The failure excerpts of the queued failed attempts, each attempt's archive read once.
+
+        Each batch carries ``through``, the last queue entry it covers, so a killed stream
+        resumes after the last landed batch. Nothing is asked when the queue holds nothing new.
+        """
+        through = int(state.get("through") or 0)
+        pending = [entry for entry in runs_state.get("logs_queue") or [] if int(entry[0]) > through]
+        size = self.settings.logs_per_batch
+        for start in range(0, len(pending), size):
+            chunk = pending[start : start + size]
+            batch = Batch()
+            for _seq, run_id, attempt in chunk:
+                for record in self._log_records(base, int(run_id), int(attempt)):
+                    batch.add("run_log_excerpts", record)
+            batch.state = {"through": int(chunk[-1][0])}
+            yield batch
+
+    def _log_records(self, base: str, run_id: int, attempt: int) -> list[JSON]:
+        cap = self.settings.max_log_bytes
+        download = self.client.download(f"{base}/actions/runs/{run_id}/attempts/{attempt}/logs", cap)
+        if download.status == 413:
+            log.info("run %s attempt %s: log archive above %s bytes, not kept", run_id, attempt, cap)
+            return [too_large(run_id, attempt, download.size, cap)]
+        if download.body is None:
+            return [unavailable(run_id, attempt, download.status)]
+        records = excerpt_records(run_id, attempt, download.body)
+        if records[0]["status"] == "corrupt":
+            log.warning("run %s attempt %s: %s", run_id, attempt, records[0]["error"])
+        return records
+
     def _add_run(
-        self, base: str, run: JSON, seen: dict[str, str], fresh: dict[str, str], batch: Batch
+        self,
+        base: str,
+        run: JSON,
+        seen: dict[str, str],
+        fresh: dict[str, str],
+        batch: Batch,
+        failed: list[tuple[int, int]],
     ) -> None:
         run_id = run["id"]
         attempt = int(run.get("run_attempt") or 1)
@@ -270,6 +329,15 @@ class GitHubSource:
             return
         previous = seen.get(str(run_id))
         first_new_attempt = int(previous.split("|", 1)[0]) if previous else 1
+        # The attempt seen last time was queued then if it had already failed.
+        queued_before = (
+            first_new_attempt if previous and previous.split("|", 2)[1] in LOG_CONCLUSIONS else None
+        )
+
+        def queue_logs(obj: JSON, number: int) -> None:
+            if self.settings.logs_for == "failed" and number != queued_before and wants_logs(obj):
+                failed.append((int(run_id), number))
+
         for earlier in range(first_new_attempt, attempt):
             try:
                 response = self.client.get(f"{base}/actions/runs/{run_id}/attempts/{earlier}")
@@ -280,7 +348,9 @@ class GitHubSource:
                 raise
             batch.add("workflow_runs", response.body)
             self._add_jobs(base, response.body, batch)
+            queue_logs(response.body, earlier)
         self._add_jobs(base, run, batch)
+        queue_logs(run, attempt)
         fresh[str(run_id)] = fingerprint
 
     def _add_jobs(self, base: str, run: JSON, batch: Batch) -> None:

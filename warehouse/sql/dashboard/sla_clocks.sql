@@ -4,7 +4,7 @@ SELECT
     repo,
     number,
     is_pull_request,
-    coalesce(priority, 'none') AS priority,
+    priority,
     created_at,
     time_to_first_response_hours,
     response_clock_open,
