@@ -35,6 +35,7 @@ from actions.common.github import (
     add_common_arguments,
     check_token_scopes,
     connect,
+    event_path,
     positive_number,
     repository_name,
 )
@@ -159,9 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise InputError("--repo and --pr go together")
         repository, numbers = repository_name(args.repo), [positive_number(args.pr, "--pr")]
     else:
-        event = args.event or (
-            Path(os.environ["GITHUB_EVENT_PATH"]) if os.environ.get("GITHUB_EVENT_PATH") else None
-        )
+        event = event_path(args)
         if event is None:
             raise InputError("no pull request given: pass --repo and --pr, or run on a pull request event")
         repository, numbers = event_pull_numbers(event)

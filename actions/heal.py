@@ -44,8 +44,10 @@ from actions.common.config import read_action_config
 from actions.common.errors import ActionError, ExportError, InputError
 from actions.common.exports import Exports, exports_from_arguments
 from actions.common.github import (
+    RUN_CONCLUSIONS,
     add_common_arguments,
     connect,
+    event_path,
     parse_now,
     positive_number,
     read_event,
@@ -69,19 +71,6 @@ from actions.healing.priors import PriorTable
 ACTION = "self-healing"
 CONFIG_FILE = "self-healing.yml"
 FAILED = frozenset({"failure", "timed_out"})
-CONCLUSIONS = frozenset(
-    {
-        "success",
-        "failure",
-        "cancelled",
-        "timed_out",
-        "skipped",
-        "neutral",
-        "stale",
-        "action_required",
-        "startup_failure",
-    }
-)
 SUMMARY_EXCERPT_LINES = 40
 
 Sleep = Callable[[float], None]
@@ -198,7 +187,7 @@ def run_state(data: Mapping[str, Any]) -> RunState:
     # Recordings hold upper-case and empty values, and conclusions in the status field (DevLake's edge cases).
     status = str(data.get("status") or "").strip().lower()
     conclusion = str(data.get("conclusion") or "").strip().lower() or None
-    if status in CONCLUSIONS:
+    if status in RUN_CONCLUSIONS:
         status, conclusion = "completed", conclusion or status
     return RunState(
         status=status,
@@ -389,9 +378,7 @@ def _target(args: argparse.Namespace) -> tuple[str, int | None]:
             raise InputError("--repo goes with --run-id or --sweep")
         repository = repository_name(args.repo)
         return repository, None if args.sweep else positive_number(args.run_id, "--run-id")
-    event = args.event or (
-        Path(os.environ["GITHUB_EVENT_PATH"]) if os.environ.get("GITHUB_EVENT_PATH") else None
-    )
+    event = event_path(args)
     if event is None:
         raise InputError("no run given: pass --repo and --run-id, or run on a workflow_run or schedule event")
     payload = read_event(event)

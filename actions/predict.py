@@ -31,6 +31,7 @@ from actions.common.github import (
     add_common_arguments,
     check_token_scopes,
     connect,
+    event_path,
     positive_number,
     read_event,
     repository_name,
@@ -126,9 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             repo = client.get_repo(repository, lazy=True)
             data: Mapping[str, Any] = repo.get_workflow_run(positive_number(args.run_id, "--run-id")).raw_data
         else:
-            event = args.event or (
-                Path(os.environ["GITHUB_EVENT_PATH"]) if os.environ.get("GITHUB_EVENT_PATH") else None
-            )
+            event = event_path(args)
             if event is None:
                 raise InputError("no run given: pass --repo and --run-id, or run on a workflow_run event")
             repository, data = _event_run(event)

@@ -31,7 +31,14 @@ from github.Repository import Repository
 from pydantic import BaseModel, ValidationError
 
 from actions.common.errors import ActionError, InputError
-from actions.common.github import add_common_arguments, connect, positive_number, read_event, repository_name
+from actions.common.github import (
+    add_common_arguments,
+    connect,
+    event_path,
+    positive_number,
+    read_event,
+    repository_name,
+)
 from actions.common.report import (
     append_audit,
     audit_record,
@@ -323,9 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise InputError("--repo and --run-id go together")
         repository, run_id = repository_name(args.repo), positive_number(args.run_id, "--run-id")
     else:
-        event = args.event or (
-            Path(os.environ["GITHUB_EVENT_PATH"]) if os.environ.get("GITHUB_EVENT_PATH") else None
-        )
+        event = event_path(args)
         if event is None:
             raise InputError("no run given: pass --repo and --run-id, or run on a workflow_run event")
         repository, run_id = event_run(event)

@@ -41,6 +41,7 @@ from actions.common.github import (
     add_common_arguments,
     check_token_scopes,
     connect,
+    event_path,
     positive_number,
     read_event,
     repository_name,
@@ -155,9 +156,7 @@ def _target(args: argparse.Namespace) -> Target:
         if args.pull:
             return Target(repository_name(args.repo), "pull_request", positive_number(args.pull, "--pull"))
         return Target(repository_name(args.repo), "issue", positive_number(args.issue, "--issue"))
-    event = args.event or (
-        Path(os.environ["GITHUB_EVENT_PATH"]) if os.environ.get("GITHUB_EVENT_PATH") else None
-    )
+    event = event_path(args)
     if event is None:
         raise InputError(
             "nothing to route: pass --repo with --pull or --issue, or run on a pull request or issue event"

@@ -69,6 +69,30 @@ def connect(token: str | None, api_url: str | None = None, *, timeout: float = 1
     )
 
 
+def event_path(args: argparse.Namespace) -> Path | None:
+    """The event payload file: ``--event``, else ``$GITHUB_EVENT_PATH``, else None."""
+    if args.event is not None:
+        return Path(args.event)
+    variable = os.environ.get("GITHUB_EVENT_PATH")
+    return Path(variable) if variable else None
+
+
+RUN_CONCLUSIONS = frozenset(
+    {
+        "success",
+        "failure",
+        "cancelled",
+        "timed_out",
+        "skipped",
+        "neutral",
+        "stale",
+        "action_required",
+        "startup_failure",
+    }
+)
+"""Every conclusion GitHub gives a finished workflow run."""
+
+
 def read_event(path: Path) -> dict[str, Any]:
     """The JSON object of an event payload file (``$GITHUB_EVENT_PATH``).
 

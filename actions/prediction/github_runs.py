@@ -25,19 +25,9 @@ from typing import Any
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-CONCLUSIONS = frozenset(
-    {
-        "success",
-        "failure",
-        "cancelled",
-        "timed_out",
-        "skipped",
-        "neutral",
-        "stale",
-        "action_required",
-        "startup_failure",
-    }
-)
+from actions.common.github import RUN_CONCLUSIONS
+
+CONCLUSIONS = RUN_CONCLUSIONS
 """Every conclusion a completed GitHub Actions run or job can have."""
 COMPLETED = CONCLUSIONS
 FAILED = frozenset({"failure", "timed_out", "startup_failure"})
