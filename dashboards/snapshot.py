@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -103,7 +104,7 @@ def take_snapshot(source: Path, directory: Path, *, attempts: int = 8, pause: fl
         before = file_version(source)
         if before is None:
             raise FileNotFoundError(source)
-        target = directory / f"warehouse-{before.mtime_ns}-{before.size}.duckdb"
+        target = directory / f"{_prefix(source)}{before.mtime_ns}-{before.size}.duckdb"
         if not target.exists():
             partial = directory / f".{target.name}.{os.getpid()}.partial"
             with contextlib.suppress(FileNotFoundError):  # the source may vanish between stat and copy
@@ -120,10 +121,19 @@ def take_snapshot(source: Path, directory: Path, *, attempts: int = 8, pause: fl
     raise SnapshotError(f"{source} kept changing while it was copied ({attempts} attempts)")
 
 
-def prune(directory: Path, keep: Path) -> None:
-    """Delete every snapshot in ``directory`` but ``keep`` (open connections keep their file on POSIX)."""
-    for path in directory.glob("warehouse-*.duckdb"):
-        if path != keep:
+def _prefix(source: Path) -> str:
+    """Snapshot names start with a digest of the source's path: one reader may watch several homes."""
+    digest = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
+    return f"warehouse-{digest}-"
+
+
+def prune(snapshot: Snapshot) -> None:
+    """Delete the older snapshots of ``snapshot``'s source (open connections keep their file on POSIX).
+
+    Snapshots of other sources are left alone: a reader may still be using them.
+    """
+    for path in snapshot.path.parent.glob(f"{_prefix(snapshot.source)}*.duckdb"):
+        if path != snapshot.path:
             path.unlink(missing_ok=True)
 
 

@@ -86,7 +86,7 @@ def _snapshot(source: str, mtime_ns: int, size: int) -> Snapshot:
     del mtime_ns, size  # only part of the cache key: a new version of the file is a new snapshot
     directory = _snapshot_directory()
     snapshot = take_snapshot(Path(source), directory)
-    prune(directory, keep=snapshot.path)
+    prune(snapshot)
     return snapshot
 
 
@@ -106,6 +106,9 @@ def open_warehouse(home: Path) -> Warehouse | None:
         return None
     try:
         snapshot = _snapshot(str(source), version.mtime_ns, version.size)
+        if not snapshot.path.exists():  # removed behind the cache's back (a temporary-file cleaner)
+            _snapshot.clear()
+            snapshot = _snapshot(str(source), version.mtime_ns, version.size)
     except (SnapshotError, FileNotFoundError):
         previous = last.get(str(source))
         return None if previous is None else Warehouse(previous, stale=True)

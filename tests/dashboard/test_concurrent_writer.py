@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import data
-from dashboards.snapshot import SnapshotError, file_version, take_snapshot
+from dashboards.snapshot import SnapshotError, file_version, prune, take_snapshot
 
 WRITER = textwrap.dedent(
     """
@@ -162,3 +162,24 @@ def test_a_file_that_keeps_changing_is_not_copied_torn(
     snapshot = take_snapshot(source, tmp_path / "snapshots")
     with duckdb.connect(str(snapshot.path), read_only=True) as conn:
         assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
+
+
+def test_pruning_keeps_the_snapshots_of_other_warehouses(tmp_path: Path) -> None:
+    directory = tmp_path / "snapshots"
+    sources = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        source = tmp_path / name / "warehouse.duckdb"
+        with duckdb.connect(str(source)) as conn:
+            conn.execute("CREATE TABLE t AS SELECT 1 AS x")
+        sources.append(source)
+    first = take_snapshot(sources[0], directory)
+    other = take_snapshot(sources[1], directory)
+    prune(other)
+    assert first.path.exists() and other.path.exists()
+
+    with duckdb.connect(str(sources[0])) as conn:
+        conn.execute("INSERT INTO t VALUES (2)")
+    newer = take_snapshot(sources[0], directory)
+    prune(newer)
+    assert newer.path.exists() and not first.path.exists() and other.path.exists()
