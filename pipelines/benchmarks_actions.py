@@ -57,7 +57,7 @@ from actions.healing.logs import excerpt_from_jobs, read_log_archive
 from actions.maintain import read_activity
 from actions.maintenance.config import MaintenanceConfig
 from actions.maintenance.plan import plan_window
-from actions.maintenance.windows import HOURS_PER_WEEK, IMPACT_WEIGHTS
+from actions.maintenance.windows import HOURS_PER_WEEK, IMPACT_WEIGHTS, organisation_template
 from actions.merging.config import MERGE_MARKER
 from pipelines.exports.build import SCORE_LIMIT
 from pipelines.exports.documents import iso, scores_document
@@ -153,7 +153,14 @@ def synthetic_activity(
         }
         entry |= {name: [round(float(v), 6) for v in rates[name]] for name in IMPACT_WEIGHTS}
         repositories_doc[label] = entry
-    return {"schema_version": SCHEMA_VERSION, "as_of": iso(AS_OF), "repositories": repositories_doc}
+    template = organisation_template(repositories_doc)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "as_of": iso(AS_OF),
+        "repositories": repositories_doc,
+        # pooled at export time, as pipelines.exports.documents.activity_document does
+        "organisation": None if template is None else [float(v) for v in template],
+    }
 
 
 def synthetic_reviewers(
