@@ -505,7 +505,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     exports = open_exports(location, client=client, cache_dir=cache)
     if not exports.has("reviewers"):
         raise ExportError(f"the exports at {exports.origin} have no reviewers.json (routing needs it)")
-    reviewers = exports.json("reviewers")
+    # only the routed repository's rows are read and checked: the whole file is the organisation's
+    reviewers = exports.json("reviewers", repository=target.repository)
     try:
         repo = client.get_repo(target.repository, lazy=True)
         config = read_config(args.config, repo)
