@@ -46,7 +46,7 @@ from actions.common.report import (
 )
 from actions.prediction.features import run_features
 from actions.prediction.github_runs import change_of, history, run_input
-from actions.prediction.model import ExportedModels
+from actions.prediction.model import ExportedModels, import_lightgbm_alone
 
 ACTION = "predict"
 TOKEN_NEEDS = TokenNeeds(
@@ -193,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cli() -> None:
     """Console entry point."""
+    # this process only loads boosters; with the extras `--help` alone took 2.6 s of CPU, without 0.8 s
+    import_lightgbm_alone()
     sys.exit(run_cli(main))
 
 

@@ -480,7 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     exports = exports_from_arguments(args, client, needed_for="routing needs reviewers.json")
     if not exports.has("reviewers"):
         raise ExportError(f"the exports at {exports.origin} have no reviewers.json (routing needs it)")
-    reviewers = exports.json("reviewers")
+    # only the routed repository's rows are read and checked: the whole file is the organisation's
+    reviewers = exports.json("reviewers", repository=target.repository)
     try:
         repo = client.get_repo(target.repository, lazy=True)
         config = read_action_config(args.config, repo, CONFIG_FILE, RoutingConfig)

@@ -7,7 +7,7 @@ is its ingestion part; ``repopilot benchmark ingest`` measures the GitHub source
 ``repopilot benchmark routing`` ranks reviewers of real merged pull requests from earlier history;
 ``repopilot benchmark windows`` judges learned maintenance windows on pull request history.
 ``repopilot benchmark failure-text`` and ``failure-excerpt`` judge self-healing's failure classifier
-and failure excerpt; ``repopilot benchmark route-action`` times the route action from start to exit.
+and failure excerpt; ``repopilot benchmark actions`` times every action's process from start to exit.
 """
 
 from __future__ import annotations
@@ -103,29 +103,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     excerpt.add_argument("--data", type=Path, required=True, help="cases: fail.log + groundtruth")
     excerpt.add_argument("--json", type=Path, help="also write the report as JSON here")
-    maintenance = bench_kinds.add_parser(
-        "maintenance", help="time the maintenance action on a synthetic 1,000-person organisation"
+    actions = bench_kinds.add_parser(
+        "actions", help="time every action's whole process in dry run (1,000-person organisation, API double)"
     )
-    maintenance.add_argument(
-        "--repeats", type=int, default=20, help="in-process decisions timed (default 20)"
+    actions.add_argument("--runs", type=int, default=5, help="processes timed per action (default 5)")
+    actions.add_argument("--only", help="comma-separated actions to time (default: all seven)")
+    actions.add_argument(
+        "--people", type=int, default=1_000, help="people in the organisation (default 1,000)"
     )
-    maintenance.add_argument("--process-runs", type=int, default=5, help="action processes timed (default 5)")
-    maintenance.add_argument("--json", type=Path, help="also write the figures as JSON here")
-    route_action = bench_kinds.add_parser(
-        "route-action", help="time the route action's whole process (dry run, synthetic team, API double)"
-    )
-    route_action.add_argument("--people", type=int, default=1_000, help="team size (default 1,000)")
-    route_action.add_argument("--runs", type=int, default=7, help="processes timed (default 7)")
-    route_action.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    actions.add_argument("--issues", type=int, default=100_000, help="issues behind the activity export")
+    actions.add_argument("--json", type=Path, help="also write the figures as JSON here")
     dashboard = bench_kinds.add_parser(
         "dashboard", help="time the dashboard's pages on the warehouse in --home"
     )
     dashboard.add_argument("--json", type=Path, help="also write the figures as JSON here")
-    heal = bench_kinds.add_parser(
-        "heal", help="time the heal action's whole process in dry run (1,000 people)"
-    )
-    heal.add_argument("--people", type=int, default=1_000, help="people in the sample organisation")
-    heal.add_argument("--json", type=Path, help="also write the figures as JSON here")
     return parser
 
 
@@ -189,28 +180,17 @@ def _bench_failure_excerpt(args: argparse.Namespace) -> None:
     run_excerpt_benchmark(args.data, args.json)
 
 
-def _bench_maintenance(args: argparse.Namespace) -> None:
-    from pipelines.benchmarks_maintenance import run_maintenance_benchmark
+def _bench_actions(args: argparse.Namespace) -> None:
+    from pipelines.benchmarks_actions import run_actions_benchmark
 
-    run_maintenance_benchmark(args.json, repeats=args.repeats, process_runs=args.process_runs)
-
-
-def _bench_route_action(args: argparse.Namespace) -> None:
-    from pipelines.benchmarks_route import run_route_action_benchmark
-
-    run_route_action_benchmark(args.json, people=args.people, runs=args.runs)
+    only = [name.strip() for name in args.only.split(",") if name.strip()] if args.only else []
+    run_actions_benchmark(args.json, runs=args.runs, only=only, people=args.people, issues=args.issues)
 
 
 def _bench_dashboard(args: argparse.Namespace) -> None:
     from dashboards.bench import run_dashboard_benchmark
 
     run_dashboard_benchmark(_home(args), args.json)
-
-
-def _bench_heal(args: argparse.Namespace) -> None:
-    from pipelines.benchmarks_heal import run_heal_benchmark
-
-    run_heal_benchmark(args.json, people=args.people)
 
 
 def _home(args: argparse.Namespace) -> Path:
@@ -226,10 +206,8 @@ _BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "windows": _bench_windows,
     "failure-text": _bench_failure_text,
     "failure-excerpt": _bench_failure_excerpt,
-    "maintenance": _bench_maintenance,
+    "actions": _bench_actions,
     "dashboard": _bench_dashboard,
-    "heal": _bench_heal,
-    "route-action": _bench_route_action,
 }
 
 

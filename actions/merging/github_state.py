@@ -91,7 +91,7 @@ def head_risk(exports: Exports | None, repository: str, head_sha: str) -> RunRis
     if exports is None or not exports.has("scores"):
         return None
     latest: dict[int, dict[str, Any]] = {}
-    for run in exports.json("scores")["runs"]:
+    for run in exports.json("scores", repository=repository)["runs"]:
         ours = run["repo"].lower() == repository.lower() and run["head_sha"] == head_sha
         if ours and run["run_attempt"] >= latest.get(run["run_id"], {"run_attempt": 0})["run_attempt"]:
             latest[run["run_id"]] = run

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -172,11 +172,39 @@ def history(repo: Repository, target: Mapping[str, Any], *, max_runs: int = 300)
     trigger: datetime = target["created_at"]
     created = f"<={trigger.strftime('%Y-%m-%dT%H:%M:%SZ')}"
     rows: list[dict[str, Any]] = []
-    for run in repo.get_workflow_runs(created=created):
+    for data in _listed_runs(repo, created):
         if len(rows) >= max_runs:
             break
-        row = run_input(run.raw_data, target["repo"])
+        row = run_input(data, target["repo"])
         rows.append(row)
         for attempt in range(1, row["run_attempt"]):
-            rows.append(run_input(run.get_attempt(attempt).raw_data, target["repo"]))
+            _, earlier = repo.requester.requestJsonAndCheck(
+                "GET", f"{repo.url}/actions/runs/{row['id']}/attempts/{attempt}"
+            )
+            rows.append(run_input(earlier, target["repo"]))
     return rows
+
+
+RUNS_PER_PAGE = 100
+"""GitHub's largest page of workflow runs."""
+
+
+def _listed_runs(repo: Repository, created: str) -> Iterator[dict[str, Any]]:
+    """The repository's runs created in ``created`` (newest first), as the listing's JSON.
+
+    Read page by page through the client's requester (its retries and rate limiting apply) rather
+    than ``get_workflow_runs``: the ``raw_data`` of a listed PyGithub object fetches the object again,
+    one request per run, and the listing already holds every field the features read.
+    """
+    page = 1
+    while True:
+        _, answer = repo.requester.requestJsonAndCheck(
+            "GET",
+            f"{repo.url}/actions/runs",
+            parameters={"created": created, "per_page": RUNS_PER_PAGE, "page": page},
+        )
+        runs = answer.get("workflow_runs") or []
+        yield from runs
+        if len(runs) < RUNS_PER_PAGE:
+            return
+        page += 1

@@ -10,11 +10,13 @@ else the training median).
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
 
@@ -29,7 +31,34 @@ from actions.prediction.explain import (
     risk_index,
 )
 
+if TYPE_CHECKING:
+    import lightgbm as lgb
+
 Floats = npt.NDArray[np.float64]
+
+LIGHTGBM_EXTRAS = ("sklearn", "pandas", "pyarrow", "dask", "datatable", "cffi")
+"""Libraries LightGBM imports when installed, for interfaces the action does not use (its scikit-learn
+estimators, DataFrame and Arrow inputs, Dask training): importing them costs over a second of CPU."""
+
+
+def import_lightgbm_alone() -> ModuleType:
+    """Import LightGBM without :data:`LIGHTGBM_EXTRAS`, for a process that only loads boosters.
+
+    LightGBM treats each of them as optional, and its ``Booster`` reads numpy arrays without them.
+    Only the predict action's own process calls this (its console entry): in a process that goes
+    on to use LightGBM's scikit-learn interface, the extras must be importable.
+    """
+    if "lightgbm" in sys.modules:
+        return sys.modules["lightgbm"]
+    hidden = [name for name in LIGHTGBM_EXTRAS if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes ``import name`` raise ImportError
+    try:
+        return importlib.import_module("lightgbm")
+    finally:
+        for name in hidden:
+            del sys.modules[name]
+
 
 MODEL_FILES: dict[str, str] = {
     "failure_model": "failure_model.txt",
@@ -101,6 +130,7 @@ class ExportedModels:
         """
         if exports.model_version is None or not exports.has("failure_model"):
             raise ExportError(f"the exports at {exports.origin} hold no model yet")
+        import lightgbm as lgb  # here, so that importing the action costs no LightGBM
 
         def booster(name: str) -> lgb.Booster:
             try:

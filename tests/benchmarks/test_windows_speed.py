@@ -1,12 +1,12 @@
 """Speed of scheduling a maintenance window for a 1,000-person, 100,000-issue organisation (pytest-benchmark).
 
-The organisation is synthetic (:func:`pipelines.benchmarks_maintenance.synthetic_activity`: 200
+The organisation is synthetic (:func:`pipelines.benchmarks_actions.synthetic_activity`: 200
 repositories, people in their own time zones). What is timed is what the action computes from the
 parsed ``activity`` export for one repository: the organisation's pooled template, the repository's
 activity, and the plan of the 7-day period with ``predict_optimal_time``. The figure is what
 pytest-benchmark prints (the issue asks for under 500 ms); the test only checks that the decision
-is a real one, never the time. ``repopilot benchmark maintenance`` also times the export's
-verification and the action's whole process.
+is a real one, never the time. ``repopilot benchmark actions`` times the action's whole
+process on this activity export.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 from actions.maintenance.config import MaintenanceConfig
 from actions.maintenance.plan import Plan, plan_window
 from actions.maintenance.windows import activity_from_export, organisation_template
-from pipelines.benchmarks_maintenance import AS_OF, ORG, synthetic_activity
+from pipelines.benchmarks_actions import AS_OF, ORG, synthetic_activity
 
 
 @pytest.fixture(scope="module")
