@@ -143,10 +143,11 @@ class GitHubGateway:
     def failed_runs(self, since: datetime, limit: int) -> list[int]:
         """Ids of runs created since ``since`` whose latest attempt failed or timed out, newest first."""
         created = f">={since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
-        found: dict[int, str] = {}
+        found: dict[int, datetime] = {}
         for status in sorted(FAILED):
+            # listed attributes only: ``raw_data`` of a listed run would fetch the run again
             for run in self.repo.get_workflow_runs(status=status, created=created):
-                found[run.id] = str(run.raw_data.get("created_at") or "")
+                found[run.id] = run.created_at
                 if len(found) >= 4 * limit:
                     break
         return sorted(found, key=lambda run_id: found[run_id], reverse=True)[:limit]

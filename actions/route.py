@@ -259,12 +259,10 @@ def open_review_requests(repo: Repository, skip: int | None) -> Counter[str]:
     for seen, pull in enumerate(repo.get_pulls(state="open")):
         if seen >= MAX_OPEN_PULLS:
             break
-        data = pull.raw_data
-        if data.get("number") == skip:
+        # listed attributes only: ``raw_data`` of a listed pull request would fetch it again
+        if pull.number == skip:
             continue
-        counts.update(
-            {login.lower() for login in map(_login, data.get("requested_reviewers") or []) if login}
-        )
+        counts.update({user.login.lower() for user in pull.requested_reviewers if user.login})
     return counts
 
 
