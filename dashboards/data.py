@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -20,6 +19,7 @@ import polars as pl
 from actions.maintenance.windows import HOURS_PER_WEEK
 from actions.sla.config import SlaConfig
 from actions.sla.engine import WorkflowRun, check_sla_compliance
+from actions.sla.github_data import MARKER as SLA_MARKER
 from dashboards.sla_config import target_hours
 from warehouse.db import sql
 
@@ -399,23 +399,13 @@ def open_clocks(clocks: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@dataclass(frozen=True)
-class PostMortem:
-    """A post-mortem report written by the SLA action (``$REPOPILOT_HOME/incidents/*.md``)."""
+def post_mortems(
+    conn: duckdb.DuckDBPyConnection, filters: Filters, incident_label: str = SlaConfig().incident_label
+) -> pl.DataFrame:
+    """Post-mortems the SLA action posted on its incident issues, newest first.
 
-    path: Path
-    title: str
-    text: str
-
-
-def post_mortems(home: Path) -> list[PostMortem]:
-    """The post-mortems under ``home/incidents``, newest file first."""
-    folder = home / "incidents"
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in sorted(folder.glob("*.md"), key=lambda p: p.stat().st_mtime, reverse=True):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        heading = next((line.lstrip("# ").strip() for line in text.splitlines() if line.startswith("#")), "")
-        found.append(PostMortem(path, heading or path.stem, text))
-    return found
+    They come from GitHub through the pipeline: comments carrying the action's marker that open
+    with a post-mortem heading, on issues labelled ``incident_label``.
+    """
+    params = filters.params(incident_label=incident_label, marker=SLA_MARKER)
+    return _frame(conn, "post_mortems", params)

@@ -196,6 +196,18 @@ def ci_health(ctx: Context, config: SlaConfig) -> pl.DataFrame:
     return _ci_health(ctx.warehouse.key, ctx.filters, config)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _post_mortems(key: str, filters: data.Filters, incident_label: str) -> pl.DataFrame:
+    return data.post_mortems(_connection(key), filters, incident_label)
+
+
+def post_mortems(ctx: Context, config: SlaConfig) -> pl.DataFrame:
+    """The SLA action's post-mortems in the filter, from issues with ``config``'s incident label."""
+    if ctx.warehouse is None:
+        raise RuntimeError("no warehouse")
+    return _post_mortems(ctx.warehouse.key, ctx.filters, config.incident_label)
+
+
 def report(ctx: Context) -> dict[str, Any] | None:
     """The promoted model's report (``None`` before the first promotion)."""
     return read_report(ctx.home)

@@ -131,12 +131,17 @@ if ui.header("SLA and incidents", ctx, needs=("features.sla_clock_states",)):
             width="stretch",
         )
 
-st.subheader("Post-mortems")
-reports = data.post_mortems(ctx.home)
-if not reports:
-    st.info(
-        f"None yet: post-mortems written by the SLA action appear here (from `{ctx.home / 'incidents'}`)."
-    )
-for pm in reports:
-    with st.expander(pm.title):
-        st.markdown(pm.text)
+    st.subheader("Post-mortems")
+    reports = ui.post_mortems(ctx, config)
+    if reports.is_empty():
+        st.info(
+            "None in this filter: the SLA action posts a post-mortem on its incident issue (label "
+            f"`{config.incident_label}`) when the incident is resolved; the next sync brings it here."
+        )
+    for pm in reports.iter_rows(named=True):
+        title = next(
+            (line.lstrip("# ").strip() for line in pm["body"].splitlines() if line.startswith("#")), ""
+        )
+        with st.expander(f"{pm['repo']}#{pm['issue_number']}: {title or pm['issue_title']}"):
+            st.caption(f"Posted {pm['posted_at']:%Y-%m-%d %H:%M} UTC · {pm['url'] or ''}")
+            st.markdown(pm["body"])

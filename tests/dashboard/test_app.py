@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from actions.sla.github_data import MARKER
 from tests.dashboard.conftest import PAGES
 
 SUBHEADERS = {
@@ -126,18 +129,50 @@ def test_a_warehouse_without_a_model_says_so_and_shows_the_rest(
     assert any("No promoted model yet" in i.value for i in at.info)
 
 
-def test_post_mortems_are_listed_from_the_incidents_folder(
-    app: Callable[[Path, str], AppTest], home: Path
-) -> None:
-    at = app(home, "sla")
-    assert any(i.value.startswith("None yet") for i in at.info)
-    (home / "incidents").mkdir()
-    (home / "incidents" / "2026-10-30-ci-outage.md").write_text(
-        "# Post-mortem: CI outage on web-frontend\n\nRunners were unavailable for 40 minutes.\n",
-        encoding="utf-8",
+def _comment(conn: duckdb.DuckDBPyConnection, repo: str, number: int, comment_id: int, body: str) -> None:
+    document = {
+        "id": comment_id,
+        "issue_url": f"https://api.github.com/repos/{repo}/issues/{number}",
+        "html_url": f"https://github.com/{repo}/issues/{number}#issuecomment-{comment_id}",
+        "created_at": "2026-10-30T12:00:00Z",
+        "user": {"login": "repopilot-bot", "type": "Bot"},
+        "body": body,
+    }
+    conn.execute(
+        "INSERT INTO raw.issue_comments BY NAME "
+        "SELECT ? AS repo, ? AS key, ?::JSON AS data, now() AS version, now() AS fetched_at",
+        [repo, str(comment_id), json.dumps(document)],
     )
+
+
+def test_post_mortems_posted_on_incident_issues_are_listed(
+    app: Callable[[Path, str], AppTest], demo_home: Path, home: Path
+) -> None:
+    shutil.copyfile(demo_home / "warehouse.duckdb", home / "warehouse.duckdb")
     at = app(home, "sla")
-    assert [e.label for e in at.expander] == ["Post-mortem: CI outage on web-frontend"]
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(i.value.startswith("None in this filter") for i in at.info)
+
+    report = "# Post-mortem: SLA incident repopilot-sla/x\n\nRunners were unavailable for 40 minutes.\n"
+    with duckdb.connect(str(home / "warehouse.duckdb")) as conn:
+        repo, incident, other = conn.execute(
+            "SELECT repo, min(number), max(number) FROM core.issues WHERE NOT is_pull_request "
+            "GROUP BY repo ORDER BY repo LIMIT 1"
+        ).fetchone()
+        conn.execute(
+            "UPDATE core.issues SET labels = list_append(labels, 'repopilot-incident') "
+            "WHERE repo = ? AND number = ?",
+            [repo, incident],
+        )
+        _comment(conn, repo, incident, 9_100_001, f"{MARKER}\n{report}")
+        _comment(conn, repo, incident, 9_100_002, f"{MARKER}\nMitigation: labelled #12 (repopilot SLA watch)")
+        _comment(conn, repo, incident, 9_100_003, report)  # someone quoting it: no marker
+        _comment(conn, repo, other, 9_100_004, f"{MARKER}\n{report}")  # not an incident issue
+    at = app(home, "sla")
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.label for e in at.expander if "Post-mortem" in e.label] == [
+        f"{repo}#{incident}: Post-mortem: SLA incident repopilot-sla/x"
+    ]
     assert any("Runners were unavailable" in m.value for m in at.markdown)
 
 
