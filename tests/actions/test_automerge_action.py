@@ -278,3 +278,52 @@ def test_without_a_merge_queue_a_behind_branch_still_waits_and_a_contradicting_c
         "merge_queue: merge_queue is true but GitHub reports no merge queue" in result["blocking_reasons"][0]
     )
     assert sample_double.writes.merges == [] and sample_double.writes.merge_queues == {}
+
+
+ANTS = "panjf2000/ants"
+
+
+def test_the_real_pull_requests_of_the_devlake_recording(
+    devlake_double: GitHubDouble,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """As recorded (no check runs or statuses for their heads), no real pull request merges: fail closed."""
+    for name, value in {
+        "GITHUB_TOKEN": FAKE_TOKEN,
+        "GITHUB_API_URL": devlake_double.url,
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "REPOPILOT_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    config = str(_config(tmp_path, ALLOW_NO_SCORE))
+    pulls = devlake_double.recording.pull_requests[ANTS]
+    open_pulls = sorted(p["number"] for p in pulls if p["state"] == "open")
+    assert open_pulls, "the recording holds open pull requests"
+    for number in open_pulls:
+        assert main(["--repo", ANTS, "--pr", str(number), "--config", config]) == 0
+        result = json.loads(capsys.readouterr().out)[0]
+        assert result["decision"] != "merge" and not result["merged"], result
+        assert any(r.startswith("required_checks") for r in result["blocking_reasons"]), result
+    assert devlake_double.writes.merges == []
+
+    # the same real pull request, once its checks, review and mergeability are in place, would merge
+    number = open_pulls[0]
+    author = next(p for p in pulls if p["number"] == number)["user"]["login"]
+    devlake_double.configure_pull(
+        ANTS,
+        number,
+        mergeable=True,
+        mergeable_state="clean",
+        draft=False,
+        labels=[],
+        checks=[("build", "completed", "success")],
+        statuses=[("codecov/project", "success", "88.10% (+0.20%) compared to 1a2b3c")],
+        reviews=[("not-" + author, "APPROVED")],
+    )
+    assert main(["--repo", ANTS, "--pr", str(number), "--config", config, "--dry-run"]) == 0
+    result = json.loads(capsys.readouterr().out)[0]
+    assert result["eligible"] and result["decision"] == "merge" and not result["merged"], result
+    assert devlake_double.writes.merges == []
+    assert FAKE_TOKEN not in (tmp_path / "audit.jsonl").read_text() + (tmp_path / "output").read_text()
