@@ -295,6 +295,9 @@ def candidates_from_exports(
             Candidate(
                 login=login,
                 expertise={p["path_prefix"]: float(p["weight"]) for p in row["expertise_paths"]},
+                author_history={
+                    str(a["author"]).lower(): float(a["weight"]) for a in row.get("author_history") or []
+                },
                 open_reviews=int(row["open_workload"])
                 if workload is None
                 else workload.get(login.lower(), 0),

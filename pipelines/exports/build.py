@@ -7,12 +7,14 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from actions.common.exports import Exports
 from actions.prediction.model import ExportedModels
 from pipelines.exports.documents import activity_document, reviewers_document, scores_document
 from pipelines.exports.rerun_priors import configured_public_priors, rerun_priors_document
 from pipelines.exports.writer import SourceInfo, write_exports
+from pipelines.features.reviewers import author_history
 from warehouse.db import data_as_of, sql
 from warehouse.frames import read_query, read_relation
 
@@ -37,6 +39,18 @@ def source_info(conn: duckdb.DuckDBPyConnection) -> SourceInfo:
     )
 
 
+def _author_history(conn: duckdb.DuckDBPyConnection, as_of: datetime | None) -> pl.DataFrame | None:
+    """What each candidate knows of each author's work, from the core tables as of the data's end."""
+    if as_of is None:
+        return None
+    return author_history(
+        read_relation(conn, "core.pull_requests"),
+        read_relation(conn, "core.reviews"),
+        read_relation(conn, "core.comments"),
+        as_of=as_of,
+    )
+
+
 def build_exports(
     conn: duckdb.DuckDBPyConnection, home: Path, *, generated_at: datetime, rerun_priors: Path | None = None
 ) -> Exports:
@@ -51,7 +65,11 @@ def build_exports(
     as_of = data_as_of(conn)
     runs = read_query(conn, "exports/recent_runs", {"days": SCORE_DAYS, "limit": SCORE_LIMIT})
     documents = {
-        "reviewers": reviewers_document(read_relation(conn, "features.reviewer_stats"), as_of=as_of),
+        "reviewers": reviewers_document(
+            read_relation(conn, "features.reviewer_stats"),
+            as_of=as_of,
+            author_history=_author_history(conn, as_of),
+        ),
         "activity": activity_document(read_relation(conn, "features.activity_by_hour"), as_of=as_of),
         "rerun_priors": rerun_priors_document(
             read_query(conn, "exports/rerun_history", {}).to_dicts(),

@@ -76,8 +76,19 @@ def scores_document(
     }
 
 
-def reviewers_document(stats: pl.DataFrame, *, as_of: datetime | None) -> dict[str, Any]:
-    """Reviewer features per repository and candidate (rows of ``features.reviewer_stats``)."""
+def reviewers_document(
+    stats: pl.DataFrame, *, as_of: datetime | None, author_history: pl.DataFrame | None = None
+) -> dict[str, Any]:
+    """Reviewer features per repository and candidate (rows of ``features.reviewer_stats``).
+
+    ``author_history`` (rows of :func:`pipelines.features.reviewers.author_history`) adds what
+    each candidate knows of each author's work, the routing engine's ``author_history``.
+    """
+    known: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for entry in (author_history if author_history is not None else pl.DataFrame()).to_dicts():
+        known[(entry["repo"], entry["candidate"])] = [
+            {"author": a["author"], "weight": float(a["weight"])} for a in entry["author_history"]
+        ]
     reviewers = []
     for row in stats.sort("repo", "candidate").to_dicts():
         reviewers.append(
@@ -96,6 +107,7 @@ def reviewers_document(stats: pl.DataFrame, *, as_of: datetime | None) -> dict[s
                 "changes_requested_rate": row["changes_requested_rate"],
                 "reviews_done": int(row["reviews_done"] or 0),
                 "last_active_at": iso(row["last_active_at"]),
+                "author_history": known.get((row["repo"], str(row["candidate"]).lower()), []),
             }
         )
     return {"schema_version": SCHEMA_VERSION, "as_of": iso(as_of), "reviewers": reviewers}

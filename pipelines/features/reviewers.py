@@ -37,6 +37,13 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from pipelines.features.frames import as_utc, require_columns, utc_instant
+from pipelines.features.routing_history import (
+    AUTHOR_LONG_HALF_LIFE_DAYS,
+    AUTHOR_LONG_WEIGHT,
+    AUTHOR_SHORT_HALF_LIFE_DAYS,
+    COMMENT_WEIGHT,
+    RECIPROCAL_WEIGHT,
+)
 from pipelines.features.schemas import UTC_TIME
 
 HALF_LIFE_DAYS = 90.0
@@ -532,4 +539,90 @@ def reviewer_features(
         .select(REVIEWER_SCHEMA.keys())
         .cast(REVIEWER_SCHEMA)
         .sort(keys)
+    )
+
+
+TOP_AUTHORS = 50
+"""Authors kept per candidate in :func:`author_history` (the heaviest), to bound the export."""
+
+AUTHOR_HISTORY_SCHEMA = pl.Schema(
+    {
+        "repo": pl.String(),
+        "candidate": pl.String(),
+        "author_history": pl.List(pl.Struct({"author": pl.String(), "weight": pl.Float64()})),
+    }
+)
+"""Columns of :func:`author_history`."""
+
+
+def _decayed(at: str, as_of: datetime, half_life_days: float) -> pl.Expr:
+    age_days = (pl.lit(as_of, dtype=UTC_TIME) - pl.col(at)).dt.total_seconds() / 86_400.0
+    return (2.0 ** (-age_days / half_life_days)).cast(pl.Float64())
+
+
+def author_history(
+    pull_requests: pl.DataFrame,
+    reviews: pl.DataFrame,
+    comments: pl.DataFrame,
+    *,
+    as_of: datetime,
+    top: int = TOP_AUTHORS,
+) -> pl.DataFrame:
+    """What each candidate knows of each author's work: the routing engine's ``author_history``.
+
+    The same recency-weighted sum as the routing benchmark's history
+    (:mod:`pipelines.features.routing_history`), from the warehouse's events up to ``as_of``:
+    the candidate's approvals of the author's pull requests at a short and a long half-life
+    (the long one weighted :data:`AUTHOR_LONG_WEIGHT`), the author's approvals of the candidate's
+    pull requests (:data:`RECIPROCAL_WEIGHT`, long half-life) and the candidate's comments on the
+    author's pull requests (:data:`COMMENT_WEIGHT`, long half-life). Events are timed when they
+    happened (the benchmark's data only has merge times). Logins are lower-cased, as the engine
+    compares them; bots and a person's own pull requests are left out.
+
+    Returns:
+        One row per ``(repo, candidate)`` with history: its ``top`` heaviest authors as
+        ``{author, weight}``, heaviest first.
+    """
+    as_of = utc_instant(as_of)
+    prs = _pull_requests(pull_requests, as_of).filter(_human("author_is_bot", "author"))
+    approvals = (
+        _reviews(reviews, prs, as_of)
+        .filter(~pl.col("own") & (pl.col("state") == "approved") & pl.col("pr_author").is_not_null())
+        .join(prs.select("repo", "number"), on=["repo", "number"], how="semi")
+    )
+    long = _decayed("submitted_at", as_of, AUTHOR_LONG_HALF_LIFE_DAYS)
+    parts = [
+        approvals.select(
+            "repo",
+            pl.col("login").alias("candidate"),
+            pl.col("pr_author").alias("author"),
+            (_decayed("submitted_at", as_of, AUTHOR_SHORT_HALF_LIFE_DAYS) + AUTHOR_LONG_WEIGHT * long).alias(
+                "weight"
+            ),
+        ),
+        approvals.select(
+            "repo",
+            pl.col("pr_author").alias("candidate"),
+            pl.col("login").alias("author"),
+            (RECIPROCAL_WEIGHT * long).alias("weight"),
+        ),
+        _comments(comments, prs, as_of)
+        .filter(pl.col("on_pr") & ~pl.col("own") & pl.col("pr_author").is_not_null())
+        .select(
+            "repo",
+            pl.col("login").alias("candidate"),
+            pl.col("pr_author").alias("author"),
+            (COMMENT_WEIGHT * _decayed("created_at", as_of, AUTHOR_LONG_HALF_LIFE_DAYS)).alias("weight"),
+        ),
+    ]
+    return (
+        pl.concat(parts)
+        .with_columns(pl.col("candidate").str.to_lowercase(), pl.col("author").str.to_lowercase())
+        .filter(pl.col("candidate") != pl.col("author"))
+        .group_by("repo", "candidate", "author")
+        .agg(pl.col("weight").sum())
+        .sort(["repo", "candidate", "weight", "author"], descending=[False, False, True, False])
+        .group_by("repo", "candidate", maintain_order=True)
+        .agg(pl.struct("author", "weight").head(top).alias("author_history"))
+        .cast(AUTHOR_HISTORY_SCHEMA)
     )

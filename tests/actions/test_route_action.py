@@ -332,6 +332,34 @@ def test_live_review_requests_fill_the_workload_cap(
     assert result["excluded"]["ana"] == "at the workload cap (2 open, cap 2)"
 
 
+def test_who_knows_the_authors_work_is_preferred(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # ana and ben are alike but for the exported history: ben has approved this author's work before
+    pull = _open_pull(sample_double)
+    author = str(pull["user"]["login"])
+    alike = {"events_last_14d": 4, "reviews_done": 5}
+    history = [{"author": author.upper(), "weight": 3.0}, {"author": "someone-else", "weight": 9.0}]
+    people = [_person("ana", **alike), _person("ben", author_history=history, **alike)]
+    config = tmp_path / "routing.yml"
+    config.write_text("reviewers: 1\n")
+    args = ["--repo", REPO, "--pull", str(pull["number"]), "--config", str(config), "--dry-run"]
+    assert main([*args, "--exports", str(_hand_exports(tmp_path / "with", people))]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["selected"] == ["ben"]
+    scores = {entry["login"]: entry["total"] for entry in result["scores"]}
+    assert scores["ben"] > scores["ana"]
+
+    # without the history the two tie on every factor
+    people = [_person("ana", **alike), _person("ben", **alike)]
+    assert main([*args, "--exports", str(_hand_exports(tmp_path / "without", people))]) == 0
+    scores = {entry["login"]: entry["total"] for entry in json.loads(capsys.readouterr().out)["scores"]}
+    assert scores["ben"] == pytest.approx(scores["ana"])
+
+
 def test_cold_start_falls_back_and_says_so(
     sample_double: GitHubDouble,
     action_env: dict[str, Path],

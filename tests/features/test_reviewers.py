@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from pipelines.features.reviewers import (
+    AUTHOR_HISTORY_SCHEMA,
     EXPERTISE_SCHEMA,
     REVIEWER_SCHEMA,
+    author_history,
     expertise_score,
     path_expertise,
     path_prefix,
@@ -614,3 +616,74 @@ def test_devlake_ants_reviewer_features() -> None:
     assert_frame_equal(
         features(f, datetime(2020, 1, 1, tzinfo=UTC)), features(truncate(f, t("2020-01-01")), t("2020-01-01"))
     )
+
+
+def test_author_history_hand_computed() -> None:
+    as_of = datetime(2024, 3, 1, tzinfo=UTC)
+    day = timedelta(days=1)
+    prs = pl.DataFrame(
+        {
+            "repo": ["o/r"] * 3,
+            "number": [1, 2, 3],
+            "author": ["Bob", "alice", "bob"],
+            "author_is_bot": [False, False, False],
+            "created_at": [as_of - 20 * day, as_of - 15 * day, as_of + day],  # #3 is not yet known
+            "updated_at": [as_of - 20 * day, as_of - 15 * day, as_of + day],
+            "closed_at": [None, None, None],
+            "requested_reviewers": [[], [], []],
+        },
+        schema_overrides={"closed_at": pl.Datetime("us", "UTC")},
+    )
+    reviews = pl.DataFrame(
+        {
+            "repo": ["o/r"] * 6,
+            "pull_number": [1, 1, 1, 2, 1, 3],
+            "reviewer": ["alice", "dependabot[bot]", "carol", "alice", "Bob", "alice"],
+            "reviewer_is_bot": [False, True, False, False, False, False],
+            "state": ["APPROVED", "APPROVED", "CHANGES_REQUESTED", "APPROVED", "APPROVED", "APPROVED"],
+            "submitted_at": [
+                as_of - 10 * day,
+                as_of - 10 * day,
+                as_of - 9 * day,
+                as_of - 4 * day,
+                as_of - 3 * day,
+                as_of + 2 * day,
+            ],
+        }
+    )  # alice approving her own #2 and bob his own #1 count for nothing; #3 is after as_of
+    comments = pl.DataFrame(
+        {
+            "repo": ["o/r", "o/r"],
+            "kind": ["issue", "review"],
+            "issue_number": [1, 1],
+            "author": ["carol", "bob"],
+            "author_is_bot": [False, False],
+            "created_at": [as_of - 5 * day, as_of - 5 * day],
+        }
+    )
+    got = author_history(prs, reviews, comments, as_of=as_of)
+
+    def long(days: float) -> float:
+        return 2.0 ** (-days / 365.0)
+
+    expected = pl.DataFrame(
+        [
+            {
+                "repo": "o/r",
+                "candidate": "alice",
+                "author_history": [{"author": "bob", "weight": 2.0 ** (-10 / 30) + 0.3 * long(10)}],
+            },
+            {
+                "repo": "o/r",
+                "candidate": "bob",
+                "author_history": [{"author": "alice", "weight": 0.5 * long(10)}],
+            },
+            {
+                "repo": "o/r",
+                "candidate": "carol",
+                "author_history": [{"author": "bob", "weight": 0.25 * long(5)}],
+            },
+        ],
+        schema=AUTHOR_HISTORY_SCHEMA,
+    )
+    assert_frame_equal(got, expected)
