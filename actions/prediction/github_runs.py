@@ -27,9 +27,6 @@ from github.Repository import Repository
 
 from actions.common.github import RUN_CONCLUSIONS
 
-CONCLUSIONS = RUN_CONCLUSIONS
-"""Every conclusion a completed GitHub Actions run or job can have."""
-COMPLETED = CONCLUSIONS
 FAILED = frozenset({"failure", "timed_out", "startup_failure"})
 CORE_MEMBER = frozenset({"owner", "member", "collaborator"})
 
@@ -65,7 +62,7 @@ def run_input(data: Mapping[str, Any], repo: str) -> dict[str, Any]:
     The change columns are left empty; :func:`change_of` fills them for the run being predicted.
     """
     status = _norm(data.get("status"))
-    if status in COMPLETED:
+    if status in RUN_CONCLUSIONS:  # a conclusion given as the status (as the SQL mapping also reads it)
         status = "completed"
     conclusion = _norm(data.get("conclusion"))
     created = _time(data.get("created_at"))
