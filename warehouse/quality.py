@@ -32,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from actions.prediction.github_runs import CONCLUSIONS
+from actions.common.github import RUN_CONCLUSIONS
 from pipelines.sources.streams import RAW_TABLES
 from warehouse.db import CORE_KEYS
 
@@ -248,7 +248,7 @@ class QualityResult:
 
 
 _CI_STATUSES = frozenset({"completed", "in_progress", "queued", "waiting", "pending", "requested"})
-_CI_CONCLUSIONS = CONCLUSIONS
+_CI_CONCLUSIONS = RUN_CONCLUSIONS
 _REVIEW_STATES = frozenset({"approved", "changes_requested", "commented", "dismissed", "pending"})
 _OPEN_CLOSED = frozenset({"open", "closed"})
 _STATE_REASONS = frozenset({"completed", "not_planned", "reopened", "duplicate"})
