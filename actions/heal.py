@@ -261,7 +261,9 @@ def heal_run(
     excerpt = excerpt_from_jobs(jobs)
     classified = classify_failure(excerpt.text, settings.classifier)
     category = str(classified["category"])
-    prior = settings.priors.lookup(repository, state.workflow, category)
+    prior = settings.priors.lookup(
+        repository, state.workflow, category, min_history=settings.config.min_history
+    )
     result.update(
         category=category,
         confidence=classified["confidence"],
@@ -275,6 +277,7 @@ def heal_run(
             "successes": prior.successes,
             "rate": prior.rate,
             "source": prior.source,
+            "failure_class": prior.failure_class,
         },
     )
     finished = _time(data.get("updated_at")) or state.created_at

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import Definitions, EnvVar
 
 from pipelines.defs.exports import EXPORT_ASSETS
 from pipelines.defs.failures import failure_class_check, failure_classes
@@ -16,7 +16,12 @@ from pipelines.defs.ingestion import (
 )
 from pipelines.defs.models import MODEL_ASSETS, MODEL_CHECKS
 from pipelines.defs.quality import quality_checks
-from pipelines.defs.resources import ExportsTargetResource, HistorySourceResource, WarehouseResource
+from pipelines.defs.resources import (
+    RERUN_PRIORS_ENV,
+    ExportsTargetResource,
+    HistorySourceResource,
+    WarehouseResource,
+)
 from pipelines.defs.schedules import (
     daily_models,
     exports_job,
@@ -34,7 +39,12 @@ def build_definitions(
     warehouse: WarehouseResource | None = None,
     exports_target: ExportsTargetResource | None = None,
 ) -> Definitions:
-    """The code location, with resources that can be replaced (the CLI and tests do)."""
+    """The code location, with resources that can be replaced (the CLI and tests do).
+
+    The default exports resource takes ``rerun_priors`` from ``$REPOPILOT_RERUN_PRIORS`` when the code
+    location loads (``EnvVar.get_value``: the variable is optional, and an ``EnvVar`` field fails
+    the run when its variable is unset).
+    """
     return Definitions(
         assets=[
             *landed_assets,
@@ -54,7 +64,8 @@ def build_definitions(
         resources={
             "history": history or HistorySourceResource(),
             "warehouse": warehouse or WarehouseResource(),
-            "exports_target": exports_target or ExportsTargetResource(),
+            "exports_target": exports_target
+            or ExportsTargetResource(rerun_priors=EnvVar(RERUN_PRIORS_ENV).get_value(default="") or ""),
         },
     )
 

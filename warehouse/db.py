@@ -137,6 +137,12 @@ def build_core(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return table_counts(conn, "core", CORE_TABLES)
 
 
+def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether ``schema.table`` exists."""
+    rows = conn.execute(sql("table_exists"), {"schema": schema, "table": table}).fetchall()
+    return bool(rows[0][0])
+
+
 def table_counts(
     conn: duckdb.DuckDBPyConnection, schema: str, tables: tuple[str, ...] | list[str]
 ) -> dict[str, int]:

@@ -50,12 +50,14 @@ class RetryPrior:
         source: where the numbers come from (``warehouse``, ``gha-reruns``, ``none``).
         smoothed_rate: the rate shrunk towards a prior (the ``rerun_priors`` export's ``rate``),
             used instead of ``successes / reruns`` when given.
+        failure_class: the class of failure the numbers are for (``any``: every failure).
     """
 
     reruns: int = 0
     successes: int = 0
     source: str = "none"
     smoothed_rate: float | None = None
+    failure_class: str = "any"
 
     @property
     def rate(self) -> float | None:
@@ -85,6 +87,12 @@ class RetryDecision:
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
         return asdict(self)
+
+
+def _what(prior: RetryPrior) -> str:
+    if prior.failure_class == "any":
+        return "this workflow"
+    return f"{prior.failure_class} failures of this workflow"
 
 
 def backoff(config: SelfHealingConfig, retry_number: int, rng: random.Random) -> float:
@@ -148,7 +156,7 @@ def decide_retry(
             "skip",
             0.0,
             0,
-            f"re-runs of this workflow succeed {rate:.0%} of the time ({prior.successes}/{prior.reruns}, "
+            f"re-runs of {_what(prior)} succeed {rate:.0%} of the time ({prior.successes}/{prior.reruns}, "
             f"{prior.source}), below min_success_rate {config.min_success_rate:.0%}",
         )
     number = retries_done + 1

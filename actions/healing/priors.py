@@ -24,6 +24,7 @@ class PriorTable:
                 successes=int(entry["successes"]),
                 source=str(entry["source"]),
                 smoothed_rate=None if entry["rate"] is None else float(entry["rate"]),
+                failure_class=key[2],
             )
 
     @classmethod
@@ -36,9 +37,19 @@ class PriorTable:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def lookup(self, repository: str, workflow: str | None, category: str) -> RetryPrior | None:
-        """The prior of this class of failure of the workflow, else of any failure of it, else None."""
+    def lookup(
+        self, repository: str, workflow: str | None, category: str, *, min_history: int = 1
+    ) -> RetryPrior | None:
+        """The prior of this class of failure of the workflow, else of any failure of it, else None.
+
+        The class's entry is used once it has ``min_history`` re-runs of its own (its rate is shrunk
+        towards the workflow's, so with fewer it says little more than the workflow's entry, which
+        may have enough history to act on).
+        """
         if workflow is None:
             return None
         repo = repository.lower()
-        return self._entries.get((repo, workflow, category)) or self._entries.get((repo, workflow, "any"))
+        specific = self._entries.get((repo, workflow, category))
+        if specific is not None and specific.reruns >= min_history:
+            return specific
+        return self._entries.get((repo, workflow, "any")) or specific

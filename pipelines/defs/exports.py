@@ -15,17 +15,28 @@ EXPORTS_GROUP = "exports"
 
 @asset(
     group_name=EXPORTS_GROUP,
-    deps=[promoted_models, AssetKey("reviewer_stats"), AssetKey("activity_by_hour")],
+    deps=[
+        promoted_models,
+        AssetKey("reviewer_stats"),
+        AssetKey("activity_by_hour"),
+        AssetKey("failure_classes"),
+    ],
     kinds={"json"},
 )
-def exports(warehouse: WarehouseResource) -> MaterializeResult[None]:
+def exports(warehouse: WarehouseResource, exports_target: ExportsTargetResource) -> MaterializeResult[None]:
     """``$REPOPILOT_HOME/exports``: what the actions read, each file checked against its JSON Schema.
 
     The manifest, the LightGBM text models, the feature specification, recent run scores, reviewer
-    features and activity by hour of week (``actions/schemas`` has their schemas).
+    features, activity by hour of week and re-run priors by workflow and failure class
+    (``actions/schemas`` has their schemas).
     """
     with warehouse.connect(read_only=True) as conn:
-        built = build_exports(conn, warehouse.home_path, generated_at=datetime.now(UTC))
+        built = build_exports(
+            conn,
+            warehouse.home_path,
+            generated_at=datetime.now(UTC),
+            rerun_priors=exports_target.rerun_priors_path(),
+        )
     manifest = built.manifest
     return MaterializeResult(
         metadata={

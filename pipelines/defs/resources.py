@@ -91,12 +91,17 @@ class WarehouseResource(ConfigurableResource):  # type: ignore[type-arg]
         return connect(self.database_path, read_only=read_only)
 
 
-class ExportsTargetResource(ConfigurableResource):  # type: ignore[type-arg]
-    """Where the exports are published: a branch of a repository of the organisation.
+RERUN_PRIORS_ENV = "REPOPILOT_RERUN_PRIORS"
+"""The environment variable :func:`pipelines.definitions.build_definitions` sets ``rerun_priors`` from."""
 
-    Empty fields fall back to ``REPOPILOT_EXPORTS_REPO``, ``REPOPILOT_EXPORTS_BRANCH`` and
+
+class ExportsTargetResource(ConfigurableResource):  # type: ignore[type-arg]
+    """How the exports are made and where they are published: a branch of a repository of the organisation.
+
+    Empty publishing fields fall back to ``REPOPILOT_EXPORTS_REPO``, ``REPOPILOT_EXPORTS_BRANCH`` and
     ``GITHUB_API_URL``; with no repository, exports stay local (the demo). The token needs
-    ``contents: write`` on that repository only.
+    ``contents: write`` on that repository only. ``rerun_priors`` is set by the code location from
+    ``REPOPILOT_RERUN_PRIORS`` (:data:`RERUN_PRIORS_ENV`) or by run configuration.
     """
 
     repository: str = Field(default="", description="owner/name; empty: $REPOPILOT_EXPORTS_REPO")
@@ -105,6 +110,15 @@ class ExportsTargetResource(ConfigurableResource):  # type: ignore[type-arg]
     )
     token_env: str = Field(default="GITHUB_TOKEN", description="environment variable holding the token")
     api_url: str = Field(default="", description="REST base URL; empty: $GITHUB_API_URL or api.github.com")
+    rerun_priors: str = Field(
+        default="",
+        description="folder of the public re-run data (gha-reruns) blended into the rerun_priors export; "
+        "empty: the organisation's own re-runs only",
+    )
+
+    def rerun_priors_path(self) -> Path | None:
+        """The gha-reruns folder, or None when not configured."""
+        return Path(self.rerun_priors).expanduser() if self.rerun_priors else None
 
     def target(self) -> tuple[str, str] | None:
         """``(repository, branch)``, or None when publishing is not configured."""

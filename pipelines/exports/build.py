@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -12,10 +13,10 @@ import polars as pl
 from actions.common.exports import Exports
 from actions.prediction.model import ExportedModels
 from pipelines.exports.documents import activity_document, reviewers_document, scores_document
-from pipelines.exports.rerun_priors import configured_public_priors, rerun_priors_document
+from pipelines.exports.rerun_priors import PublicPriors, configured_public_priors, rerun_priors_document
 from pipelines.exports.writer import SourceInfo, write_exports
 from pipelines.features.reviewers import author_history
-from warehouse.db import data_as_of, sql
+from warehouse.db import data_as_of, sql, table_exists
 from warehouse.frames import read_query, read_relation
 
 SCORE_DAYS = 14
@@ -51,13 +52,31 @@ def _author_history(conn: duckdb.DuckDBPyConnection, as_of: datetime | None) -> 
     )
 
 
+def rerun_priors_from_warehouse(
+    conn: duckdb.DuckDBPyConnection, public: PublicPriors | None, *, generated_at: datetime
+) -> dict[str, Any]:
+    """The ``rerun_priors`` document: re-runs by workflow, and by failure class once they are built."""
+    by_class = (
+        read_query(conn, "exports/rerun_history_by_class", {}).to_dicts()
+        if table_exists(conn, "features", "failure_classes")
+        else []
+    )
+    return rerun_priors_document(
+        read_query(conn, "exports/rerun_history", {}).to_dicts(),
+        public,
+        generated_at=generated_at,
+        by_class=by_class,
+    )
+
+
 def build_exports(
     conn: duckdb.DuckDBPyConnection, home: Path, *, generated_at: datetime, rerun_priors: Path | None = None
 ) -> Exports:
     """Write ``home/exports`` from the warehouse and ``home/models/current``.
 
-    ``rerun_priors`` (else ``$REPOPILOT_RERUN_PRIORS``) is the public re-run data's folder; unset,
-    re-run rates are shrunk towards the organisation's own.
+    ``rerun_priors`` is the public re-run data's folder (the exports resource's field); None,
+    re-run rates are shrunk towards the organisation's own. Re-runs are split by failure class
+    when ``features.failure_classes`` has been built.
 
     Returns:
         The verified exports.
@@ -71,10 +90,8 @@ def build_exports(
             author_history=_author_history(conn, as_of),
         ),
         "activity": activity_document(read_relation(conn, "features.activity_by_hour"), as_of=as_of),
-        "rerun_priors": rerun_priors_document(
-            read_query(conn, "exports/rerun_history", {}).to_dicts(),
-            configured_public_priors(rerun_priors),
-            generated_at=generated_at,
+        "rerun_priors": rerun_priors_from_warehouse(
+            conn, configured_public_priors(rerun_priors), generated_at=generated_at
         ),
     }
     current = home / "models" / "current"

@@ -2,19 +2,33 @@
 
 Counts come from the warehouse's run attempts (``warehouse/sql/exports/rerun_history.sql``): a
 failed attempt followed by another attempt of the same run is a re-run, a success when that
-attempt passed. Each workflow's rate is shrunk towards a prior rate with :data:`PRIOR_WEIGHT`
-pseudo re-runs, so a workflow seen re-run twice is not judged on two coin flips:
+attempt passed. They are kept per workflow (``failure_class: any``) and, for the failed attempts
+whose failure was classified (``features.failure_classes``, one row per attempt, joined on
+repository, run id and attempt: ``rerun_history_by_class.sql``), per workflow and class.
 
-* the prior rate comes from the public re-run history of "On the Reruns of GitHub Actions
-  Workflows" (MSR 2024, the ``gha-reruns`` data) when a path to it is configured: the rate of
-  workflows with the same file name when there are at least :data:`MIN_FILE_RERUNS` of them,
-  else over all its workflows;
-* otherwise from the organisation's own re-runs pooled over its workflows;
-* with neither, there is no prior and rates are the observed ones.
+Rates are shrunk hierarchically, each level towards the one above with a fixed number of pseudo
+re-runs (the posterior mean under a beta prior centred on the level above), so a workflow or a
+class seen re-run twice is not judged on two coin flips:
 
-The pipeline reads the public data only from the configured path (``REPOPILOT_RERUN_PRIORS``);
-nothing of it is committed, and only aggregate rates reach the export. The warehouse keeps no job
-logs, so rows are for failures of any class (``failure_class: any``).
+* a workflow's rate is shrunk towards a prior rate with :data:`PRIOR_WEIGHT` pseudo re-runs:
+  ``(successes + PRIOR_WEIGHT * prior) / (reruns + PRIOR_WEIGHT)``. The prior rate comes from the
+  public re-run history of "On the Reruns of GitHub Actions Workflows" (MSR 2024, the
+  ``gha-reruns`` data) when its folder is given: the rate of workflows with the same file name
+  when there are at least :data:`MIN_FILE_RERUNS` of them, else over all its workflows; otherwise
+  from the organisation's own re-runs pooled over its workflows; with neither, there is no prior
+  and rates are the observed ones.
+* a class's rate is shrunk towards its workflow's (already shrunk) rate with
+  :data:`CLASS_PRIOR_WEIGHT` pseudo re-runs; that rate is the entry's ``prior_rate``. A class with
+  few re-runs stays near its workflow's rate and moves to its own as they accumulate.
+
+The workflow's rate includes the class's own re-runs, so these count at both levels; with a
+weight of two pseudo re-runs the extra pull is small and towards the better-supported rate.
+The weights are fixed rather than fitted (an empirical-Bayes beta-binomial fit): a workflow has
+at most three classes, too few to estimate how much its classes' rates spread. The heal action
+uses a class's entry once it has ``min_history`` re-runs of its own, else the workflow's.
+
+The public data is read only from the folder the caller passes (the exports resource's
+``rerun_priors`` field); nothing of it is committed, and only aggregate rates reach the export.
 """
 
 from __future__ import annotations
@@ -23,7 +37,6 @@ import ast
 import csv
 import gzip
 import itertools
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,12 +48,12 @@ from pipelines.exports.documents import iso
 
 PRIOR_WEIGHT = 2.0
 """Pseudo re-runs the prior rate counts for in each workflow's rate."""
+CLASS_PRIOR_WEIGHT = 2.0
+"""Pseudo re-runs a workflow's rate counts for in the rate of each class of its failures."""
 MIN_FILE_RERUNS = 50
 """Public re-runs of a workflow file name needed before its own rate is the prior."""
 WORKFLOW_RERUNS_FILE = "dataframe_workflow_rerun_distinct.csv.gz"
 """The workflow-level re-run sets of the gha-reruns data: one row per (repository, workflow, branch)."""
-ENV_PATH = "REPOPILOT_RERUN_PRIORS"
-"""Environment variable naming the gha-reruns folder (unset: no public priors)."""
 _FAILED = frozenset({"failure", "timed_out"})
 
 
@@ -100,14 +113,28 @@ def read_public_priors(folder: Path) -> PublicPriors:
     return PublicPriors(total[0], total[1], {name: (c[0], c[1]) for name, c in by_file.items()})
 
 
-def configured_public_priors(path: Path | None = None) -> PublicPriors | None:
-    """The public priors at ``path`` or ``$REPOPILOT_RERUN_PRIORS``; None when neither is set."""
-    location = path or (Path(os.environ[ENV_PATH]) if os.environ.get(ENV_PATH) else None)
-    return None if location is None else read_public_priors(location)
+def configured_public_priors(path: Path | None) -> PublicPriors | None:
+    """The public priors in the gha-reruns folder ``path``; None when no folder is configured."""
+    return None if path is None else read_public_priors(path)
+
+
+def _shrunk(successes: int, reruns: int, prior: float | None, weight: float) -> float | None:
+    """The rate with ``weight`` pseudo re-runs at the ``prior`` rate; the observed one without a prior."""
+    if prior is None:
+        return successes / reruns if reruns else None
+    return (successes + weight * prior) / (reruns + weight)
+
+
+def _rounded(rate: float | None) -> float | None:
+    return None if rate is None else round(float(rate), 6)
 
 
 def rerun_priors_document(
-    history: Iterable[Mapping[str, Any]], public: PublicPriors | None, *, generated_at: datetime
+    history: Iterable[Mapping[str, Any]],
+    public: PublicPriors | None,
+    *,
+    generated_at: datetime,
+    by_class: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The ``rerun_priors`` export from the warehouse's re-run counts and the public priors.
 
@@ -116,6 +143,11 @@ def rerun_priors_document(
             ``reruns``, ``successes``).
         public: the public re-run priors, or None.
         generated_at: when the exports are made.
+        by_class: rows of ``exports/rerun_history_by_class`` (``repo``, ``workflow``,
+            ``failure_class``, ``reruns``, ``successes``); each workflow must be in ``history``.
+
+    Raises:
+        ValueError: when a class row's workflow has no row in ``history``.
     """
     rows = list(history)
     own_reruns = sum(int(row["reruns"]) for row in rows)
@@ -128,7 +160,8 @@ def rerun_priors_document(
         source, base_rate, base_reruns = "warehouse", own_successes / own_reruns, own_reruns
     else:
         source, base_rate, base_reruns = "none", None, 0
-    entries = []
+    entries: list[dict[str, Any]] = []
+    workflows: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
         reruns, successes = int(row["reruns"]), int(row["successes"])
         prior_rate = (
@@ -136,29 +169,45 @@ def rerun_priors_document(
             if public is not None and source == "gha-reruns"
             else base_rate
         )
-        if prior_rate is None:
-            rate = successes / reruns if reruns else None
-        else:
-            rate = (successes + PRIOR_WEIGHT * prior_rate) / (reruns + PRIOR_WEIGHT)
+        entry: dict[str, Any] = {
+            "repo": str(row["repo"]),
+            "workflow": str(row["workflow"]),
+            "failure_class": "any",
+            "reruns": reruns,
+            "successes": successes,
+            "prior_rate": _rounded(prior_rate),
+            "rate": _rounded(_shrunk(successes, reruns, prior_rate, PRIOR_WEIGHT)),
+            "source": "warehouse" if prior_rate is None else f"warehouse+{source}",
+        }
+        entries.append(entry)
+        workflows[(entry["repo"], entry["workflow"])] = entry
+    for row in by_class:
+        key = (str(row["repo"]), str(row["workflow"]))
+        workflow = workflows.get(key)
+        if workflow is None:
+            raise ValueError(f"re-runs of {row['failure_class']} failures of {key} have no workflow row")
+        reruns, successes = int(row["reruns"]), int(row["successes"])
         entries.append(
             {
-                "repo": str(row["repo"]),
-                "workflow": str(row["workflow"]),
-                "failure_class": "any",
+                "repo": key[0],
+                "workflow": key[1],
+                "failure_class": str(row["failure_class"]),
                 "reruns": reruns,
                 "successes": successes,
-                "prior_rate": None if prior_rate is None else round(float(prior_rate), 6),
-                "rate": None if rate is None else round(float(rate), 6),
-                "source": "warehouse" if prior_rate is None else f"warehouse+{source}",
+                "prior_rate": workflow["rate"],
+                "rate": _rounded(_shrunk(successes, reruns, workflow["rate"], CLASS_PRIOR_WEIGHT)),
+                "source": "warehouse+workflow" + workflow["source"].removeprefix("warehouse"),
             }
         )
+    entries.sort(key=lambda e: (e["repo"], e["workflow"], e["failure_class"] != "any", e["failure_class"]))
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": iso(generated_at),
         "prior": {
             "source": source,
-            "rate": None if base_rate is None else round(base_rate, 6),
+            "rate": _rounded(base_rate),
             "weight": PRIOR_WEIGHT if base_rate is not None else 0.0,
+            "class_weight": CLASS_PRIOR_WEIGHT,
             "reruns": base_reruns,
         },
         "entries": entries,

@@ -1,7 +1,7 @@
 -- Re-runs of failed attempts by repository and workflow: a failed (or timed-out) attempt followed by
 -- another attempt of the same run is one re-run; it succeeded when that next attempt passed. Only
--- finished next attempts count (one still going says nothing yet). The warehouse keeps no job logs,
--- so the failure class is not known here: the rows hold for any class.
+-- finished next attempts count (one still going says nothing yet). These rows hold for failures of
+-- any class; exports/rerun_history_by_class splits them by the class of the re-run failure.
 SELECT
     f.repo,
     coalesce(f.workflow_name, f.workflow_path, '') AS workflow,
