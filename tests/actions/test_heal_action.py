@@ -17,6 +17,7 @@ import actions.heal as heal
 from actions.common.report import run_cli
 from actions.healing.classify import classify_failure
 from actions.healing.logs import excerpt_from_jobs, read_log_archive
+from pipelines.exports.build import rerun_priors_from_warehouse
 from pipelines.exports.documents import scores_document
 from pipelines.exports.rerun_priors import rerun_priors_document
 from pipelines.exports.writer import SourceInfo, write_exports
@@ -26,6 +27,8 @@ from pipelines.sources.recording import JSON
 from pipelines.sources.sample import generate_sample_org
 from tests.actions.rerun_support import SAMPLE_END, failed_with_logs, restored
 from tests.conftest import FAKE_TOKEN
+from tests.healing.rerun_warehouse import Run, build_rerun_warehouse, reruns
+from warehouse.db import connect
 
 
 @pytest.fixture(scope="module")
@@ -342,6 +345,10 @@ def _exports_with_priors(tmp_path: Path, repo: str, workflow: str, reruns: int, 
         None,
         generated_at=SAMPLE_END,
     )
+    return _exports_with(tmp_path, repo, document)
+
+
+def _exports_with(tmp_path: Path, repo: str, document: dict[str, Any]) -> Path:
     return write_exports(
         tmp_path / "exports",
         models_dir=None,
@@ -363,6 +370,73 @@ def test_priors_skip_retries_that_rarely_succeed(
     good = _exports_with_priors(tmp_path / "good", repo, str(run["name"]), reruns=40, successes=30)
     [retried] = _heal(repo, run, "--exports", str(good), "--dry-run")
     assert retried["action"] == "would_rerun" and retried["prior"]["rate"] > 0.7
+
+
+def _warehouse_exports(tmp_path: Path, repo: str, runs: list[Run], *, classes: bool) -> Path:
+    """Exports whose re-run priors come from a warehouse of ``runs`` (with or without their classes)."""
+    path = build_rerun_warehouse(tmp_path / "warehouse.duckdb", runs)
+    with connect(path) as conn:
+        if not classes:
+            conn.execute("DROP TABLE features.failure_classes")
+        document = rerun_priors_from_warehouse(conn, None, generated_at=SAMPLE_END)
+    return _exports_with(tmp_path, repo, document)
+
+
+def test_class_priors_from_the_warehouse_change_the_decision(
+    double: GitHubDouble, classes: dict[str, list[tuple[str, JSON]]], tmp_path: Path
+) -> None:
+    """A workflow whose re-runs rarely pass (people re-run its test failures) still gets its
+    transient failures re-run, which usually pass; its dependency failures, which rarely clear on a
+    re-run, are skipped though its re-runs mostly pass. Without the classes, the opposite."""
+    repo, run = classes["transient"][0]
+    workflow = str(run["name"])
+    runs = [
+        *reruns(repo, workflow, "permanent", ["failure"] * 29 + ["success"]),
+        *reruns(repo, workflow, "transient", ["success"] * 8 + ["failure"] * 2),
+    ]
+    [by_class] = _heal(
+        repo, run, "--exports", str(_warehouse_exports(tmp_path / "a", repo, runs, classes=True)), "--dry-run"
+    )
+    assert (by_class["decision"], by_class["action"]) == ("retry", "would_rerun")
+    assert by_class["prior"]["failure_class"] == "transient" and by_class["prior"]["reruns"] == 10
+    assert by_class["prior"]["rate"] > 0.6
+    [by_workflow] = _heal(
+        repo,
+        run,
+        "--exports",
+        str(_warehouse_exports(tmp_path / "b", repo, runs, classes=False)),
+        "--dry-run",
+    )
+    assert by_workflow["decision"] == "skip" and "re-runs of this workflow succeed" in by_workflow["reason"]
+    assert by_workflow["prior"]["failure_class"] == "any" and by_workflow["prior"]["rate"] < 0.3
+
+    repo, run = classes["dependency"][0]
+    workflow = str(run["name"])
+    runs = [
+        *reruns(repo, workflow, "transient", ["success"] * 18 + ["failure"] * 2),
+        *reruns(repo, workflow, "dependency", ["success"] + ["failure"] * 7),
+    ]
+    now = _finished(run) + timedelta(hours=1)  # past the dependency wait, within GitHub's 30 days
+    [by_class] = _heal(
+        repo,
+        run,
+        "--exports",
+        str(_warehouse_exports(tmp_path / "c", repo, runs, classes=True)),
+        "--dry-run",
+        now=now,
+    )
+    assert by_class["category"] == "dependency" and by_class["decision"] == "skip"
+    assert "re-runs of dependency failures of this workflow succeed" in by_class["reason"]
+    [by_workflow] = _heal(
+        repo,
+        run,
+        "--exports",
+        str(_warehouse_exports(tmp_path / "d", repo, runs, classes=False)),
+        "--dry-run",
+        now=now,
+    )
+    assert by_workflow["decision"] == "retry" and by_workflow["prior"]["rate"] > 0.6
+    assert double.count(method="POST") == 0
 
 
 def test_devlake_runs(
@@ -399,7 +473,20 @@ def test_the_pipeline_exports_rerun_priors(demo_home: Path) -> None:
     assert document["entries"] and document["prior"]["source"] in {"warehouse", "gha-reruns"}
     table = PriorTable.from_exports(exports)
     entry = document["entries"][0]
-    prior = table.lookup(entry["repo"], entry["workflow"], "transient")
+    prior = table.lookup(entry["repo"], entry["workflow"], "transient", min_history=10**6)
     assert prior is not None and prior.reruns == entry["reruns"] and prior.rate == entry["rate"]
     frame = pl.DataFrame(document["entries"])
     assert (frame["successes"] <= frame["reruns"]).all() and frame["reruns"].sum() > 0
+    # the sample's failures have logs: its re-runs are split by the class the pipeline gave them
+    workflows = frame.filter(pl.col("failure_class") == "any")
+    classed = frame.filter(pl.col("failure_class") != "any")
+    assert set(classed["failure_class"]) >= {"transient", "permanent"}
+    joined = classed.join(workflows, on=["repo", "workflow"], suffix="_workflow")
+    assert joined.height == classed.height and (joined["prior_rate"] == joined["rate_workflow"]).all()
+    totals = joined.group_by("repo", "workflow").agg(
+        pl.col("reruns").sum(), pl.col("reruns_workflow").first()
+    )
+    assert (totals["reruns"] <= totals["reruns_workflow"]).all()
+    by_class = classed.group_by("failure_class").agg(pl.col("successes").sum() / pl.col("reruns").sum())
+    rates = dict(by_class.iter_rows())
+    assert rates["transient"] > rates["permanent"]  # the sample re-runs transient failures more successfully

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 from dagster import AssetKey, DagsterInstance, Definitions
 
 from pipelines import definitions
-from pipelines.defs.resources import HistorySourceResource, WarehouseResource
+from pipelines.defs.resources import (
+    RERUN_PRIORS_ENV,
+    ExportsTargetResource,
+    HistorySourceResource,
+    WarehouseResource,
+)
 from pipelines.defs.runner import run_assets
 from pipelines.sources.streams import RAW_TABLES, STREAMS
+from tests.conftest import require_shared
 
 
 def test_code_location_is_loadable() -> None:
@@ -130,3 +138,45 @@ def test_models_daily_and_exports_after_each_promotion() -> None:
         build_sensor_context(instance=instance, cursor=sensor_context.cursor, definitions=definitions.defs)
     )
     assert not again.run_requests  # the same promotion is exported once
+
+
+def test_rerun_priors_folder_comes_from_the_environment_through_the_exports_resource(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(RERUN_PRIORS_ENV, str(tmp_path))
+    resource = definitions.build_definitions().resources["exports_target"]
+    assert isinstance(resource, ExportsTargetResource) and resource.rerun_priors_path() == tmp_path
+    monkeypatch.delenv(RERUN_PRIORS_ENV)
+    unset = definitions.build_definitions().resources["exports_target"]
+    assert isinstance(unset, ExportsTargetResource) and unset.rerun_priors_path() is None
+    given = ExportsTargetResource(rerun_priors=str(tmp_path / "other"))  # run configuration wins
+    assert definitions.build_definitions(exports_target=given).resources["exports_target"] is given
+
+
+@pytest.mark.timeout(900)  # the first test asking for the demo home builds it (the whole pipeline)
+def test_exports_blend_the_configured_public_priors(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The exports asset, run again on the demo's warehouse with REPOPILOT_RERUN_PRIORS set, reads it."""
+    from actions.common.exports import verify
+
+    folder = require_shared("gha-reruns")
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy2(demo_home / "warehouse.duckdb", home / "warehouse.duckdb")
+    shutil.copytree(demo_home / "models", home / "models", symlinks=True)
+    monkeypatch.setenv(RERUN_PRIORS_ENV, str(folder))
+    run_assets(
+        HistorySourceResource(source="sample"),
+        WarehouseResource(home=str(home)),
+        select="exports",
+        instance=DagsterInstance.ephemeral(),
+    )
+    blended = verify(home / "exports").json("rerun_priors")
+    plain = verify(demo_home / "exports").json("rerun_priors")
+    assert plain["prior"]["source"] == "warehouse" and blended["prior"]["source"] == "gha-reruns"
+    assert blended["prior"]["reruns"] > 10_000
+    assert [(e["repo"], e["workflow"], e["failure_class"], e["reruns"]) for e in blended["entries"]] == [
+        (e["repo"], e["workflow"], e["failure_class"], e["reruns"]) for e in plain["entries"]
+    ]
+    assert all(e["source"].endswith("gha-reruns") for e in blended["entries"])
