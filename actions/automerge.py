@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     exports = exports_from_arguments(args, client)
     results: list[dict[str, Any]] = []
     try:
-        repo = client.get_repo(repository, lazy=True)
+        repo = client.withLazy(True).get_repo(repository)
         config = read_config(args.config, repo)
         for number in numbers:
             state = pull_state(repo, repo.get_pull(number), merge_queue_of(client, repository, number))

@@ -490,7 +490,7 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
     classifier = _classifier(args.classifier, exports)
     results: list[dict[str, Any]] = []
     try:
-        repo = client.get_repo(repository, lazy=True)
+        repo = client.withLazy(True).get_repo(repository)
         config = read_action_config(args.config, repo, CONFIG_FILE, SelfHealingConfig)
         settings = Settings(
             config, PriorTable.from_exports(exports), classifier, now, args.dry_run, args.max_sleep

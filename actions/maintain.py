@@ -320,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     activity, template, as_of = read_activity(exports, repository)
     results: list[dict[str, Any]] = []
     try:
-        repo = client.get_repo(repository, lazy=True)
+        repo = client.withLazy(True).get_repo(repository)
         config = read_action_config(args.config, repo, CONFIG_FILE, MaintenanceConfig)
         tasks: list[TaskKind] = list(dict.fromkeys(args.task or config.tasks))
         missing = [t for t in tasks if t not in config.tasks]

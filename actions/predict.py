@@ -124,14 +124,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not (args.repo and args.run_id):
                 raise InputError("--repo and --run-id go together")
             repository = repository_name(args.repo)
-            repo = client.get_repo(repository, lazy=True)
+            repo = client.withLazy(True).get_repo(repository)
             data: Mapping[str, Any] = repo.get_workflow_run(positive_number(args.run_id, "--run-id")).raw_data
         else:
             event = event_path(args)
             if event is None:
                 raise InputError("no run given: pass --repo and --run-id, or run on a workflow_run event")
             repository, data = _event_run(event)
-            repo = client.get_repo(repository, lazy=True)
+            repo = client.withLazy(True).get_repo(repository)
         target = run_input(data, repository)
         if target["created_at"] is None:
             raise InputError("the run has no created_at time")

@@ -484,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # only the routed repository's rows are read and checked: the whole file is the organisation's
     reviewers = exports.json("reviewers", repository=target.repository)
     try:
-        repo = client.get_repo(target.repository, lazy=True)
+        repo = client.withLazy(True).get_repo(target.repository)
         config = read_action_config(args.config, repo, CONFIG_FILE, RoutingConfig)
         result, assignment = route(
             repo, target, config, reviewers, dry_run=args.dry_run, round_robin=round_robin

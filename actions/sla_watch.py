@@ -225,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     requester = client.requester
     try:
         config = read_action_config(
-            args.config, client.get_repo(incident_repo, lazy=True), CONFIG_FILE, SlaConfig
+            args.config, client.withLazy(True).get_repo(incident_repo), CONFIG_FILE, SlaConfig
         )
         secrets = config.notifications.secrets(os.environ)
         secret_values = [

@@ -190,7 +190,7 @@ def parse_location(location: str) -> tuple[str, str] | None:
 
 def _download(client: Github, repository: str, branch: str, target: Path) -> str:
     """Download the exports at the head of ``branch`` into ``target``; returns the commit id."""
-    repo = client.get_repo(repository, lazy=True)
+    repo = client.withLazy(True).get_repo(repository)
     head = repo.get_git_ref(f"heads/{branch}").object.sha
     done = target / head
     if (done / MANIFEST).is_file():

@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 import actions.heal as heal
+from actions.common.github import connect as connect_github
 from actions.common.report import run_cli
 from actions.healing.classify import classify_failure
 from actions.healing.logs import excerpt_from_jobs, read_log_archive
@@ -490,3 +491,24 @@ def test_the_pipeline_exports_rerun_priors(demo_home: Path) -> None:
     by_class = classed.group_by("failure_class").agg(pl.col("successes").sum() / pl.col("reruns").sum())
     rates = dict(by_class.iter_rows())
     assert rates["transient"] > rates["permanent"]  # the sample re-runs transient failures more successfully
+
+
+def test_the_repository_is_not_fetched_and_pygithub_warns_of_nothing(
+    double: GitHubDouble, classes: dict[str, list[tuple[str, JSON]]]
+) -> None:
+    """The repository object is lazy (no GET of the repository itself) without PyGithub's deprecated
+    ``get_repo(..., lazy=True)``."""
+    import warnings
+
+    repo, run = classes["transient"][0]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        [result] = _heal(repo, run, "--dry-run")
+        lazy = connect_github(FAKE_TOKEN, double.url).withLazy(True).get_repo(repo)
+    assert result["action"] == "would_rerun"
+    assert not [w for w in caught if "lazy" in str(w.message)], [str(w.message) for w in caught]
+    assert not [r.path for r in double.requests if r.path.rstrip("/") == f"/repos/{repo}"]
+    before = len(double.requests)
+    fetched = lazy.get_workflow_run(int(run["id"]))  # lazy too, as with get_repo(..., lazy=True)
+    assert len(double.requests) == before
+    assert fetched.conclusion == run["conclusion"] and len(double.requests) == before + 1
