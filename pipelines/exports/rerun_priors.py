@@ -21,8 +21,10 @@ class seen re-run twice is not judged on two coin flips:
   :data:`CLASS_PRIOR_WEIGHT` pseudo re-runs; that rate is the entry's ``prior_rate``. A class with
   few re-runs stays near its workflow's rate and moves to its own as they accumulate.
 
-The workflow's rate includes the class's own re-runs, so these count at both levels; with a
-weight of two pseudo re-runs the extra pull is small and towards the better-supported rate.
+The workflow's rate includes the class's own re-runs, so these count at both levels: a class is
+pulled a little less towards its workflow's other re-runs than a leave-one-out prior would pull
+it, a small difference with two pseudo re-runs and one that keeps every class's prior the one
+rate the workflow's entry shows.
 The weights are fixed rather than fitted (an empirical-Bayes beta-binomial fit): a workflow has
 at most three classes, too few to estimate how much its classes' rates spread. The heal action
 uses a class's entry once it has ``min_history`` re-runs of its own, else the workflow's.

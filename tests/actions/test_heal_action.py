@@ -373,14 +373,19 @@ def test_priors_skip_retries_that_rarely_succeed(
     assert retried["action"] == "would_rerun" and retried["prior"]["rate"] > 0.7
 
 
-def _warehouse_exports(tmp_path: Path, repo: str, runs: list[Run], *, classes: bool) -> Path:
-    """Exports whose re-run priors come from a warehouse of ``runs`` (with or without their classes)."""
+def _heal_on_warehouse(
+    tmp_path: Path, repo: str, run: JSON, runs: list[Run], *, classes: bool, now: datetime | None = None
+) -> dict[str, Any]:
+    """The dry-run decision, re-run priors from a warehouse of ``runs`` (with or without their classes)."""
     path = build_rerun_warehouse(tmp_path / "warehouse.duckdb", runs)
     with connect(path) as conn:
         if not classes:
             conn.execute("DROP TABLE features.failure_classes")
         document = rerun_priors_from_warehouse(conn, None, generated_at=SAMPLE_END)
-    return _exports_with(tmp_path, repo, document)
+    [result] = _heal(
+        repo, run, "--exports", str(_exports_with(tmp_path, repo, document)), "--dry-run", now=now
+    )
+    return result
 
 
 def test_class_priors_from_the_warehouse_change_the_decision(
@@ -395,19 +400,11 @@ def test_class_priors_from_the_warehouse_change_the_decision(
         *reruns(repo, workflow, "permanent", ["failure"] * 29 + ["success"]),
         *reruns(repo, workflow, "transient", ["success"] * 8 + ["failure"] * 2),
     ]
-    [by_class] = _heal(
-        repo, run, "--exports", str(_warehouse_exports(tmp_path / "a", repo, runs, classes=True)), "--dry-run"
-    )
+    by_class = _heal_on_warehouse(tmp_path / "a", repo, run, runs, classes=True)
     assert (by_class["decision"], by_class["action"]) == ("retry", "would_rerun")
     assert by_class["prior"]["failure_class"] == "transient" and by_class["prior"]["reruns"] == 10
     assert by_class["prior"]["rate"] > 0.6
-    [by_workflow] = _heal(
-        repo,
-        run,
-        "--exports",
-        str(_warehouse_exports(tmp_path / "b", repo, runs, classes=False)),
-        "--dry-run",
-    )
+    by_workflow = _heal_on_warehouse(tmp_path / "b", repo, run, runs, classes=False)
     assert by_workflow["decision"] == "skip" and "re-runs of this workflow succeed" in by_workflow["reason"]
     assert by_workflow["prior"]["failure_class"] == "any" and by_workflow["prior"]["rate"] < 0.3
 
@@ -418,24 +415,10 @@ def test_class_priors_from_the_warehouse_change_the_decision(
         *reruns(repo, workflow, "dependency", ["success"] + ["failure"] * 7),
     ]
     now = _finished(run) + timedelta(hours=1)  # past the dependency wait, within GitHub's 30 days
-    [by_class] = _heal(
-        repo,
-        run,
-        "--exports",
-        str(_warehouse_exports(tmp_path / "c", repo, runs, classes=True)),
-        "--dry-run",
-        now=now,
-    )
+    by_class = _heal_on_warehouse(tmp_path / "c", repo, run, runs, classes=True, now=now)
     assert by_class["category"] == "dependency" and by_class["decision"] == "skip"
     assert "re-runs of dependency failures of this workflow succeed" in by_class["reason"]
-    [by_workflow] = _heal(
-        repo,
-        run,
-        "--exports",
-        str(_warehouse_exports(tmp_path / "d", repo, runs, classes=False)),
-        "--dry-run",
-        now=now,
-    )
+    by_workflow = _heal_on_warehouse(tmp_path / "d", repo, run, runs, classes=False, now=now)
     assert by_workflow["decision"] == "retry" and by_workflow["prior"]["rate"] > 0.6
     assert double.count(method="POST") == 0
 
