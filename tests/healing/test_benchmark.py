@@ -69,6 +69,9 @@ def _check_report(report: dict[str, object]) -> None:
     for prefix in ("", "rules_", "curated_rules_"):
         matrix = report[f"{prefix}confusion_matrix"]["rows_true_columns_predicted"]  # type: ignore[index]
         assert sum(map(sum, matrix)) == report["test_rows"]
+    matrix = report["confusion_matrix"]["rows_true_columns_predicted"]  # type: ignore[index]
+    errors = report["model_errors_by_group"]
+    assert sum(errors.values()) == report["test_rows"] - sum(matrix[i][i] for i in range(3))  # type: ignore[union-attr]
     for baseline in ("", "curated_rules_"):
         for metric in ("macro_f1", "retry_f1"):
             delta = report[f"delta_{baseline}{metric}"]
