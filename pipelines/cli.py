@@ -98,6 +98,13 @@ def _parser() -> argparse.ArgumentParser:
     text.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates (default 1000)")
     text.add_argument("--json", type=Path, help="also write the report as JSON here")
     text.add_argument("--model-out", type=Path, help="also write the artefact trained on all rows")
+    text.add_argument("--seed", type=int, default=0, help="seed of the folds and the bootstrap (default 0)")
+    text.add_argument(
+        "--model-rules",
+        choices=("all", "flakeranker", "none"),
+        default="all",
+        help="rules the model reads: curated + FlakeRanker (shipped, default), FlakeRanker alone, none",
+    )
     excerpt = bench_kinds.add_parser(
         "failure-excerpt", help="judge the failure excerpt against marked error lines (cidiff breakages)"
     )
@@ -171,6 +178,8 @@ def _bench_failure_text(args: argparse.Namespace) -> None:
         model_out=args.model_out,
         folds=args.folds,
         bootstrap=args.bootstrap,
+        seed=args.seed,
+        model_rules=args.model_rules,
     )
 
 

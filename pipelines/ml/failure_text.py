@@ -11,15 +11,23 @@ multinomial logistic regression. Rows weigh by confidence (high 1, medium 0.75, 
 copies of one text in one repository share their weight (1/sqrt(copies)), so that a repository
 that failed forty times with the same message does not dominate.
 
-Choices made inside the training data only: the regularisation ``C``, the scale of the rule
-features, and the retry threshold (on P(transient) + P(dependency)), by grouped cross-validation
-over repositories (:data:`GRID`, :data:`THRESHOLDS`). The benchmark wraps this in an outer grouped
-cross-validation (``--data``) or a train/test pair (``--train/--test``): test rows are never seen
-by any choice.
+Choices made inside the training data only, by grouped cross-validation over repositories: the
+text terms (:data:`TERM_SETS`, and :data:`MIN_REPOSITORIES`: terms seen in at least that many
+repositories), the regularisation ``C`` and the scale of the rule features (:data:`GRID`), the retry
+threshold on P(transient) + P(dependency) (:data:`THRESHOLDS`), and how rules and model decide
+together (:data:`COMBINES`). The benchmark wraps this in an outer grouped cross-validation
+(``--data``) or a train/test pair (``--train/--test``): test rows are never seen by any choice.
 
-What the inner cross-validation finds on LogChunks (67 repositories): the text carries little from
-one repository to another, so it mostly chooses ``combine="rules"`` and the model adds nothing over
-the rules there; ``benchmark failure-text`` reports the folds' choices.
+Two baselines: ``rules_*`` is FlakeRanker's seeded patterns alone (what the issue calls "the
+seeded rules alone"); ``curated_rules_*`` is the rule set the action ships (curated plus
+FlakeRanker's). The curated rules were written and revised while studying errors on LogChunks, so
+on LogChunks their figures (and those of any model that reads them) are optimistic. ``--model-rules``
+gives the model all rules, FlakeRanker's alone, or none, to measure what each part carries.
+
+What the inner cross-validation finds on LogChunks (67 repositories, the 61 retryable chunks in 19 of
+them): the text alone carries next to nothing from one repository to another, so the model adds
+nothing over the rules it reads and the inner folds mostly keep the rules' decision;
+``benchmark failure-text`` reports the folds' choices.
 """
 
 from __future__ import annotations
@@ -75,6 +83,10 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 TERM_SETS = ("all", "words")
 """Text features tried by the inner cross-validation: all n-grams, or word unigrams alone (fewer,
 more generic terms, which may carry better to unseen repositories)."""
+MIN_REPOSITORIES = (1, 3)
+"""Tried by the inner cross-validation: keep only terms seen in at least this many training
+repositories. A term one repository repeats forty times (its module names, its test names) says
+nothing about another repository; the inner folds judge whether dropping such terms helps."""
 COMBINES = ("model", "rules_first", "both", "rules")
 """How rules and model make the decision, also chosen by the inner cross-validation: the model alone;
 the rules when they name a retryable cause, else the model (``rules_first``); retry only when both
@@ -131,14 +143,39 @@ def read_labelled(path: Path) -> list[Example]:
     return rows
 
 
-def rule_set(patterns_path: Path | None) -> tuple[list[Rule], list[str]]:
-    """The curated rules, plus FlakeRanker's when its ``patterns.csv`` is given (and what was dropped)."""
-    rules = list(CURATED_RULES)
+MODEL_RULES = ("all", "flakeranker", "none")
+"""Rule sets the model may be given (``--model-rules``): the curated rules plus FlakeRanker's (what
+the action ships), FlakeRanker's seeded patterns alone (the issue's design, with no rule written
+while looking at LogChunks), or none (the text alone)."""
+
+
+def rule_set(patterns_path: Path | None, which: str = "all") -> tuple[list[Rule], list[str]]:
+    """The rules of ``which`` (see :data:`MODEL_RULES`), and the FlakeRanker patterns dropped.
+
+    ``all``: the curated rules, plus FlakeRanker's when its ``patterns.csv`` is given.
+
+    Raises:
+        ValueError: an unknown ``which``.
+    """
+    if which not in MODEL_RULES:
+        raise ValueError(f"unknown rule set {which!r}; expected one of {list(MODEL_RULES)}")
+    rules = list(CURATED_RULES) if which == "all" else []
     dropped: list[str] = []
-    if patterns_path is not None:
+    if patterns_path is not None and which != "none":
         extra, dropped = load_flakeranker_rules(patterns_path)
         rules.extend(extra)
     return rules, dropped
+
+
+def baseline_rule_sets(patterns_path: Path | None) -> dict[str, list[Rule]]:
+    """The two baselines the model is judged against.
+
+    ``rules``: FlakeRanker's seeded patterns alone (the issue's "seeded rules alone"; none without
+    ``patterns.csv``, so everything is permanent). ``curated_rules``: the rule set the action ships
+    (curated plus FlakeRanker's); the curated rules were written and revised while studying errors
+    on LogChunks, so their figures on it are optimistic.
+    """
+    return {"rules": rule_set(patterns_path, "flakeranker")[0], "curated_rules": rule_set(patterns_path)[0]}
 
 
 @dataclass
@@ -152,6 +189,7 @@ class Prepared:
     y: Ints
     weights: Floats
     groups: npt.NDArray[np.str_]
+    excerpts: list[str]  # what the rules and the model read (for the baselines' rule sets)
 
 
 def prepare(examples: Sequence[Example], rules: Sequence[Rule]) -> Prepared:
@@ -163,8 +201,10 @@ def prepare(examples: Sequence[Example], rules: Sequence[Rule]) -> Prepared:
     analysed: list[list[str]] = []
     scores: list[list[float]] = []
     decisions: list[str] = []
+    excerpts: list[str] = []
     for example in examples:
         text, _ = excerpt_of(example.text)
+        excerpts.append(text)
         hits = match_rules(text, rules)
         analysed.append(model_terms(text, hits, DEFAULT_FEATURES))
         by_category = rule_scores(hits)
@@ -188,6 +228,7 @@ def prepare(examples: Sequence[Example], rules: Sequence[Rule]) -> Prepared:
         np.array([CLASS_INDEX[example.label] for example in examples], dtype=np.int64),
         weights,
         np.array([example.source for example in examples]),
+        excerpts,
     )
 
 
@@ -256,6 +297,16 @@ class FittedModel:
         return self.proba(counts, np.array(scores, dtype=np.float64).reshape(-1, len(CATEGORIES)))
 
 
+def repositories_per_term(counts: sparse.csr_matrix, groups: npt.NDArray[np.str_]) -> Ints:
+    """How many distinct groups (repositories) each column's term occurs in."""
+    names, codes = np.unique(groups, return_inverse=True)
+    membership = sparse.csr_matrix(
+        (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(len(names), len(codes))
+    )
+    present = (membership @ (counts > 0).astype(np.float64)) > 0
+    return np.asarray(present.sum(axis=0)).ravel().astype(np.int64)
+
+
 def select_terms(counts: sparse.csr_matrix, allowed: npt.NDArray[np.bool_] | None = None) -> Ints:
     """Columns kept, as ``TfidfVectorizer(min_df=MIN_DF, max_features=MAX_FEATURES)`` keeps them.
 
@@ -282,8 +333,16 @@ class TextFeatures:
     matrix: sparse.csr_matrix
 
 
-def fit_text(data: Prepared, index: Ints, term_set: str = "all") -> TextFeatures:
-    """Choose the terms (of ``term_set``: see :data:`TERM_SETS`) and fit the idf on ``index`` only."""
+def fit_text(data: Prepared, index: Ints, term_set: str = "all", min_repositories: int = 1) -> TextFeatures:
+    """Choose the terms and fit the idf on ``index`` only.
+
+    Args:
+        data: the prepared rows.
+        index: the training rows.
+        term_set: see :data:`TERM_SETS`.
+        min_repositories: keep terms seen in at least this many repositories of ``index``
+            (see :data:`MIN_REPOSITORIES`); rule terms (``r:``) are always kept.
+    """
     counts = data.counts[index]
     allowed = None
     if term_set == "words":
@@ -293,6 +352,10 @@ def fit_text(data: Prepared, index: Ints, term_set: str = "all") -> TextFeatures
                 for term in data.terms.tolist()
             ]
         )
+    if min_repositories > 1:
+        rule_terms = np.char.startswith(data.terms.astype(str), "r:")
+        spread = (repositories_per_term(counts, data.groups[index]) >= min_repositories) | rule_terms
+        allowed = spread if allowed is None else allowed & spread
     columns = select_terms(counts, allowed)
     counts = counts[:, columns]
     transformer = TfidfTransformer(sublinear_tf=True, norm="l2", smooth_idf=True).fit(counts)
@@ -308,9 +371,10 @@ def fit_model(
     text: TextFeatures | None = None,
     combine: str = "model",
     term_set: str = "all",
+    min_repositories: int = 1,
 ) -> FittedModel:
     """Fit the text features (unless given, fitted on the same rows) and the regression on ``index``."""
-    text = text or fit_text(data, index, term_set)
+    text = text or fit_text(data, index, term_set, min_repositories)
     # newton-cg: exact multinomial fit in a few iterations (lbfgs needs ~20x longer here).
     regression = LogisticRegression(
         C=c, class_weight="balanced", solver="newton-cg", max_iter=1_000, tol=1e-6
@@ -345,8 +409,15 @@ def combine(proba: Floats, threshold: float, how: str, rules_pred: Ints) -> Ints
 
 
 def rules_predictions(data: Prepared) -> Ints:
-    """The rules-alone category indices of the prepared rows."""
+    """The rules-alone category indices of the prepared rows (the model's rule set)."""
     return np.array([CLASS_INDEX[decision] for decision in data.decisions], dtype=np.int64)
+
+
+def predictions_of_rules(excerpts: Sequence[str], rules: Sequence[Rule]) -> Ints:
+    """Category indices that ``rules`` alone give the excerpts."""
+    return np.array(
+        [CLASS_INDEX[decide_by_rules(match_rules(text, rules))] for text in excerpts], dtype=np.int64
+    )
 
 
 def _f1(true_positive: Floats, predicted: Floats, actual: Floats) -> Floats:
@@ -390,31 +461,51 @@ class Choice:
     combine: str
     score: float
     term_set: str = "all"
+    min_repositories: int = 1
 
 
 def tune(data: Prepared, index: Ints, seed: int) -> Choice:
-    """Choose (C, scale, threshold, combination) by grouped cross-validation inside ``index`` only.
+    """Choose every setting of the model by grouped cross-validation inside ``index`` only.
 
-    The score is the mean of macro-F1 and retry F1 over the pooled out-of-fold predictions.
+    The settings: term set and minimum repositories per term, (C, rule scale), retry threshold and
+    combination. The score is the mean of macro-F1 and retry F1 over the pooled out-of-fold
+    predictions; the first best in grid order wins ties, so the rules alone (last) win only when
+    strictly better.
     """
     folds = _folds(data, index, INNER_FOLDS, seed)
     y = data.y[index]
     rules_pred = rules_predictions(data)[index]
     best: Choice | None = None
     for term_set in TERM_SETS:
-        texts = [fit_text(data, train, term_set) for train, _ in folds]  # shared by the grid points
-        for c, scale in GRID:
-            oof = np.zeros((len(data.y), len(CATEGORIES)))
-            for (train, valid), text in zip(folds, texts, strict=True):
-                oof[valid] = fit_model(data, train, c, scale, text=text).proba_rows(data, valid)
-            for threshold in THRESHOLDS:
-                for how in COMBINES:
-                    predicted = combine(oof[index], threshold, how, rules_pred)
-                    score = 0.5 * (macro_f1(y, predicted) + retry_f1(y, predicted))
-                    if best is None or score > best.score + 1e-12:
-                        best = Choice(c, scale, threshold, how, score, term_set)
+        for spread in MIN_REPOSITORIES:
+            # The text features of each inner fold are shared by the grid points.
+            texts = [fit_text(data, train, term_set, spread) for train, _ in folds]
+            for c, scale in GRID:
+                oof = np.zeros((len(data.y), len(CATEGORIES)))
+                for (train, valid), text in zip(folds, texts, strict=True):
+                    oof[valid] = fit_model(data, train, c, scale, text=text).proba_rows(data, valid)
+                for threshold in THRESHOLDS:
+                    for how in COMBINES:
+                        predicted = combine(oof[index], threshold, how, rules_pred)
+                        score = 0.5 * (macro_f1(y, predicted) + retry_f1(y, predicted))
+                        if best is None or score > best.score + 1e-12:
+                            best = Choice(c, scale, threshold, how, score, term_set, spread)
     assert best is not None  # noqa: S101 - GRID, THRESHOLDS and COMBINES are not empty
     return best
+
+
+def fit_choice(data: Prepared, index: Ints, choice: Choice) -> FittedModel:
+    """The model of ``choice`` fitted on ``index``."""
+    return fit_model(
+        data,
+        index,
+        choice.c,
+        choice.scale,
+        choice.threshold,
+        combine=choice.combine,
+        term_set=choice.term_set,
+        min_repositories=choice.min_repositories,
+    )
 
 
 def to_artefact(model: FittedModel | None, rules: Sequence[Rule], training: dict[str, Any]) -> dict[str, Any]:
@@ -452,7 +543,7 @@ def to_artefact(model: FittedModel | None, rules: Sequence[Rule], training: dict
 
 
 def train_failure_classifier(
-    csv_path: Path | None, patterns_path: Path | None = None, *, seed: int = 0
+    csv_path: Path | None, patterns_path: Path | None = None, *, seed: int = 0, model_rules: str = "all"
 ) -> dict[str, Any]:
     """Train on a labelled CSV and return the artefact; with no CSV, the rules alone.
 
@@ -460,16 +551,22 @@ def train_failure_classifier(
         csv_path: labelled failure texts (see the module docstring), or None.
         patterns_path: FlakeRanker's ``patterns.csv`` to merge into the rules, or None.
         seed: seed of the inner cross-validation's fold assignment.
+        model_rules: the rules the artefact carries and the model reads (see :data:`MODEL_RULES`).
     """
     # Many small sparse fits: BLAS threads only contend (a 10x slowdown on a shared 2-core host).
     with threadpool_limits(limits=1):
-        return _train(csv_path, patterns_path, seed)
+        return _train(csv_path, patterns_path, seed, model_rules)
 
 
-def _train(csv_path: Path | None, patterns_path: Path | None, seed: int) -> dict[str, Any]:
-    rules, dropped = rule_set(patterns_path)
+def _rule_counts(rules: Sequence[Rule]) -> dict[str, int]:
+    return {source: sum(rule.source == source for rule in rules) for source in ("curated", "flakeranker")}
+
+
+def _train(csv_path: Path | None, patterns_path: Path | None, seed: int, model_rules: str) -> dict[str, Any]:
+    rules, dropped = rule_set(patterns_path, model_rules)
     training: dict[str, Any] = {
-        "rules": {"curated": len(CURATED_RULES), "flakeranker": len(rules) - len(CURATED_RULES)},
+        "rules": _rule_counts(rules),
+        "model_rules": model_rules,
         "flakeranker_dropped": dropped,
     }
     if csv_path is None:
@@ -478,15 +575,7 @@ def _train(csv_path: Path | None, patterns_path: Path | None, seed: int) -> dict
     data = prepare(examples, rules)
     everything = np.arange(len(examples), dtype=np.int64)
     choice = tune(data, everything, seed)
-    model = fit_model(
-        data,
-        everything,
-        choice.c,
-        choice.scale,
-        choice.threshold,
-        combine=choice.combine,
-        term_set=choice.term_set,
-    )
+    model = fit_choice(data, everything, choice)
     training.update(
         {
             "rows": len(examples),
@@ -505,17 +594,35 @@ def _choice_dict(choice: Choice) -> dict[str, Any]:
         "retry_threshold": choice.threshold,
         "combine": choice.combine,
         "term_set": choice.term_set,
+        "min_repositories": choice.min_repositories,
         "inner_cv_score": choice.score,
     }
 
 
 # --- benchmark ---------------------------------------------------------------------------------
 
+BASELINES = ("rules", "curated_rules")
+"""Prefixes of the baselines' figures (see :func:`baseline_rule_sets`)."""
+
+
+def _scores(y: Ints, predictions: dict[str, Ints]) -> dict[str, float]:
+    """macro-F1 and retry F1 of the model (no prefix) and each baseline, and the model's margins."""
+    values: dict[str, float] = {}
+    for name, predicted in predictions.items():
+        prefix = f"{name}_" if name else ""
+        values[f"{prefix}macro_f1"] = macro_f1(y, predicted)
+        values[f"{prefix}retry_f1"] = retry_f1(y, predicted)
+    for name in BASELINES:
+        prefix = "" if name == "rules" else f"{name}_"  # delta_macro_f1: over the issue's baseline
+        for metric in ("macro_f1", "retry_f1"):
+            values[f"delta_{prefix}{metric}"] = values[metric] - values[f"{name}_{metric}"]
+    return values
+
 
 def _bootstrap(
     y: Ints, predictions: dict[str, Ints], groups: npt.NDArray[np.str_], reps: int, seed: int
 ) -> dict[str, tuple[float, float]]:
-    """95% percentile intervals of each metric, resampling whole groups with replacement."""
+    """95% percentile intervals of each figure, resampling whole groups with replacement."""
     rng = np.random.default_rng(seed)
     unique = np.unique(groups)
     members = {group: np.flatnonzero(groups == group) for group in unique}
@@ -523,12 +630,7 @@ def _bootstrap(
     for _ in range(reps):
         chosen = rng.choice(unique, size=len(unique), replace=True)
         rows = np.concatenate([members[group] for group in chosen])
-        values = {}
-        for name, predicted in predictions.items():
-            values[f"{name}macro_f1"] = macro_f1(y[rows], predicted[rows])
-            values[f"{name}retry_f1"] = retry_f1(y[rows], predicted[rows])
-        values["delta_macro_f1"] = values["macro_f1"] - values["rules_macro_f1"]
-        values["delta_retry_f1"] = values["retry_f1"] - values["rules_retry_f1"]
+        values = _scores(y[rows], {name: predicted[rows] for name, predicted in predictions.items()})
         for key, value in values.items():
             samples.setdefault(key, []).append(value)
     return {
@@ -554,37 +656,29 @@ def _per_class(y: Ints, predicted: Ints) -> dict[str, dict[str, float]]:
 
 def _report(
     y: Ints,
-    model_pred: Ints,
-    rules_pred: Ints,
+    predictions: dict[str, Ints],
     groups: npt.NDArray[np.str_],
     reps: int,
     seed: int,
 ) -> dict[str, Any]:
-    intervals = _bootstrap(y, {"": model_pred, "rules_": rules_pred}, groups, reps, seed)
-    point = {
-        "macro_f1": macro_f1(y, model_pred),
-        "retry_f1": retry_f1(y, model_pred),
-        "rules_macro_f1": macro_f1(y, rules_pred),
-        "rules_retry_f1": retry_f1(y, rules_pred),
-    }
-    point["delta_macro_f1"] = point["macro_f1"] - point["rules_macro_f1"]
-    point["delta_retry_f1"] = point["retry_f1"] - point["rules_retry_f1"]
+    """Figures of the model (``predictions[""]``) and the baselines, with group-bootstrap intervals."""
+    intervals = _bootstrap(y, predictions, groups, reps, seed)
+    point = _scores(y, predictions)
     report: dict[str, Any] = dict(point)
     for key in point:
         report[f"{key}_ci"] = list(intervals[key])
     labels = list(range(len(CATEGORIES)))
+    for name, predicted in predictions.items():
+        prefix = f"{name}_" if name else ""
+        report[f"{prefix}per_class"] = _per_class(y, predicted)
+        report[f"{prefix}confusion_matrix"] = {
+            "labels": list(CATEGORIES),
+            "rows_true_columns_predicted": confusion_matrix(y, predicted, labels=labels).tolist(),
+        }
+    wrong = Counter(groups[predictions[""] != y].tolist())
     report.update(
         {
-            "per_class": _per_class(y, model_pred),
-            "rules_per_class": _per_class(y, rules_pred),
-            "confusion_matrix": {
-                "labels": list(CATEGORIES),
-                "rows_true_columns_predicted": confusion_matrix(y, model_pred, labels=labels).tolist(),
-            },
-            "rules_confusion_matrix": {
-                "labels": list(CATEGORIES),
-                "rows_true_columns_predicted": confusion_matrix(y, rules_pred, labels=labels).tolist(),
-            },
+            "model_errors_by_group": dict(wrong.most_common()),
             "test_rows": len(y),
             "test_groups": len(set(groups.tolist())),
             "bootstrap": {
@@ -617,15 +711,20 @@ def run_failure_text_benchmark(
     folds: int = OUTER_FOLDS,
     bootstrap: int = BOOTSTRAP,
     seed: int = 0,
+    model_rules: str = "all",
 ) -> dict[str, Any]:
-    """Judge the classifier against the rules alone, print the figures, optionally write JSON.
+    """Judge the classifier against both rule baselines, print the figures, optionally write JSON.
 
     ``--train A --test B``: tune and fit on A, judge on B. ``--data F``: outer grouped
     cross-validation by ``source`` (each repository is tested by a model that never saw it),
-    pooled out-of-fold predictions judged once.
+    pooled out-of-fold predictions judged once. ``model_rules`` chooses the rules the model reads
+    and combines with (:data:`MODEL_RULES`); the baselines are always FlakeRanker's patterns alone
+    (``rules_*``) and the shipped curated set (``curated_rules_*``), see :func:`baseline_rule_sets`.
     """
     with threadpool_limits(limits=1):
-        return _benchmark(train, test, data, patterns, json_path, model_out, folds, bootstrap, seed)
+        return _benchmark(
+            train, test, data, patterns, json_path, model_out, folds, bootstrap, seed, model_rules
+        )
 
 
 def _benchmark(
@@ -638,42 +737,32 @@ def _benchmark(
     folds: int,
     bootstrap: int,
     seed: int,
+    model_rules: str,
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    rules, dropped = rule_set(patterns)
+    rules, dropped = rule_set(patterns, model_rules)
     fold_info: list[dict[str, Any]] = []
     if data is not None and train is None and test is None:
         examples = read_labelled(data)
         prepared = prepare(examples, rules)
-        everything = np.arange(len(examples), dtype=np.int64)
-        oof = np.zeros((len(examples), len(CATEGORIES)))
+        test_index = np.arange(len(examples), dtype=np.int64)
         model_pred = np.zeros(len(examples), dtype=np.int64)
         all_rules = rules_predictions(prepared)
-        for number, (train_index, test_index) in enumerate(_folds(prepared, everything, folds, seed)):
+        for number, (train_index, fold_test) in enumerate(_folds(prepared, test_index, folds, seed)):
             choice = tune(prepared, train_index, seed + 1 + number)
-            model = fit_model(
-                prepared,
-                train_index,
-                choice.c,
-                choice.scale,
-                choice.threshold,
-                combine=choice.combine,
-                term_set=choice.term_set,
-            )
-            oof[test_index] = model.proba_rows(prepared, test_index)
-            model_pred[test_index] = combine(
-                oof[test_index], choice.threshold, choice.combine, all_rules[test_index]
+            model = fit_choice(prepared, train_index, choice)
+            model_pred[fold_test] = combine(
+                model.proba_rows(prepared, fold_test), choice.threshold, choice.combine, all_rules[fold_test]
             )
             fold_info.append(
                 {
                     "fold": number,
                     "train_rows": len(train_index),
-                    "test_rows": len(test_index),
-                    "test_repositories": len(set(prepared.groups[test_index].tolist())),
+                    "test_rows": len(fold_test),
+                    "test_repositories": len(set(prepared.groups[fold_test].tolist())),
                     **_choice_dict(choice),
                 }
             )
-        test_data, y = prepared, prepared.y
         mode = {
             "mode": "grouped_cv",
             "data": str(data),
@@ -683,48 +772,39 @@ def _benchmark(
     elif train is not None and test is not None and data is None:
         train_examples, examples = read_labelled(train), read_labelled(test)
         prepared = prepare([*train_examples, *examples], rules)
-        last_train = np.arange(len(train_examples), dtype=np.int64)
+        train_index = np.arange(len(train_examples), dtype=np.int64)
         test_index = np.arange(len(train_examples), len(train_examples) + len(examples), dtype=np.int64)
-        choice = tune(prepared, last_train, seed)
-        model = fit_model(
-            prepared,
-            last_train,
-            choice.c,
-            choice.scale,
-            choice.threshold,
-            combine=choice.combine,
-            term_set=choice.term_set,
-        )
+        choice = tune(prepared, train_index, seed)
+        model = fit_choice(prepared, train_index, choice)
         model_pred = combine(
             model.proba_rows(prepared, test_index),
             choice.threshold,
             choice.combine,
             rules_predictions(prepared)[test_index],
         )
-        y = prepared.y[test_index]
-        test_data = Prepared(
-            prepared.counts[test_index],
-            prepared.terms,
-            prepared.scores[test_index],
-            [prepared.decisions[i] for i in test_index],
-            y,
-            prepared.weights[test_index],
-            prepared.groups[test_index],
-        )
         fold_info.append(_choice_dict(choice))
         mode = {"mode": "train_test", "train": str(train), "test": str(test), "inner_folds": INNER_FOLDS}
     else:
         raise ValueError("failure-text: give --train and --test, or --data alone")
 
-    rules_pred = rules_predictions(test_data)
+    y, groups = prepared.y[test_index], prepared.groups[test_index]
+    excerpts = [prepared.excerpts[i] for i in test_index]
+    predictions = {"": model_pred}
+    for name, baseline in baseline_rule_sets(patterns).items():
+        predictions[name] = predictions_of_rules(excerpts, baseline)
     report = {
         **mode,
-        **_report(y, model_pred, rules_pred, test_data.groups, bootstrap, seed),
+        "seed": seed,
+        "model_rules": model_rules,
+        **_report(y, predictions, groups, bootstrap, seed),
         "folds": fold_info,
-        "rules": {
-            "curated": len(CURATED_RULES),
-            "flakeranker": len(rules) - len(CURATED_RULES),
-            "dropped": dropped,
+        "rules": {**_rule_counts(rules), "dropped": dropped},
+        "baselines": {
+            "rules": "FlakeRanker's seeded patterns alone (the issue's 'seeded rules alone')",
+            "curated_rules": (
+                "the rule set the action ships (curated plus FlakeRanker's); the curated rules were "
+                "written while studying LogChunks, so their figures here are optimistic"
+            ),
         },
         "label_counts": {category: int((y == CLASS_INDEX[category]).sum()) for category in CATEGORIES},
     }
@@ -738,7 +818,9 @@ def _benchmark(
         json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if model_out is not None:
         source = data if data is not None else train
-        write_artefact(train_failure_classifier(source, patterns, seed=seed), model_out)
+        write_artefact(
+            train_failure_classifier(source, patterns, seed=seed, model_rules=model_rules), model_out
+        )
     return report
 
 
@@ -751,23 +833,32 @@ def write_artefact(artefact: dict[str, Any], path: Path) -> None:
 def _print(report: dict[str, Any]) -> None:
     def line(name: str) -> str:
         low, high = report[f"{name}_ci"]
-        return f"{report[name]:.3f}  [{low:.3f}, {high:.3f}]"
+        return f"{report[name]:.3f} [{low:.3f}, {high:.3f}]"
 
     rows, groups = report["test_rows"], report["test_groups"]
-    print(f"failure-text ({report['mode']}): {rows} test rows from {groups} groups")
-    print(f"  labels: {report['label_counts']}")
-    print(f"  macro-F1        model {line('macro_f1')}   rules {line('rules_macro_f1')}")
-    print(f"  retry F1        model {line('retry_f1')}   rules {line('rules_retry_f1')}")
-    print(f"  model - rules   macro-F1 {line('delta_macro_f1')}   retry F1 {line('delta_retry_f1')}")
+    print(f"failure-text ({report['mode']}, seed {report['seed']}): {rows} test rows from {groups} groups")
+    print(f"  labels: {report['label_counts']}; model reads rules: {report['model_rules']} {report['rules']}")
+    print("                   model                  FlakeRanker rules      curated rules (seen the data)")
+    for metric, title in (("macro_f1", "macro-F1"), ("retry_f1", "retry F1")):
+        print(f"  {title:<15}  {line(metric)}  {line('rules_' + metric)}  {line('curated_rules_' + metric)}")
+    for metric, title in (("macro_f1", "macro-F1"), ("retry_f1", "retry F1")):
+        print(
+            f"  model - rules    {title}: vs FlakeRanker {line('delta_' + metric)}"
+            f"   vs curated {line('delta_curated_rules_' + metric)}"
+        )
     for category, values in report["per_class"].items():
-        rules_values = report["rules_per_class"][category]
+        flakeranker = report["rules_per_class"][category]
+        curated = report["curated_rules_per_class"][category]
         print(
             f"  {category:<10}  model P {values['precision']:.2f} R {values['recall']:.2f}   "
-            f"rules P {rules_values['precision']:.2f} R {rules_values['recall']:.2f}   "
-            f"(n={values['support']})"
+            f"FlakeRanker P {flakeranker['precision']:.2f} R {flakeranker['recall']:.2f}   "
+            f"curated P {curated['precision']:.2f} R {curated['recall']:.2f}   (n={values['support']})"
         )
     matrix = report["confusion_matrix"]["rows_true_columns_predicted"]
-    print(f"  confusion (rows true, columns predicted {CATEGORIES}): {matrix}")
+    print(f"  model confusion (rows true, columns predicted {CATEGORIES}): {matrix}")
+    errors = report["model_errors_by_group"]
+    top = ", ".join(f"{group.rsplit('/', 1)[-1]} {count}" for group, count in list(errors.items())[:6])
+    print(f"  model errors: {sum(errors.values())} in {len(errors)} groups; most: {top}")
     chosen = Counter(str(fold.get("combine")) for fold in report.get("folds", []))
     print(f"  decision chosen by the inner CV: {dict(chosen)}")
     print(f"  classify_failure: {report['classify_ms_per_failure']:.1f} ms per failure (pure Python)")

@@ -7,16 +7,32 @@ import json
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
+from sklearn.metrics import f1_score
 
-from actions.healing.classify import classify_failure
+from actions.healing.classify import classify_failure, excerpt_of
+from actions.healing.rules import (
+    CATEGORIES,
+    CURATED_RULES,
+    decide_by_rules,
+    load_flakeranker_rules,
+    match_rules,
+)
 from pipelines.cli import main
 from tests.conftest import require_shared
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = ("macro_f1", "retry_f1", "rules_macro_f1", "rules_retry_f1")
+KEYS = (
+    "macro_f1",
+    "retry_f1",
+    "rules_macro_f1",
+    "rules_retry_f1",
+    "curated_rules_macro_f1",
+    "curated_rules_retry_f1",
+)
 
 
 def _write_sample(path: Path, rows: list[dict[str, str]], fields: list[str]) -> None:
@@ -50,14 +66,29 @@ def _check_report(report: dict[str, object]) -> None:
         assert 0.0 <= low <= high <= 1.0
     per_class = report["per_class"]
     assert isinstance(per_class, dict) and set(per_class) == {"transient", "dependency", "permanent"}
+    for prefix in ("", "rules_", "curated_rules_"):
+        matrix = report[f"{prefix}confusion_matrix"]["rows_true_columns_predicted"]  # type: ignore[index]
+        assert sum(map(sum, matrix)) == report["test_rows"]
     matrix = report["confusion_matrix"]["rows_true_columns_predicted"]  # type: ignore[index]
-    assert sum(map(sum, matrix)) == report["test_rows"]
+    errors = report["model_errors_by_group"]
+    assert sum(errors.values()) == report["test_rows"] - sum(matrix[i][i] for i in range(3))  # type: ignore[union-attr]
+    for baseline in ("", "curated_rules_"):
+        for metric in ("macro_f1", "retry_f1"):
+            delta = report[f"delta_{baseline}{metric}"]
+            reference = report[f"{baseline or 'rules_'}{metric}"]
+            assert delta == pytest.approx(report[metric] - reference)  # type: ignore[operator]
     assert report["seconds"] > 0  # type: ignore[operator]
 
 
 def test_grouped_cv_writes_figures_and_artefact(
-    tmp_path: Path, chunks: tuple[list[dict[str, str]], list[str]], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    chunks: tuple[list[dict[str, str]], list[str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from pipelines.ml import failure_text
+
+    monkeypatch.setattr(failure_text, "GRID", ((0.25, 2.0), (4.0, 0.5)))  # the search, not its full size
     rows, fields = chunks
     data = tmp_path / "chunks.csv"
     _write_sample(data, rows, fields)
@@ -76,6 +107,23 @@ def test_grouped_cv_writes_figures_and_artefact(
     jsonschema.Draft202012Validator(schema).validate(artefact)
     expected = "rules" if artefact["thresholds"]["combine"] == "rules" else "rules+model"
     assert classify_failure("Could not resolve host: github.com", artefact)["source"] == expected
+    _check_baselines(report, rows, patterns)
+
+
+def _check_baselines(report: dict[str, Any], rows: list[dict[str, str]], patterns: Path) -> None:
+    """The baselines' figures, recomputed here with scikit-learn from the rules themselves."""
+    flakeranker, _ = load_flakeranker_rules(patterns)
+    labels = [row["label"] for row in rows]
+    for name, rules in (("rules", flakeranker), ("curated_rules", [*CURATED_RULES, *flakeranker])):
+        said = [decide_by_rules(match_rules(excerpt_of(row["text"])[0], rules)) for row in rows]
+        macro = f1_score(labels, said, labels=list(CATEGORIES), average="macro", zero_division=0)
+        retry = f1_score(
+            [label != "permanent" for label in labels], [s != "permanent" for s in said], zero_division=0
+        )
+        assert report[f"{name}_macro_f1"] == pytest.approx(macro, abs=1e-12)
+        assert report[f"{name}_retry_f1"] == pytest.approx(retry, abs=1e-12)
+    # FlakeRanker's patterns hardly fire on Travis chunks; the shipped set does.
+    assert report["curated_rules_retry_f1"] > report["rules_retry_f1"]
 
 
 def test_train_test_mode(tmp_path: Path, chunks: tuple[list[dict[str, str]], list[str]]) -> None:
@@ -136,6 +184,15 @@ def test_benchmark_on_synthetic_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     report = json.loads(out.read_text())
     _check_report(report)
     assert report["rules"]["flakeranker"] == 0
+    # No patterns.csv: FlakeRanker's baseline has no rule, so it calls everything permanent.
+    y = [row["label"] for row in rows]
+    assert report["rules_confusion_matrix"]["rows_true_columns_predicted"] == [
+        [0, 0, y.count(category)] for category in CATEGORIES
+    ]
+    all_permanent = f1_score(
+        y, ["permanent"] * len(y), labels=list(CATEGORIES), average="macro", zero_division=0
+    )
+    assert report["rules_macro_f1"] == pytest.approx(all_permanent) and report["rules_retry_f1"] == 0.0
     artefact = json.loads(model.read_text())
     assert artefact["training"]["rows"] == 90
     train, test = tmp_path / "train.csv", tmp_path / "test.csv"
@@ -159,3 +216,35 @@ def test_excerpt_benchmark_on_a_made_up_case(tmp_path: Path) -> None:
     assert report["per_case"][0]["hit"] is True
     assert report["hit_rate"] == 1.0
     assert main(["benchmark", "failure-excerpt", "--data", str(tmp_path)]) == 2  # no cases there
+
+
+def test_model_without_rules_on_synthetic_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--model-rules none``: the model reads the text alone and its artefact carries no rule."""
+    from pipelines.ml import failure_text
+    from tests.healing.test_classifier import synthetic_examples
+
+    monkeypatch.setattr(failure_text, "GRID", ((4.0, 1.0),))
+    monkeypatch.setattr(failure_text, "TERM_SETS", ("all",))
+    rows = [
+        {"source": e.source, "text": e.text, "label": e.label, "confidence": e.confidence}
+        for e in synthetic_examples(70, seed=8)
+    ]
+    data = tmp_path / "synthetic.csv"
+    _write_sample(data, rows, ["source", "text", "label", "confidence"])
+    out, model = tmp_path / "report.json", tmp_path / "model.json"
+    argv = ["benchmark", "failure-text", "--data", str(data), "--folds", "3", "--bootstrap", "20"]
+    assert (
+        main([*argv, "--model-rules", "none", "--seed", "3", "--json", str(out), "--model-out", str(model)])
+        == 0
+    )
+    report = json.loads(out.read_text())
+    _check_report(report)
+    assert report["model_rules"] == "none" and report["seed"] == 3
+    assert report["rules"]["curated"] == 0 and report["rules"]["flakeranker"] == 0
+    # The curated baseline does not depend on what the model reads.
+    assert report["curated_rules_per_class"]["transient"]["recall"] > 0
+    artefact = json.loads(model.read_text())
+    assert artefact["rules"] == [] and artefact["training"]["model_rules"] == "none"
+    assert not any(term.startswith("r:") for term in artefact["vocabulary"])
+    with pytest.raises(SystemExit):
+        main([*argv, "--model-rules", "some"])

@@ -234,3 +234,29 @@ def test_fast_f1_equals_scikit_learn() -> None:
         expected_retry = f1_score(y != 2, predicted != 2, zero_division=0)
         assert failure_text.retry_f1(y, predicted) == pytest.approx(expected_retry, abs=1e-12)
     assert failure_text.retry_f1(np.array([2, 2]), np.array([2, 2])) == 0.0
+
+
+def test_terms_of_one_repository_are_dropped_when_asked() -> None:
+    """``min_repositories``: a term must occur in that many training repositories (rule terms stay)."""
+    examples = [
+        Example("ECONNRESET fetching luvit_only_module: no such host", "transient", "repoA", "high"),
+        Example("ECONNRESET fetching luvit_only_module: no such host", "transient", "repoA", "high"),
+        Example("ECONNRESET during download", "transient", "repoB", "high"),
+        Example("assertion failed in widget", "permanent", "repoB", "high"),
+        Example("assertion failed in gadget", "permanent", "repoC", "high"),
+    ]
+    data = prepare(examples, list(CURATED_RULES))
+    everything = np.arange(len(examples), dtype=np.int64)
+    spread = dict(
+        zip(data.terms.tolist(), failure_text.repositories_per_term(data.counts, data.groups), strict=True)
+    )
+    assert spread["w:econnreset"] == 2 and spread["w:luvit_only_module"] == 1 and spread["w:failed"] == 2
+    assert spread["r:dns"] == 1
+    kept = {str(term) for term in data.terms[failure_text.fit_text(data, everything).columns]}
+    assert "w:luvit_only_module" in kept  # in two texts: min_df alone keeps it
+    strict = {
+        str(term) for term in data.terms[failure_text.fit_text(data, everything, min_repositories=2).columns]
+    }
+    assert "w:luvit_only_module" not in strict and "w:econnreset" in strict
+    assert "r:dns" in strict  # rule terms are not the repository's own words
+    assert strict < kept
