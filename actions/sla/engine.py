@@ -7,6 +7,9 @@ over the window before it, each as of its own end (later responses and runs are 
   end and its clock had not already stopped before the window began. A clock that stopped within
   its target is *met*, one that stopped late or is still running past its target is *breached*,
   and one still running within its target is *pending* (not counted in the rate).
+  Every breach is counted; a record (item, clock, hours over) is made for the most urgent
+  ``max_breaches_listed`` only: an old organisation has tens of thousands of clocks open past
+  their target, and a record each would cost more than the rest of the check.
 * The success rate is the share of the window's completed workflow runs that succeeded
   (``success`` against ``failure``, ``timed_out`` and ``startup_failure``; cancelled, skipped and
   neutral runs say nothing about health and are left out).
