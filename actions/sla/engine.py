@@ -210,10 +210,9 @@ class _Clocks:
             if item.priority is not None:
                 rank = position[item.priority]
             else:
-                found = cache.get(item.labels)
-                rank = cache[item.labels] = (
-                    position[config.priority_of(item.labels)] if found is None else found
-                )
+                rank = cache.get(item.labels, -1)
+                if rank < 0:
+                    rank = cache[item.labels] = position[config.priority_of(item.labels)]
             kept.append(item)
             index.append(rank)
             created.append(item.created_at.timestamp())
@@ -263,12 +262,13 @@ def _most_urgent(clocks: _Clocks, found: list[_Breached], limit: int) -> list[di
     records: list[dict[str, Any]] = []
     offset = 0
     for breached in found:
-        pick = np.flatnonzero(chosen[offset : offset + breached.hit.size])
-        offset += breached.hit.size
+        part = slice(offset, offset + breached.hit.size)
+        offset = part.stop
+        pick = np.flatnonzero(chosen[part])
         hit = breached.hit[pick]
         created_at = np.datetime_as_string(clocks.created[hit].astype("datetime64[s]"))
         elapsed = np.round(breached.elapsed[pick], 2).tolist()
-        over_by = np.round(breached.elapsed[pick] - breached.target[pick], 2).tolist()
+        over_by = over[part][pick].tolist()
         target = breached.target[pick].tolist()
         still_open = breached.still_open[pick].tolist()
         for j, k in enumerate(hit.tolist()):
