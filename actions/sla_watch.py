@@ -47,7 +47,7 @@ from actions.common.report import (
 from actions.sla.config import PRIORITIES, SlaConfig
 from actions.sla.engine import check_sla_compliance
 from actions.sla.github_data import MARKER, fetch_items, fetch_runs, lookback
-from actions.sla.incidents import Notifiers, acknowledge_state, advance_incidents
+from actions.sla.incidents import Notifiers, acknowledge_state, advance_incidents, more_breaches
 from actions.sla.store import IncidentStore
 
 ACTION = "sla"
@@ -192,8 +192,9 @@ def _summary(result: Mapping[str, Any]) -> str:
         lines.append(
             markdown_table(("item", "priority", "clock", "target (h)", "elapsed (h)", "open"), breach_rows)
         )
-        if len(report["breaches"]) > 25:
-            lines.append(f"\n…and {len(report['breaches']) - 25} more.")
+        more = more_breaches(report, len(breach_rows))
+        if more:
+            lines.append(f"\n{more}")
     status = result["incident_status"]
     if incident is not None:
         where = f" (issue #{result['incident_issue']})" if result["incident_issue"] else ""
@@ -328,7 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "compliance": report["compliance"]["overall"],
                     "success_rate": report["success_rate"]["value"],
                     "availability": report["availability"]["value"],
-                    "breaches": len(report["breaches"]),
+                    "breaches": report["breach_count"],
                     "severity": None if incident is None else incident["severity"],
                     "dedup_key": None if incident is None else incident["dedup_key"],
                     "incident_issue": store.number,
@@ -347,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "incident-status": str(outcome["status"]),
             "severity": "" if incident is None else str(incident["severity"]),
             "incident-issue": "" if store.number is None else str(store.number),
-            "breaches": str(len(report["breaches"])),
+            "breaches": str(report["breach_count"]),
             "report": result["report"],
         }
     )

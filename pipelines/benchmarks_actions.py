@@ -451,7 +451,7 @@ def build_scene(
 
     scene.commands["sla_watch"] = [["--repos", ",".join(rec.repos), "--now", str(stamp), "--dry-run"]]
     scene.checks["sla_watch"] = lambda out: (
-        f"{_one(out)['incident_status']}, {len(_one(out)['report']['breaches'])} breaches"
+        f"{_one(out)['incident_status']}, {_one(out)['report']['breach_count']} breaches"
     )
     return scene
 

@@ -19,6 +19,7 @@ Example::
     window_hours: 24
     escalation_minutes: 15
     on_call: [alice, bob]          # assigned to items waiting for a first response
+    max_breaches_listed: 100       # breach records in a report (the most urgent); counts stay exact
     incident_label: repopilot-incident
     notifications:
       slack: {webhook_url_env: SLACK_WEBHOOK_URL}
@@ -152,6 +153,7 @@ class SlaConfig(BaseModel):
     acknowledge_label: str = Field(default="incident-acknowledged", min_length=1, max_length=50)
     on_call: list[str] = Field(default_factory=list, max_length=50)
     max_mitigations_per_run: int = Field(default=20, ge=0, le=100)
+    max_breaches_listed: int = Field(default=100, ge=1, le=10_000)
     notifications: NotificationConfig = NotificationConfig()
 
     @field_validator("on_call")

@@ -7,6 +7,9 @@ over the window before it, each as of its own end (later responses and runs are 
   end and its clock had not already stopped before the window began. A clock that stopped within
   its target is *met*, one that stopped late or is still running past its target is *breached*,
   and one still running within its target is *pending* (not counted in the rate).
+  Every breach is counted; a record (item, clock, hours over) is made for the most urgent
+  ``max_breaches_listed`` only: an old organisation has tens of thousands of clocks open past
+  their target, and a record each would cost more than the rest of the check.
 * The success rate is the share of the window's completed workflow runs that succeeded
   (``success`` against ``failure``, ``timed_out`` and ``startup_failure``; cancelled, skipped and
   neutral runs say nothing about health and are left out).
@@ -149,65 +152,144 @@ def _rate(met: int, breached: int) -> float | None:
 
 @dataclass(frozen=True)
 class _Clocks:
-    """The items as arrays (seconds since the epoch, NaN for a clock still running)."""
+    """The items as arrays of seconds since the epoch.
+
+    A clock still running is +inf and one that stopped before every window judged is -inf, so
+    ``stop < t`` reads "stopped before t" for both without a mask of their own.
+    """
 
     items: list[SlaItem]
-    priorities: list[Priority]
     priority_index: NDArray[np.int64]
     created: NDArray[np.float64]
     stops: dict[str, NDArray[np.float64]]
     targets: dict[str, NDArray[np.float64]]
 
     @classmethod
-    def build(cls, items: list[SlaItem], config: SlaConfig, end: datetime, earliest: datetime) -> _Clocks:
+    def build(
+        cls,
+        items: Iterable[SlaItem | Mapping[str, Any]],
+        config: SlaConfig,
+        end: datetime,
+        earliest: datetime,
+    ) -> _Clocks:
         """The items created before ``end`` whose clocks were not both stopped before ``earliest``.
 
-        One pass over the items: an organisation's history is mostly long-settled items, and
-        this is the only per-item Python work of a check.
+        One pass over the items (parsing those given as mappings), the only per-item Python work
+        of a check: an organisation's history is mostly long-settled items, skipped on a few
+        comparisons, and a timestamp is computed only for a stop inside the windows (most kept
+        items are long open, with a response long ago).
         """
-        nan = math.nan
-        cache: dict[tuple[str, ...], Priority] = {}
+        inf = math.inf
+        position = {p: i for i, p in enumerate(PRIORITIES)}
+        cache: dict[tuple[str, ...], int] = {}
         kept: list[SlaItem] = []
-        priorities: list[Priority] = []
+        index: list[int] = []
         created: list[float] = []
         response: list[float] = []
         resolution: list[float] = []
-        for item in items:
-            responded, resolved = item.first_response_at, item.resolved_at
-            if item.created_at >= end or (
-                responded is not None
-                and resolved is not None
-                and responded < earliest
-                and resolved < earliest
-            ):
+        for given in items:
+            item = given if isinstance(given, SlaItem) else SlaItem.parse(given)
+            if item.created_at >= end:
                 continue
-            priority = item.priority
-            if priority is None:
-                priority = cache.get(item.labels)
-                if priority is None:
-                    priority = cache[item.labels] = config.priority_of(item.labels)
+            resolved = item.resolved_at
+            if resolved is None:
+                resolution_stop = inf
+            elif resolved < earliest:
+                resolution_stop = -inf
+            else:
+                resolution_stop = resolved.timestamp()
+            responded = item.first_response_at
+            if responded is None:
+                response_stop = inf
+            elif responded < earliest:
+                if resolution_stop == -inf:
+                    continue
+                response_stop = -inf
+            else:
+                response_stop = responded.timestamp()
+            if item.priority is not None:
+                rank = position[item.priority]
+            else:
+                rank = cache.get(item.labels, -1)
+                if rank < 0:
+                    rank = cache[item.labels] = position[config.priority_of(item.labels)]
             kept.append(item)
-            priorities.append(priority)
+            index.append(rank)
             created.append(item.created_at.timestamp())
-            response.append(nan if responded is None else responded.timestamp())
-            resolution.append(nan if resolved is None else resolved.timestamp())
-        position = {p: i for i, p in enumerate(PRIORITIES)}
-        index = np.array([position[p] for p in priorities], dtype=np.int64)
+            response.append(response_stop)
+            resolution.append(resolution_stop)
+        ranks = np.array(index, dtype=np.int64)
         hours = {
             clock: np.array([getattr(config.targets[p], f"{clock}_hours") for p in PRIORITIES])
             for clock in _CLOCKS
         }
         return cls(
             items=kept,
-            priorities=priorities,
-            priority_index=index,
+            priority_index=ranks,
             created=np.array(created, dtype=np.float64),
             stops={
                 "response": np.array(response, dtype=np.float64),
                 "resolution": np.array(resolution, dtype=np.float64),
             },
-            targets={clock: hours[clock][index] if kept else np.zeros(0) for clock in _CLOCKS},
+            targets={clock: hours[clock][ranks] if kept else np.zeros(0) for clock in _CLOCKS},
         )
+
+
+@dataclass(frozen=True)
+class _Breached:
+    """One clock's breaches in a window: item positions and their elapsed hours, targets and state."""
+
+    clock: str
+    hit: NDArray[np.intp]
+    elapsed: NDArray[np.float64]
+    target: NDArray[np.float64]
+    still_open: NDArray[np.bool_]
+
+
+def _most_urgent(clocks: _Clocks, found: list[_Breached], limit: int) -> list[dict[str, Any]]:
+    """The ``limit`` most urgent breach records: by priority, then most overdue, then repo and number.
+
+    Records are built only for the chosen ones (and any tied with the last of them, so the
+    repo and number tie-break is exact): an old organisation has tens of thousands of open
+    clocks past their target, and a record each would cost more than the whole check.
+    """
+    ranks = np.concatenate([clocks.priority_index[b.hit] for b in found])
+    over = np.concatenate([np.round(b.elapsed - b.target, 2) for b in found])
+    chosen = np.ones(ranks.size, dtype=bool)
+    if ranks.size > limit:
+        last = np.lexsort((-over, ranks))[limit - 1]
+        chosen = (ranks < ranks[last]) | ((ranks == ranks[last]) & (over >= over[last]))
+    records: list[dict[str, Any]] = []
+    offset = 0
+    for breached in found:
+        part = slice(offset, offset + breached.hit.size)
+        offset = part.stop
+        pick = np.flatnonzero(chosen[part])
+        hit = breached.hit[pick]
+        created_at = np.datetime_as_string(clocks.created[hit].astype("datetime64[s]"))
+        elapsed = np.round(breached.elapsed[pick], 2).tolist()
+        over_by = over[part][pick].tolist()
+        target = breached.target[pick].tolist()
+        still_open = breached.still_open[pick].tolist()
+        for j, k in enumerate(hit.tolist()):
+            item = clocks.items[k]
+            records.append(
+                {
+                    "repo": item.repo,
+                    "number": item.number,
+                    "kind": "pull_request" if item.is_pull_request else "issue",
+                    "title": item.title,
+                    "priority": PRIORITIES[clocks.priority_index[k]],
+                    "clock": breached.clock,
+                    "target_hours": target[j],
+                    "elapsed_hours": elapsed[j],
+                    "over_by_hours": over_by[j],
+                    "open": still_open[j],
+                    "created_at": f"{created_at[j]}+00:00",
+                }
+            )
+    records.sort(key=lambda b: (PRIORITIES.index(b["priority"]), -b["over_by_hours"], b["repo"], b["number"]))
+    return records[:limit]
 
 
 def _compliance(
@@ -218,56 +300,37 @@ def _compliance(
     counts: dict[Priority, dict[str, dict[str, int]]] = {
         p: {clock: {"met": 0, "breached": 0, "pending": 0} for clock in _CLOCKS} for p in PRIORITIES
     }
-    breaches: list[dict[str, Any]] = []
-    with np.errstate(invalid="ignore"):
-        for clock in _CLOCKS:
-            stop, target = clocks.stops[clock], clocks.targets[clock]
-            # A clock that stopped before the window began is not part of it (NaN compares False).
-            considered = visible & ~(stop < begin)
-            stopped = stop < finish
-            elapsed = (np.where(stopped, stop, finish) - clocks.created) / 3600
-            late = elapsed > target
-            outcomes = {
-                "met": considered & stopped & ~late,
-                "breached": considered & late,
-                "pending": considered & ~stopped & ~late,
-            }
-            for outcome, mask in outcomes.items():
-                per_priority = np.bincount(clocks.priority_index[mask], minlength=len(PRIORITIES))
-                for position, priority in enumerate(PRIORITIES):
-                    counts[priority][clock][outcome] = int(per_priority[position])
-            if not collect:
-                continue
+    found: list[_Breached] = []
+    for clock in _CLOCKS:
+        stop, target = clocks.stops[clock], clocks.targets[clock]
+        # A clock that stopped before the window began is not part of it.
+        considered = visible & ~(stop < begin)
+        stopped = stop < finish
+        elapsed = (np.where(stopped, stop, finish) - clocks.created) / 3600
+        late = elapsed > target
+        outcomes = {
+            "met": considered & stopped & ~late,
+            "breached": considered & late,
+            "pending": considered & ~stopped & ~late,
+        }
+        for outcome, mask in outcomes.items():
+            per_priority = np.bincount(clocks.priority_index[mask], minlength=len(PRIORITIES))
+            for position, priority in enumerate(PRIORITIES):
+                counts[priority][clock][outcome] = int(per_priority[position])
+        if collect:
             hit = np.flatnonzero(outcomes["breached"])
-            # Vectorised: an old organisation has tens of thousands of open clocks past their target.
-            created_at = np.datetime_as_string(clocks.created[hit].astype("datetime64[s]"))
-            elapsed_hours = np.round(elapsed[hit], 2).tolist()
-            over_by = np.round(elapsed[hit] - target[hit], 2).tolist()
-            still_open = (~stopped[hit]).tolist()
-            for j, k in enumerate(hit.tolist()):
-                item = clocks.items[k]
-                breaches.append(
-                    {
-                        "repo": item.repo,
-                        "number": item.number,
-                        "kind": "pull_request" if item.is_pull_request else "issue",
-                        "title": item.title,
-                        "priority": clocks.priorities[k],
-                        "clock": clock,
-                        "target_hours": float(target[k]),
-                        "elapsed_hours": elapsed_hours[j],
-                        "over_by_hours": over_by[j],
-                        "open": still_open[j],
-                        "created_at": f"{created_at[j]}+00:00",
-                    }
-                )
+            found.append(_Breached(clock, hit, elapsed[hit], target[hit], ~stopped[hit]))
     by_priority: dict[str, Any] = {}
     totals = {"met": 0, "breached": 0}
     for priority, by_clock in counts.items():
         entry: dict[str, Any] = {}
         for clock, tally in by_clock.items():
-            target = getattr(config.targets[priority], f"{clock}_hours")
-            entry[clock] = {**tally, "rate": _rate(tally["met"], tally["breached"]), "target_hours": target}
+            target_hours = getattr(config.targets[priority], f"{clock}_hours")
+            entry[clock] = {
+                **tally,
+                "rate": _rate(tally["met"], tally["breached"]),
+                "target_hours": target_hours,
+            }
             totals["met"] += tally["met"]
             totals["breached"] += tally["breached"]
         by_priority[priority] = entry
@@ -279,10 +342,21 @@ def _compliance(
         for clock in ("response", "resolution")
     }
     overall["combined"] = _rate(totals["met"], totals["breached"])
-    breaches.sort(
-        key=lambda b: (PRIORITIES.index(b["priority"]), -b["over_by_hours"], b["repo"], b["number"])
-    )
+    breaches = _most_urgent(clocks, found, config.max_breaches_listed) if collect else []
     return {"overall": overall, "by_priority": by_priority}, breaches
+
+
+def breach_counts(compliance: Mapping[str, Any]) -> dict[str, int]:
+    """Breached clocks by priority, and ``total``, from a report's ``compliance``.
+
+    These are exact whatever ``max_breaches_listed`` is: what decides an incident and its
+    severity, where the report's ``breaches`` records only show the most urgent.
+    """
+    counts: dict[str, int] = {
+        priority: sum(int(tally["breached"]) for tally in compliance["by_priority"][priority].values())
+        for priority in PRIORITIES
+    }
+    return {**counts, "total": sum(counts.values())}
 
 
 def _success_rate(runs: list[WorkflowRun], start: datetime, end: datetime) -> tuple[float | None, int, int]:
@@ -369,8 +443,11 @@ def check_sla_compliance(
 
     Returns:
         ``window``, ``compliance`` (``overall`` and ``by_priority`` with met, breached, pending,
-        rate and target per clock), ``breaches`` (most urgent first), ``success_rate``,
-        ``availability``, ``trend`` (against the previous window) and ``compliant``.
+        rate and target per clock), ``breaches`` (records of the ``config.max_breaches_listed``
+        most urgent: by priority, then most overdue), ``breach_count`` (all of them, as the
+        compliance counts have them), ``breaches_truncated`` (whether some were left out of the
+        records), ``success_rate``, ``availability``, ``trend`` (against the previous window)
+        and ``compliant``.
 
     Raises:
         ValueError: for a naive ``now`` or a malformed item or run (naming it and the field).
@@ -380,12 +457,12 @@ def check_sla_compliance(
     end = now.astimezone(UTC)
     length = timedelta(hours=config.window_hours)
     start, previous_start = end - length, end - 2 * length
-    parsed_items = [item if isinstance(item, SlaItem) else SlaItem.parse(item) for item in items]
     parsed_runs = [run if isinstance(run, WorkflowRun) else WorkflowRun.parse(run) for run in runs]
 
-    clocks = _Clocks.build(parsed_items, config, end, previous_start)
+    clocks = _Clocks.build(items, config, end, previous_start)
     compliance, breaches = _compliance(clocks, config, start, end)
     previous_compliance, _ = _compliance(clocks, config, previous_start, start, collect=False)
+    breach_count = breach_counts(compliance)["total"]
     rate, ok, failed = _success_rate(parsed_runs, start, end)
     previous_rate, _, _ = _success_rate(parsed_runs, previous_start, start)
     availability, by_repo = _availability(parsed_runs, start, end)
@@ -409,6 +486,8 @@ def check_sla_compliance(
         "window": {"start": start.isoformat(), "end": end.isoformat(), "hours": config.window_hours},
         "compliance": compliance,
         "breaches": breaches,
+        "breach_count": breach_count,
+        "breaches_truncated": breach_count > len(breaches),
         "success_rate": success,
         "availability": available,
         "trend": {
@@ -418,5 +497,5 @@ def check_sla_compliance(
             "success_rate": _trend(previous_rate, rate),
             "availability": _trend(previous_availability, availability),
         },
-        "compliant": not breaches and success["met"] is not False and available["met"] is not False,
+        "compliant": breach_count == 0 and success["met"] is not False and available["met"] is not False,
     }

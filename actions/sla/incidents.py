@@ -32,6 +32,7 @@ from typing import Any, Literal
 from pydantic import SecretStr
 
 from actions.sla.config import SEVERITIES, Secrets, Severity, SlaConfig
+from actions.sla.engine import breach_counts
 
 STATE_VERSION = 1
 PAGERDUTY_SEVERITY: dict[Severity, str] = {"SEV1": "critical", "SEV2": "error", "SEV3": "warning"}
@@ -53,13 +54,17 @@ def _at_least(severity: Severity, minimum: Severity) -> bool:
 
 @dataclass(frozen=True)
 class Incident:
-    """What is wrong now: severity, a one-line summary, the reasons and what to do about it."""
+    """What is wrong now: severity, a one-line summary, the reasons and what to do about it.
+
+    ``breaches`` are the report's records (the most urgent ones); ``breach_count`` counts them all.
+    """
 
     severity: Severity
     summary: str
     reasons: list[str]
     breaches: list[dict[str, Any]]
     mitigations: list[dict[str, Any]]
+    breach_count: int
 
     def as_dict(self) -> dict[str, Any]:
         """The incident as plain data."""
@@ -68,12 +73,27 @@ class Incident:
             "summary": self.summary,
             "reasons": self.reasons,
             "breaches": self.breaches,
+            "breach_count": self.breach_count,
             "mitigations": self.mitigations,
         }
 
 
+def breach_total(incident: Mapping[str, Any]) -> int:
+    """All the breaches of an incident (its records may show only the most urgent of them)."""
+    return int(incident.get("breach_count", len(incident.get("breaches") or [])))
+
+
+def more_breaches(incident: Mapping[str, Any], shown: int) -> str | None:
+    """``…and N more.`` when the incident has more breaches than the ``shown`` ones."""
+    rest = breach_total(incident) - shown
+    return f"…and {rest} more." if rest > 0 else None
+
+
 def playbook(report: Mapping[str, Any], config: SlaConfig) -> list[dict[str, Any]]:
-    """Automatic mitigations for what the report found (data only; the action applies them)."""
+    """Automatic mitigations for what the report found (data only; the action applies them).
+
+    Per item, they cover the report's breach records: the most urgent ``max_breaches_listed``.
+    """
     steps: list[dict[str, Any]] = []
     seen: set[tuple[str, int]] = set()
     for breach in report["breaches"]:
@@ -132,9 +152,10 @@ def assess(report: Mapping[str, Any], config: SlaConfig) -> Incident | None:
     """The incident a compliance report amounts to, or None when everything is within target.
 
     Severity: SEV1 for a P0 breach or availability more than 5 points under its target; SEV2 for
-    a P1 breach or CI success rate or availability under target; SEV3 for other breaches.
+    a P1 breach or CI success rate or availability under target; SEV3 for other breaches. The
+    breaches are counted from the report's compliance counts, all of them, not from its records.
     """
-    breaches = list(report["breaches"])
+    counts = breach_counts(report["compliance"])
     success, available = report["success_rate"], report["availability"]
     reasons: list[str] = []
     severity: Severity | None = None
@@ -152,9 +173,9 @@ def assess(report: Mapping[str, Any], config: SlaConfig) -> Incident | None:
         ("P3", "SEV3"),
     )
     for priority, for_priority in by_priority:
-        hit = [b for b in breaches if b["priority"] == priority]
+        hit = counts[priority]
         if hit:
-            raise_to(for_priority, f"{len(hit)} {priority} SLA breach{'es' if len(hit) > 1 else ''}")
+            raise_to(for_priority, f"{hit} {priority} SLA breach{'es' if hit > 1 else ''}")
     if success["met"] is False:
         raise_to("SEV2", f"CI success rate {success['value']:.1%} under the {success['target']:.0%} target")
     if available["met"] is False:
@@ -165,7 +186,14 @@ def assess(report: Mapping[str, Any], config: SlaConfig) -> Incident | None:
     if severity is None:
         return None
     summary = f"{severity}: " + "; ".join(reasons)
-    return Incident(severity, summary, reasons, breaches, playbook(report, config))
+    return Incident(
+        severity,
+        summary,
+        reasons,
+        list(report["breaches"]),
+        playbook(report, config),
+        breach_count=counts["total"],
+    )
 
 
 def _post_json(
@@ -306,6 +334,9 @@ def _slack_text(kind: str, incident: Mapping[str, Any], report: Mapping[str, Any
             f"• {breach['repo']}#{breach['number']} {breach['priority']} {breach['clock']}: "
             f"{breach['elapsed_hours']:g} h against {breach['target_hours']:g} h"
         )
+    more = more_breaches(incident, len(incident.get("breaches", [])[:5]))
+    if more:
+        lines.append(more)
     if report is not None:
         rate = report["success_rate"]["value"]
         available = report["availability"]["value"]
@@ -415,7 +446,7 @@ def advance_incidents(
                 incident["dedup_key"],
                 summary=incident["summary"],
                 severity=severity,
-                details={"reasons": incident["reasons"], "breaches": len(incident.get("breaches", []))},
+                details={"reasons": incident["reasons"], "breaches": breach_total(incident)},
                 timestamp=now,
             )
 
@@ -609,6 +640,9 @@ def postmortem_report(incident: Mapping[str, Any], report: Mapping[str, Any] | N
                 f"| {b['repo']}#{b['number']} | {b['priority']} | {b['clock']} | {b['target_hours']:g} | "
                 f"{b['elapsed_hours']:g} | {'yes' if b['open'] else 'no'} |"
             )
+        more = more_breaches(incident, len(breaches))
+        if more:
+            lines += ["", more]
     else:
         lines.append("No item breached its response or resolution target.")
     lines += ["", "Reasons: " + "; ".join(incident.get("reasons", [])), "", "## Timeline", ""]

@@ -27,7 +27,7 @@ from github.Requester import Requester
 
 from actions.common.report import markdown_table
 from actions.sla.github_data import MARKER, pages
-from actions.sla.incidents import check_state, empty_state
+from actions.sla.incidents import breach_total, check_state, empty_state, more_breaches
 
 _BLOCK = re.compile(r"<!-- repopilot-incident-state key=(?P<key>[^\s]+)\n(?P<json>.*?)\n-->", re.DOTALL)
 _MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
@@ -52,7 +52,7 @@ def _stored(state: Mapping[str, Any], kept: int) -> dict[str, Any]:
         out["open"] = {
             **incident,
             "breaches": breaches[:kept],
-            "breach_count": len(breaches),
+            "breach_count": breach_total(incident),
             "mitigations": (incident.get("mitigations") or [])[:kept],
         }
     return out
@@ -88,8 +88,9 @@ def render_body(key: str, state: Mapping[str, Any], incident: Mapping[str, Any])
                 for b in breaches[:kept]
             ]
             lines.append(markdown_table(("item", "priority", "clock", "target (h)", "elapsed (h)"), rows))
-            if len(breaches) > kept:
-                lines.append(f"\n…and {len(breaches) - kept} more.")
+            more = more_breaches(incident, len(rows))
+            if more:
+                lines.append(f"\n{more}")
         lines += [
             "",
             "Add the label to acknowledge (stops the escalation). repopilot closes this issue, with a "

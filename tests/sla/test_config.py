@@ -13,7 +13,7 @@ SECRET_URL = "https://hooks.slack.com/services/T000/B000/VERYSECRETTOKEN"
 def test_defaults_cover_every_priority() -> None:
     config = SlaConfig()
     assert set(config.targets) == {"P0", "P1", "P2", "P3"}
-    assert config.escalation_minutes == 15
+    assert config.escalation_minutes == 15 and config.max_breaches_listed == 100
     assert config.notifications.pagerduty.events_url == "https://events.pagerduty.com/v2/enqueue"
 
 
@@ -45,6 +45,9 @@ def test_priority_from_labels() -> None:
             "https",
         ),
         ({"notifications": {"slack": {"webhook": "x"}}}, "notifications.slack.webhook", "Extra inputs"),
+        ({"max_breaches_listed": 0}, "max_breaches_listed", "greater than or equal to 1"),
+        ({"max_breaches_listed": 20_000}, "max_breaches_listed", "less than or equal to 10000"),
+        ({"max_breaches_listed": 2.5}, "max_breaches_listed", "valid integer"),
     ],
 )
 def test_invalid_configs_name_the_key(raw: dict[str, object], key: str, message: str) -> None:

@@ -117,6 +117,45 @@ def test_all_green() -> None:
     assert report["availability"]["value"] == 1.0 and report["success_rate"]["value"] == 1.0
 
 
+def test_breach_records_are_capped_most_urgent_first_and_the_counts_stay_exact() -> None:
+    # Open since the hours given, no response: each breaches its response clock (and its
+    # resolution clock once past that target too).
+    ages = {"P0": [30, 2, 5], "P1": [6, 70, 10], "P3": [100, 30]}
+    items = [
+        {**item(10 * (1 + list(ages).index(prio)) + n, hours, None, None, [prio]), "repo": f"o/r{n % 2}"}
+        for prio, hours_list in ages.items()
+        for n, hours in enumerate(hours_list)
+    ]
+    full = check_sla_compliance(items, [], CONFIG, NOW)
+    capped = check_sla_compliance(items, [], CONFIG.model_copy(update={"max_breaches_listed": 4}), NOW)
+
+    # P0: 3 response + 1 resolution (30 h > 8 h); P1: 3 response + 1 resolution (70 h > 24 h);
+    # P3: 2 response + 1 resolution (100 h > 96 h).
+    assert full["breach_count"] == capped["breach_count"] == len(full["breaches"]) == 11
+    assert (full["breaches_truncated"], capped["breaches_truncated"]) == (False, True)
+    assert len(capped["breaches"]) == 4 and capped["breaches"] == full["breaches"][:4]
+    assert capped["compliance"] == full["compliance"] and capped["compliant"] is False
+    order = [(b["priority"], b["clock"], b["number"]) for b in capped["breaches"]]
+    # Most urgent first: P0 before all else, then the most overdue (over 29 h, 22 h, 4 h, 1 h).
+    assert order == [
+        ("P0", "response", 10),
+        ("P0", "resolution", 10),
+        ("P0", "response", 12),
+        ("P0", "response", 11),
+    ]
+    keys = [(b["priority"], -b["over_by_hours"]) for b in full["breaches"]]
+    assert keys == sorted(keys)
+
+
+def test_ties_at_the_cap_are_broken_by_repo_and_number() -> None:
+    same = [
+        {**item(n, 5, None, None, ["P0"]), "repo": repo} for n, repo in ((3, "o/b"), (2, "o/b"), (9, "o/a"))
+    ]
+    report = check_sla_compliance(same, [], CONFIG.model_copy(update={"max_breaches_listed": 2}), NOW)
+    assert [(b["repo"], b["number"]) for b in report["breaches"]] == [("o/a", 9), ("o/b", 2)]
+    assert report["breach_count"] == 3 and report["breaches_truncated"] is True
+
+
 def test_no_runs_means_unknown_not_failing() -> None:
     report = check_sla_compliance([], [], CONFIG, NOW)
     assert report["success_rate"]["value"] is None and report["success_rate"]["met"] is None
@@ -210,4 +249,5 @@ def test_counts_match_a_per_item_reference(rows: list[tuple[int, int | None, int
         got = report["compliance"]["by_priority"][priority][clock]
         assert (got["met"], got["breached"], got["pending"]) == (met, breached, pending)
     total_breached = sum(v[1] for v in expected.values())
-    assert len(report["breaches"]) == total_breached
+    assert report["breach_count"] == len(report["breaches"]) == total_breached
+    assert report["breaches_truncated"] is False and report["compliant"] is (total_breached == 0)

@@ -169,6 +169,44 @@ def test_severity_and_playbook() -> None:
     assert assess(green_report(config, now), config) is None
 
 
+def test_a_capped_breach_list_keeps_the_full_counts(
+    tmp_path: Path, slack_server: Receiver, pagerduty_server: Receiver
+) -> None:
+    """The severity, its reasons, the notifications and the post-mortem count every breach."""
+    config = config_for(pagerduty_server).model_copy(update={"max_breaches_listed": 2})
+    # Waiting for a first response: a P0 for 3 h (1 h target) and four P3 for 30 h (24 h target).
+    raw = [
+        {"repo": "o/r", "number": 1, "created_at": (T0 - timedelta(hours=3)).isoformat(), "labels": ["P0"]}
+    ]
+    raw += [
+        {
+            "repo": "o/r",
+            "number": 10 + n,
+            "created_at": (T0 - timedelta(hours=30)).isoformat(),
+            "labels": ["P3"],
+        }
+        for n in range(4)
+    ]
+    report = check_sla_compliance(raw, [], config, T0)
+    assert report["breach_count"] == 5 and len(report["breaches"]) == 2 and report["breaches_truncated"]
+    assert [b["number"] for b in report["breaches"]] == [1, 10]
+
+    incident = assess(report, config)
+    assert incident is not None and incident.severity == "SEV1" and incident.breach_count == 5
+    assert incident.reasons == ["1 P0 SLA breach", "4 P3 SLA breaches"]
+    assert {step["number"] for step in incident.mitigations} == {1, 10}  # the listed, most urgent
+
+    notifiers = notifiers_for(config, slack_server)
+    state = tmp_path / "incidents.json"
+    opened = handle_incidents(report, config, notifiers, state, T0)
+    assert opened["status"] == "opened" and opened["incident"]["breach_count"] == 5
+    assert "…and 3 more." in slack_server.requests[0]["json"]["text"]
+    assert pagerduty_server.requests[0]["json"]["payload"]["custom_details"]["breaches"] == 5
+    later = T0 + timedelta(days=3)
+    resolved = handle_incidents(green_report(config, later), config, notifiers, state, later)
+    assert resolved["status"] == "resolved" and "\n…and 3 more." in resolved["postmortem"]
+
+
 def test_open_escalate_and_resolve_across_runs(
     tmp_path: Path, slack_server: Receiver, pagerduty_server: Receiver
 ) -> None:

@@ -10,6 +10,7 @@ resolves.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -271,6 +272,31 @@ def test_incident_lifecycle_across_fresh_runs(
     bodies = json.dumps([i.get("body") for i in double.recording.issues[REPO]])
     comments = json.dumps(double.recording.issue_comments[REPO])
     _no_secret(log, log2, log3, log4, log5, _written(env), bodies, comments)
+
+
+def test_capped_breach_list_with_exact_counts_end_to_end(
+    double: GitHubDouble,
+    env: dict[str, Path],
+    tmp_path: Path,
+    slack: Receiver,
+    pagerduty: Receiver,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    numbers = [_p0_issue(double) for _ in range(3)]
+    assert _run(_config(tmp_path, pagerduty, max_breaches_listed=1), 0) == 0
+    result, _ = _result(capsys)
+    report = result["report"]
+    assert report["breach_count"] == 3 and report["breaches_truncated"] is True
+    assert [b["number"] for b in report["breaches"]] == [numbers[0]]  # equally late: lowest number
+    assert result["incident"]["summary"] == "SEV1: 3 P0 SLA breaches"
+    assert re.search(r"^breaches<<(\S+)\n3\n\1$", env["output"].read_text(), re.MULTILINE)
+    assert "…and 2 more." in env["summary"].read_text()
+    [audit] = [json.loads(line) for line in env["audit.jsonl"].read_text().splitlines()]
+    assert audit["details"]["breaches"] == 3
+    [incident_issue] = _incident_issues(double)
+    assert "…and 2 more." in incident_issue["body"]
+    _, state = parse_body(incident_issue["body"], "incident") or ("", {})
+    assert state["open"]["breach_count"] == 3 and len(state["open"]["breaches"]) == 1
 
 
 def test_acknowledge_label_stops_the_escalation(
