@@ -6,7 +6,9 @@ over the window before it, each as of its own end (later responses and runs are 
 * An item (issue or pull request) takes part in a window when it was created before the window's
   end and its clock had not already stopped before the window began. A clock that stopped within
   its target is *met*, one that stopped late or is still running past its target is *breached*,
-  and one still running within its target is *pending* (not counted in the rate).
+  and one still running within its target is *pending* (not counted in the rate). The response
+  clock stops at the first response, or at closing when nobody answered before (closing answers
+  the item too, as in the warehouse's SLA clocks).
   Every breach is counted; a record (item, clock, hours over) is made for the most urgent
   ``max_breaches_listed`` only: an old organisation has tens of thousands of clocks open past
   their target, and a record each would cost more than the rest of the check.
@@ -200,7 +202,10 @@ class _Clocks:
                 resolution_stop = resolved.timestamp()
             responded = item.first_response_at
             if responded is None:
-                response_stop = inf
+                # closing answers the item too (as in pipelines/features/sla.py): the wait ends there
+                if resolution_stop == -inf:
+                    continue
+                response_stop = resolution_stop
             elif responded < earliest:
                 if resolution_stop == -inf:
                     continue

@@ -66,7 +66,7 @@ def _reference_breaches(items: list[SlaItem], config: SlaConfig) -> list[tuple[i
         priority = config.priority_of(item.labels)
         target = config.targets[priority]
         for stop, hours in (
-            (item.first_response_at, target.response_hours),
+            (item.first_response_at or item.resolved_at, target.response_hours),
             (item.resolved_at, target.resolution_hours),
         ):
             if item.created_at >= NOW or (stop is not None and stop < start):

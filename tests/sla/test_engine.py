@@ -109,6 +109,18 @@ def test_trend_against_previous_window() -> None:
     assert trend["compliance"]["previous"] == 1.0 and trend["compliance"]["direction"] == "worsening"
 
 
+def test_closing_without_a_response_stops_the_response_clock() -> None:
+    items = [
+        item(1, 10, None, 9.5, ["P0"]),  # closed after 0.5 h with no comment: answered in time
+        item(2, 10, None, 7, ["P0"]),  # closed after 3 h with no comment: the wait was 3 h, not forever
+    ]
+    report = check_sla_compliance(items, [], CONFIG, NOW)
+    response = report["compliance"]["by_priority"]["P0"]["response"]
+    assert (response["met"], response["breached"], response["pending"]) == (1, 1, 0)
+    (breach,) = [b for b in report["breaches"] if b["clock"] == "response"]
+    assert (breach["number"], breach["elapsed_hours"], breach["open"]) == (2, 3, False)
+
+
 def test_all_green() -> None:
     items = [item(1, 3, 2.5, 1, ["P1"])]
     runs = [run(1, 5, "success"), run(2, 1, "success")]
@@ -207,7 +219,7 @@ def _reference(items: list[SlaItem], start: datetime, end: datetime) -> dict[tup
         assert it.priority is not None
         target = CONFIG.targets[it.priority]
         for clock, stop, hours in (
-            ("response", it.first_response_at, target.response_hours),
+            ("response", it.first_response_at or it.resolved_at, target.response_hours),
             ("resolution", it.resolved_at, target.resolution_hours),
         ):
             if stop is not None and stop < start:
