@@ -39,7 +39,10 @@ SELECT
     '.travis.yml' AS workflow_path,
     CAST(NULL AS INTEGER) AS run_number,
     CASE WHEN gh_is_pr THEN 'pull_request' ELSE 'push' END AS event,
-    nullif(git_branch, '') AS head_branch,
+    CASE WHEN gh_is_pr AND gh_pull_req_num IS NOT NULL
+        THEN 'pull/' || CAST(CAST(gh_pull_req_num AS BIGINT) AS VARCHAR)
+        ELSE nullif(git_branch, '')
+    END AS head_branch,
     nullif(git_trigger_commit, '') AS head_sha,
     'completed' AS status,
     CASE core.norm(tr_status)
