@@ -1,5 +1,7 @@
 -- One row per attempt of a workflow run; attempts of a run share its id. TravisTorrent builds
--- (source 'travistorrent') are mapped in: one attempt each, errored kept apart in travis_status.
+-- (source 'travistorrent') are mapped in: one attempt each, errored kept apart in travis_status. Travis
+-- gives a PR build the PR's target branch; GitHub's head_branch is the PR's own, so a PR build's branch
+-- is 'pull/N' here and the PR's builds form its history (not the target branch's).
 CREATE OR REPLACE TABLE core.ci_runs AS
 SELECT
     'github' AS source,
