@@ -30,7 +30,11 @@ _FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (
         "this branch is already failing: fix the last failure before pushing more changes on top of it",
     ),
     (
-        ("workflow_fail_rate_", "repo_fail_rate_"),
+        ("commit_",),
+        "this commit already failed in another run: read that run's log before waiting on this one",
+    ),
+    (
+        ("workflow_fail_rate_", "repo_fail_rate_", "repo_prev_failed"),
         "this workflow fails often lately: check for flaky tests or broken infrastructure before re-running",
     ),
     (
@@ -46,7 +50,11 @@ _FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (
         "the author's recent runs fail often: ask for an early review or a local test run",
     ),
     (
-        ("since_prev", "completed_runs", "hour", "day_of_week"),
+        ("runs_in_flight", "repo_runs_in_flight"),
+        "earlier runs are still going: their outcome is not known yet, so this estimate has less to go on",
+    ),
+    (
+        ("since_prev", "since_repo_prev", "completed_runs", "hour", "day_of_week"),
         "little recent history for this branch: expect surprises and watch the first jobs",
     ),
 )

@@ -11,8 +11,10 @@ semantics (the Features contract of ARCHITECTURE.md):
 * finished runs are ordered by that instant (then trigger time, repository, id, attempt): "the
   last N runs" are the last N in this order;
 * the groups are the run's repository, workflow and branch (missing values form their own
-  group), its repository and workflow, its repository and branch, its actor, and its
-  repository.
+  group), its repository and workflow, its repository and branch, its actor, its repository,
+  and its commit within the repository;
+* a run is in flight for another when it was triggered strictly before it and had not finished
+  by its trigger.
 
 Runs are dicts with the keys of ``RUN_INPUT_SCHEMA`` in ``pipelines/features/schemas.py``
 (timestamps as aware ``datetime``).
@@ -100,6 +102,7 @@ def _history_features(target: Run, known: Sequence[Run], runs: Sequence[Run]) ->
         "since_prev_finish": None if last is None else _seconds(t, _known_at(last)),
         "fail_streak": streak,
         "completed_runs": len(hist),
+        "runs_in_flight": len(earlier) - len(hist),
         "duration_median5": _median(r["duration_seconds"] for r in hist[-DURATION_WINDOW:]),
     }
     for n in WINDOWS:
@@ -127,6 +130,25 @@ def _group_features(target: Run, known: Sequence[Run]) -> dict[str, Value]:
     out[f"repo_fail_rate_{REPO_WINDOW}"] = _rate(in_repo[-REPO_WINDOW:])
     for n in REPO_DURATION_WINDOWS:
         out[f"repo_duration_median{n}"] = _median(r["duration_seconds"] for r in in_repo[-n:])
+    return out
+
+
+def _repo_and_commit_features(target: Run, known: Sequence[Run], runs: Sequence[Run]) -> dict[str, Value]:
+    t = target["created_at"]
+    in_repo = [r for r in known if r["repo"] == target["repo"]]
+    repo_labels = [r["failed"] for r in in_repo if r["failed"] is not None]
+    repo_before = sum(1 for r in runs if r["repo"] == target["repo"] and r["created_at"] < t)
+    out: dict[str, Value] = {
+        "repo_prev_failed": float(repo_labels[-1]) if repo_labels else None,
+        "since_repo_prev_finish": _seconds(t, _known_at(in_repo[-1])) if in_repo else None,
+        "repo_runs_in_flight": repo_before - len(in_repo),
+    }
+    sha = target["head_sha"]
+    built = [r for r in in_repo if sha is not None and r["head_sha"] == sha]
+    labels = [r["failed"] for r in built if r["failed"] is not None]
+    out["commit_prev_failed"] = float(labels[-1]) if labels else None
+    out["commit_failures"] = None if sha is None else sum(1 for r in built if r["failed"])
+    out["commit_completed_runs"] = None if sha is None else len(built)
     return out
 
 
@@ -186,4 +208,5 @@ def run_features(target: Run, runs: Sequence[Run]) -> dict[str, Value]:
         **_change_features(target),
         **_history_features(target, known, runs),
         **_group_features(target, known),
+        **_repo_and_commit_features(target, known, runs),
     }

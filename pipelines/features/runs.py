@@ -112,6 +112,10 @@ _BASE_DOCS: dict[str, str] = {
         "(runs without a known outcome skipped; 0 without history)."
     ),
     "completed_runs": "Runs of the same repo/workflow/branch finished by the trigger (any outcome).",
+    "runs_in_flight": (
+        "Runs of the same repo/workflow/branch triggered strictly before this one and not finished by its "
+        "trigger (their outcome is not known yet)."
+    ),
     "duration_median5": (
         "Median duration (s) of the last 5 runs of the same repo, workflow and branch finished by the "
         "trigger (missing durations ignored); the duration baseline."
@@ -158,6 +162,24 @@ def _window_docs(windows: Sequence[int]) -> dict[str, str]:
             f"Median duration (s) of the last {n} runs of the repository (any workflow and branch) "
             "finished by the trigger (missing durations ignored)."
         )
+    docs["repo_prev_failed"] = (
+        "Outcome (1.0 failed, 0.0 passed) of the latest run of the repository (any workflow and branch) "
+        "finished by the trigger with a known outcome; null without one."
+    )
+    docs["since_repo_prev_finish"] = "Seconds since the latest run of the repository finished (by then)."
+    docs["repo_runs_in_flight"] = (
+        "Runs of the repository triggered strictly before this one and not finished by its trigger."
+    )
+    docs["commit_prev_failed"] = (
+        "Outcome of the latest run of the same commit (any workflow, branch or attempt) finished by the "
+        "trigger with a known outcome; null without one or without a commit."
+    )
+    docs["commit_failures"] = (
+        "Failed runs of the same commit finished by the trigger (0 without any; null without a commit)."
+    )
+    docs["commit_completed_runs"] = (
+        "Runs of the same commit finished by the trigger (0 without any; null without a commit)."
+    )
     return docs
 
 
@@ -210,6 +232,12 @@ def build_run_features(runs: pl.DataFrame, *, windows: tuple[int, ...] = DEFAULT
         .with_columns(
             [pl.col(c).fill_null(_NULL_KEY).alias(f"_{c}") for c in _HISTORY],
             _actor=pl.col("actor"),
+            _commit=pl.col("head_sha").fill_null(_NULL_KEY),
+        )
+        .with_columns(
+            # triggers strictly before the row in its group: ties triggered at one instant never count
+            (pl.col("created_at").rank("min").over(_keys(_HISTORY)) - 1).cast(pl.Int64).alias("_before"),
+            (pl.col("created_at").rank("min").over("_repo") - 1).cast(pl.Int64).alias("_repo_before"),
         )
     )
     events = (
@@ -234,6 +262,7 @@ def build_run_features(runs: pl.DataFrame, *, windows: tuple[int, ...] = DEFAULT
     branch = _rate_events(events, ("repo", "branch"), wins, "branch_fail_rate")
     actor = _actor_events(events.filter(pl.col("actor").is_not_null()), wins)
     repo = _repo_events(events)
+    commit = _commit_events(events.filter(pl.col("head_sha").is_not_null()))
 
     joined = (
         _asof(triggers, history, _keys(_HISTORY))
@@ -250,6 +279,7 @@ def build_run_features(runs: pl.DataFrame, *, windows: tuple[int, ...] = DEFAULT
         .pipe(_asof, branch, _keys(("repo", "branch")))
         .pipe(_asof, actor, ["_actor"])
         .pipe(_asof, repo, _keys(("repo",)))
+        .pipe(_asof, commit, ["_repo", "_commit"])
     )
     features = _derive(joined, wins).sort("_row")
     # run_attempt is both a key and a feature: it is output once, among the keys
@@ -367,8 +397,12 @@ def _rate_events(
 def _repo_events(events: pl.LazyFrame) -> pl.LazyFrame:
     by = _keys(("repo",))
     return (
-        events.select(*by, "_known", "_fail", "_labelled", "duration_seconds")
-        .with_columns(_cumulative(by))
+        events.select(*by, "_known", "_fail", "_labelled", "duration_seconds", "failed")
+        .with_columns(
+            *_cumulative(by),
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(by).alias("_repo_completed"),
+            pl.col("failed").cast(pl.Float64).forward_fill().over(by).alias("repo_prev_failed"),
+        )
         .with_columns(
             *_rates(by, (REPO_WINDOW,), "repo_fail_rate"),
             *(
@@ -385,7 +419,25 @@ def _repo_events(events: pl.LazyFrame) -> pl.LazyFrame:
             "_known",
             f"repo_fail_rate_{REPO_WINDOW}",
             *(f"repo_duration_median{n}" for n in REPO_DURATION_WINDOWS),
+            "repo_prev_failed",
+            "_repo_completed",
+            pl.col("_known").alias("_repo_prev_known"),
         )
+    )
+
+
+def _commit_events(events: pl.LazyFrame) -> pl.LazyFrame:
+    """History of each commit in its repository: every workflow, branch and attempt that built it."""
+    by = ["_repo", "_commit"]
+    return (
+        events.select(*by, "_known", "_fail", "failed")
+        .with_columns(
+            pl.col("_fail").cum_sum().over(by).alias("commit_failures"),
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(by).alias("commit_completed_runs"),
+            pl.col("failed").cast(pl.Float64).forward_fill().over(by).alias("commit_prev_failed"),
+        )
+        .pipe(_last_per_instant, by)
+        .select(*by, "_known", "commit_prev_failed", "commit_failures", "commit_completed_runs")
     )
 
 
@@ -469,6 +521,7 @@ def _share(column: str) -> pl.Expr:
 def _derive(joined: pl.LazyFrame, windows: Sequence[int]) -> pl.LazyFrame:
     """Turn the joined history into the documented feature columns."""
     known_actor = pl.col("actor").is_not_null()
+    has_commit = pl.col("head_sha").is_not_null()
     return joined.with_columns(
         pl.concat_str(
             pl.col("_repo"),
@@ -488,5 +541,13 @@ def _derive(joined: pl.LazyFrame, windows: Sequence[int]) -> pl.LazyFrame:
         _seconds(pl.col("created_at") - pl.col("_prev_known")).alias("since_prev_finish"),
         pl.col("fail_streak").fill_null(0),
         pl.col("completed_runs").fill_null(0),
+        (pl.col("_before") - pl.col("completed_runs").fill_null(0)).alias("runs_in_flight"),
+        _seconds(pl.col("created_at") - pl.col("_repo_prev_known")).alias("since_repo_prev_finish"),
+        (pl.col("_repo_before") - pl.col("_repo_completed").fill_null(0)).alias("repo_runs_in_flight"),
+        *(
+            pl.when(has_commit).then(pl.col(c).fill_null(0)).alias(c)
+            for c in ("commit_failures", "commit_completed_runs")
+        ),
+        pl.when(has_commit).then(pl.col("commit_prev_failed")).alias("commit_prev_failed"),
         pl.when(known_actor).then(pl.col("actor_completed_runs").fill_null(0)).alias("actor_completed_runs"),
     )

@@ -422,6 +422,18 @@ def reference(rows: list[dict[str, Any]], windows: tuple[int, ...] = (5, 20)) ->
                 e["duration_seconds"] for e in in_repo[-n:] if e["duration_seconds"] is not None
             ]
             feats[f"repo_duration_median{n}"] = statistics.median(repo_durations) if repo_durations else None
+        repo_labels = [e["failed"] for e in in_repo if e["failed"] is not None]
+        feats["repo_prev_failed"] = float(repo_labels[-1]) if repo_labels else None
+        feats["since_repo_prev_finish"] = (t - in_repo[-1]["_known"]).total_seconds() if in_repo else None
+        feats["runs_in_flight"] = len(earlier) - len(hist)
+        feats["repo_runs_in_flight"] = sum(
+            1 for x in rows if x["repo"] == r["repo"] and x["created_at"] < t
+        ) - len(in_repo)
+        built = [e for e in in_repo if r["head_sha"] is not None and e["head_sha"] == r["head_sha"]]
+        built_labels = [e["failed"] for e in built if e["failed"] is not None]
+        feats["commit_prev_failed"] = float(built_labels[-1]) if built_labels else None
+        feats["commit_failures"] = None if r["head_sha"] is None else sum(1 for e in built if e["failed"])
+        feats["commit_completed_runs"] = None if r["head_sha"] is None else len(built)
         out.append(feats)
     return pl.DataFrame(out, schema=HISTORY_SCHEMA, orient="row")
 
@@ -430,17 +442,34 @@ HISTORY_FEATURES = [
     c
     for c in FEATURE_COLUMNS
     if c.startswith(
-        ("prev_", "since_", "fail_", "completed", "duration_", "workflow_fail", "branch_", "actor_")
+        (
+            "prev_",
+            "since_",
+            "fail_",
+            "completed",
+            "duration_",
+            "workflow_fail",
+            "branch_",
+            "actor_",
+            "runs_in_flight",
+            "commit_",
+        )
     )
     or c.startswith("repo_")
 ]
+COUNT_FEATURES = (
+    "fail_streak",
+    "completed_runs",
+    "actor_completed_runs",
+    "runs_in_flight",
+    "repo_runs_in_flight",
+    "commit_failures",
+    "commit_completed_runs",
+)
 HISTORY_SCHEMA = {
     "id": pl.Int64(),
     "run_attempt": pl.Int32(),
-    **{
-        c: I64 if c in ("fail_streak", "completed_runs", "actor_completed_runs") else F64
-        for c in HISTORY_FEATURES
-    },
+    **{c: I64 if c in COUNT_FEATURES else F64 for c in HISTORY_FEATURES},
 }
 
 
@@ -474,6 +503,7 @@ def histories(draw: st.DrawFn, max_rows: int = 24) -> list[dict[str, Any]]:
                 workflow=draw(st.sampled_from(["ci", "lint", None])),
                 branch=draw(st.sampled_from(["main", "dev", None])),
                 actor=draw(st.sampled_from(["u1", "u2", None])),
+                head_sha=draw(st.sampled_from(["s1", "s2", None])),
                 log_tests_failed=draw(st.sampled_from([None, 0.0, 2.0])),
                 log_tests_run=draw(st.sampled_from([None, 10.0, 12.0])),
                 lines_added=draw(st.sampled_from([None, 0, 5, 40])),
