@@ -80,4 +80,3 @@ def test_a_bad_table_is_refused_and_the_warehouse_kept(builds: Path, tmp_path: P
             load_travistorrent(conn, tmp_path / "junk.parquet")
         row = conn.execute("SELECT count(*) FROM raw.travis_builds").fetchone()
     assert row == (10,)
-
