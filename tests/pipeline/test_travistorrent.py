@@ -80,24 +80,3 @@ def test_a_bad_table_is_refused_and_the_warehouse_kept(builds: Path, tmp_path: P
             load_travistorrent(conn, tmp_path / "junk.parquet")
         row = conn.execute("SELECT count(*) FROM raw.travis_builds").fetchone()
     assert row == (10,)
-
-
-def test_pull_request_builds_get_their_own_line_of_history(builds: Path, tmp_path: Path) -> None:
-    subset = tmp_path / "subset.parquet"
-    duckdb.execute(
-        f"COPY (SELECT * FROM read_parquet('{builds}') WHERE gh_project_name = 'loomio/loomio') "
-        f"TO '{subset}' (FORMAT parquet)"
-    )
-    with connect(tmp_path / "w.duckdb") as conn:
-        load_travistorrent(conn, subset)
-        build_core(conn)
-        mapped = conn.execute(
-            """SELECT r.head_branch, b.git_branch, b.gh_is_pr, b.gh_pull_req_num
-               FROM core.ci_runs AS r JOIN raw.travis_builds AS b ON b.tr_build_id = r.id"""
-        ).fetchall()
-    pulls = [row for row in mapped if row[2] and row[3] is not None]
-    pushes = [row for row in mapped if not row[2]]
-    assert pulls and pushes
-    # TravisTorrent gives a PR build its target branch; the PR's own builds are its history
-    assert all(branch == f"pull/{int(number)}" for branch, _, _, number in pulls)
-    assert all(branch == (source or None) for branch, source, _, _ in pushes)
