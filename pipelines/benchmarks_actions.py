@@ -50,6 +50,7 @@ import numpy as np
 import polars as pl
 from github import Auth, Github
 
+from actions.common.conclusions import HEALABLE_CONCLUSIONS
 from actions.common.exports import verify
 from actions.common.schemas import SCHEMA_VERSION
 from actions.heal import run_state
@@ -221,11 +222,7 @@ def rerun_history(rec: Recording) -> list[dict[str, Any]]:
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for (repo, run_id, attempt), run in attempts.items():
         following = attempts.get((repo, run_id, attempt + 1))
-        if (
-            run.get("conclusion") in {"failure", "timed_out"}
-            and following
-            and following["status"] == "completed"
-        ):
+        if run.get("conclusion") in HEALABLE_CONCLUSIONS and following and following["status"] == "completed":
             entry = counts[(repo, str(run.get("name") or ""))]
             entry[0] += 1
             entry[1] += int(following.get("conclusion") == "success")

@@ -32,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from actions.common.github import RUN_CONCLUSIONS
+from actions.common.conclusions import RUN_CONCLUSIONS
 from pipelines.sources.streams import RAW_TABLES
 from warehouse.db import CORE_KEYS
 

@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from actions.common.conclusions import HEALABLE_CONCLUSIONS
 from actions.common.schemas import SCHEMA_VERSION
 from pipelines.exports.documents import iso
 
@@ -41,7 +42,6 @@ WORKFLOW_RERUNS_FILE = "dataframe_workflow_rerun_distinct.csv.gz"
 """The workflow-level re-run sets of the gha-reruns data: one row per (repository, workflow, branch)."""
 ENV_PATH = "REPOPILOT_RERUN_PRIORS"
 """Environment variable naming the gha-reruns folder (unset: no public priors)."""
-_FAILED = frozenset({"failure", "timed_out"})
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def read_public_priors(folder: Path) -> PublicPriors:
             counts = by_file.setdefault(name, [0, 0])
             for conclusions in sets:
                 for before, after in itertools.pairwise(conclusions):
-                    if before in _FAILED:
+                    if before in HEALABLE_CONCLUSIONS:
                         passed = int(after == "success")
                         counts[0] += 1
                         counts[1] += passed
