@@ -40,11 +40,11 @@ from typing import Any, Protocol
 from github import GithubException
 from github.Repository import Repository
 
+from actions.common.conclusions import HEALABLE_CONCLUSIONS, RUN_CONCLUSIONS
 from actions.common.config import read_action_config
 from actions.common.errors import ActionError, ExportError, InputError
 from actions.common.exports import Exports, exports_from_arguments
 from actions.common.github import (
-    RUN_CONCLUSIONS,
     add_common_arguments,
     connect,
     event_path,
@@ -70,7 +70,6 @@ from actions.healing.priors import PriorTable
 
 ACTION = "self-healing"
 CONFIG_FILE = "self-healing.yml"
-FAILED = frozenset({"failure", "timed_out"})
 SUMMARY_EXCERPT_LINES = 40
 
 Sleep = Callable[[float], None]
@@ -144,7 +143,7 @@ class GitHubGateway:
         """Ids of runs created since ``since`` whose latest attempt failed or timed out, newest first."""
         created = f">={since.strftime('%Y-%m-%dT%H:%M:%SZ')}"
         found: dict[int, datetime] = {}
-        for status in sorted(FAILED):
+        for status in sorted(HEALABLE_CONCLUSIONS):
             # listed attributes only: ``raw_data`` of a listed run would fetch the run again
             for run in self.repo.get_workflow_runs(status=status, created=created):
                 found[run.id] = run.created_at

@@ -30,6 +30,7 @@ from github import Github, GithubException
 from github.Repository import Repository
 from pydantic import BaseModel, ValidationError
 
+from actions.common.conclusions import FAILED_CONCLUSIONS
 from actions.common.errors import ActionError, InputError
 from actions.common.github import (
     add_common_arguments,
@@ -50,7 +51,6 @@ from actions.common.report import (
 from actions.merging.config import RevertConfig
 from actions.merging.graphql import GraphQLRefusedError, merge_queue_of, revert_pull_request
 from actions.merging.revert import (
-    FAILING_JOB_CONCLUSIONS,
     ExistingRevert,
     FailingJob,
     MergedPull,
@@ -220,7 +220,7 @@ def read_failing_jobs(repo: Repository, run: Run) -> tuple[FailingJob, ...]:
     """The failed jobs of the run's latest attempt."""
     failing = []
     for data in _pages(repo, f"/actions/runs/{run.id}/attempts/{run.run_attempt}/jobs", {}, key="jobs"):
-        if data.get("conclusion") in FAILING_JOB_CONCLUSIONS:
+        if data.get("conclusion") in FAILED_CONCLUSIONS:
             name = str(data.get("name") or "unnamed job")[:200]
             url = data.get("html_url") if isinstance(data.get("html_url"), str) else None
             failing.append(FailingJob(name=name, conclusion=str(data["conclusion"]), html_url=url))

@@ -50,10 +50,14 @@ import numpy as np
 import polars as pl
 from github import Auth, Github
 
+from actions.common.conclusions import HEALABLE_CONCLUSIONS
 from actions.common.exports import verify
 from actions.common.schemas import SCHEMA_VERSION
+from actions.heal import run_state
 from actions.healing.classify import classify_failure
+from actions.healing.config import SelfHealingConfig
 from actions.healing.logs import excerpt_from_jobs, read_log_archive
+from actions.healing.policy import decide_retry
 from actions.maintain import read_activity
 from actions.maintenance.config import MaintenanceConfig
 from actions.maintenance.plan import plan_window
@@ -218,11 +222,7 @@ def rerun_history(rec: Recording) -> list[dict[str, Any]]:
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for (repo, run_id, attempt), run in attempts.items():
         following = attempts.get((repo, run_id, attempt + 1))
-        if (
-            run.get("conclusion") in {"failure", "timed_out"}
-            and following
-            and following["status"] == "completed"
-        ):
+        if run.get("conclusion") in HEALABLE_CONCLUSIONS and following and following["status"] == "completed":
             entry = counts[(repo, str(run.get("name") or ""))]
             entry[0] += 1
             entry[1] += int(following.get("conclusion") == "success")
@@ -348,16 +348,64 @@ def _failed_merge(double: GitHubDouble, token: str, repo: str) -> int:
     return run_id
 
 
-def _failed_runs(rec: Recording) -> list[tuple[str, int]]:
-    """One failed latest attempt with a log archive per failure class (the heal action's inputs)."""
+HEAL_DECISIONS: dict[str, set[str]] = {
+    "transient": {"retry"},
+    "dependency": {"retry", "wait"},
+    "permanent": {"skip"},
+}
+"""What the heal action may decide about a failure of each class once it has classified it."""
+
+
+def _failed_runs(rec: Recording, now: datetime) -> dict[int, tuple[str, str]]:
+    """One failed latest attempt with a log archive per failure class: ``{run id: (repo, class)}``.
+
+    Only runs the action may re-run at ``now`` are sampled, newest first: those passing the checks it
+    makes before reading any log (finished, failed, retries left, GitHub's 50 attempts and 30 days), so
+    every sample takes the download, classify and decide path rather than an early refusal.
+
+    Raises:
+        RuntimeError: when some failure class has no such run.
+    """
     latest = {(repo, int(r["id"])): r for repo, runs in rec.workflow_runs.items() for r in runs}
-    chosen: dict[str, tuple[str, int]] = {}
-    for (repo, run_id, attempt), archive in sorted(rec.logs.items(), reverse=True):
+    open_to_rerun = SelfHealingConfig(retry_categories=("transient",))
+    candidates: list[tuple[datetime, str, int]] = []
+    for repo, run_id, attempt in rec.logs:
         run = latest[(repo, run_id)]
-        if run.get("run_attempt") == attempt and run.get("conclusion") in {"failure", "timed_out"}:
-            category = classify_failure(excerpt_from_jobs(read_log_archive(archive)).text)["category"]
-            chosen.setdefault(category, (repo, run_id))
-    return [chosen[c] for c in sorted(chosen)]
+        if run.get("run_attempt") != attempt:
+            continue
+        state = run_state(run)
+        if decide_retry(state, "transient", open_to_rerun, now=now).decision != "skip":
+            candidates.append((state.created_at, repo, run_id))
+    chosen: dict[str, tuple[str, int]] = {}
+    for _, repo, run_id in sorted(candidates, reverse=True):
+        archive = rec.logs[(repo, run_id, int(latest[(repo, run_id)]["run_attempt"]))]
+        category = str(classify_failure(excerpt_from_jobs(read_log_archive(archive)).text)["category"])
+        chosen.setdefault(category, (repo, run_id))
+    missing = sorted(set(HEAL_DECISIONS) - set(chosen))
+    if missing:
+        raise RuntimeError(f"no {' or '.join(missing)} failure among the runs re-runnable at {iso(now)}")
+    return {chosen[c][1]: (chosen[c][0], c) for c in HEAL_DECISIONS}  # the re-run classes first
+
+
+def _heal_check(expected: Mapping[int, tuple[str, str]]) -> Callable[[Any], str]:
+    """The heal action's output check: the run was classified as sampled and decided on that class.
+
+    A limit refusal (or any skip before the logs are read) leaves ``category`` empty and fails here,
+    so the benchmark cannot time an early exit in place of the download, classify and decide path.
+    """
+
+    def check(output: Any) -> str:
+        result = _one(output)
+        _, category = expected[int(result["run_id"])]
+        if result["category"] != category or result["decision"] not in HEAL_DECISIONS[category]:
+            raise RuntimeError(
+                f"the heal action decided {result['decision']!r} about run {result['run_id']} classified "
+                f"{result['category']!r}, not one of {sorted(HEAL_DECISIONS[category])} for a {category} "
+                f"failure: {result['reason']}"
+            )
+        return f"{category}/{result['action']}"
+
+    return check
 
 
 @dataclass
@@ -427,11 +475,12 @@ def build_scene(
     scene.checks["route"] = route_check
 
     stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    failed = _failed_runs(rec, now)
     scene.commands["heal"] = [
         ["--repo", failed_repo, "--run-id", str(run_id), "--now", str(stamp), *common]
-        for failed_repo, run_id in _failed_runs(rec)
+        for run_id, (failed_repo, _) in failed.items()
     ]
-    scene.checks["heal"] = lambda out: f"{_one(out)['category']}/{_one(out)['action']}"
+    scene.checks["heal"] = _heal_check(failed)
 
     config = MaintenanceConfig.model_validate({"tasks": {"dependency-update": {"duration_hours": 2}}})
     activity, template, _ = read_activity(verify(exports), repo)

@@ -32,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from actions.common.github import RUN_CONCLUSIONS
+from actions.common.conclusions import RUN_CONCLUSIONS
 from pipelines.sources.streams import RAW_TABLES
 from warehouse.db import CORE_KEYS
 
@@ -248,7 +248,6 @@ class QualityResult:
 
 
 _CI_STATUSES = frozenset({"completed", "in_progress", "queued", "waiting", "pending", "requested"})
-_CI_CONCLUSIONS = RUN_CONCLUSIONS
 _REVIEW_STATES = frozenset({"approved", "changes_requested", "commented", "dismissed", "pending"})
 _OPEN_CLOSED = frozenset({"open", "closed"})
 _STATE_REASONS = frozenset({"completed", "not_planned", "reopened", "duplicate"})
@@ -282,7 +281,7 @@ def _core_specs() -> list[TableSpec]:
     def core(table: str, **rules: Any) -> TableSpec:
         return TableSpec("core", table, key=CORE_KEYS[table], **rules)
 
-    conclusion = AcceptedValues("conclusion", _CI_CONCLUSIONS)
+    conclusion = AcceptedValues("conclusion", RUN_CONCLUSIONS)
     association = AcceptedValues("author_association", _AUTHOR_ASSOCIATIONS)
     return [
         core(

@@ -77,22 +77,6 @@ def event_path(args: argparse.Namespace) -> Path | None:
     return Path(variable) if variable else None
 
 
-RUN_CONCLUSIONS = frozenset(
-    {
-        "success",
-        "failure",
-        "cancelled",
-        "timed_out",
-        "skipped",
-        "neutral",
-        "stale",
-        "action_required",
-        "startup_failure",
-    }
-)
-"""Every conclusion GitHub gives a finished workflow run."""
-
-
 def read_event(path: Path) -> dict[str, Any]:
     """The JSON object of an event payload file (``$GITHUB_EVENT_PATH``).
 

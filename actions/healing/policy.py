@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from actions.common.conclusions import HEALABLE_CONCLUSIONS
 from actions.healing.config import GITHUB_MAX_AGE_DAYS, GITHUB_MAX_ATTEMPTS, SelfHealingConfig
 
 Decision = Literal["retry", "wait", "skip"]
@@ -131,7 +132,7 @@ def decide_retry(
         return RetryDecision("skip", 0.0, 0, f"workflow {run.workflow!r} is exempt")
     if run.status != "completed":
         return RetryDecision("skip", 0.0, 0, "the run is still going: GitHub re-runs only finished runs")
-    if run.conclusion not in {"failure", "timed_out"}:
+    if run.conclusion not in HEALABLE_CONCLUSIONS:
         return RetryDecision("skip", 0.0, 0, f"the run did not fail (conclusion {run.conclusion!r})")
     if run.run_attempt >= GITHUB_MAX_ATTEMPTS:
         return RetryDecision("skip", 0.0, 0, f"GitHub allows at most {GITHUB_MAX_ATTEMPTS} attempts")

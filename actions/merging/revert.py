@@ -27,8 +27,6 @@ Sha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")]
 Text = Annotated[str, StringConstraints(max_length=262144)]
 Short = Annotated[str, StringConstraints(max_length=1000)]
 
-FAILING_JOB_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
-"""Job conclusions named as failing in the revert pull request."""
 REVERTS_TRAILER = "Reverts"
 FAILING_RUN_TRAILER = "Failing-run"
 _GITHUB_REVERT_BRANCH = re.compile(r"^revert-(?P<number>\d+)-")

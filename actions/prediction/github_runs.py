@@ -25,9 +25,8 @@ from typing import Any
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
-from actions.common.github import RUN_CONCLUSIONS
+from actions.common.conclusions import FAILED_CONCLUSIONS, RUN_CONCLUSIONS
 
-FAILED = frozenset({"failure", "timed_out", "startup_failure"})
 CORE_MEMBER = frozenset({"owner", "member", "collaborator"})
 
 _TEST_FILE = re.compile(
@@ -71,7 +70,7 @@ def run_input(data: Mapping[str, Any], repo: str) -> dict[str, Any]:
     completed = status == "completed"
     failed: bool | None = None
     if completed and conclusion is not None:
-        failed = True if conclusion in FAILED else (False if conclusion == "success" else None)
+        failed = True if conclusion in FAILED_CONCLUSIONS else (False if conclusion == "success" else None)
     pulls = data.get("pull_requests") or []
     pull_number = pulls[0].get("number") if pulls and isinstance(pulls[0], Mapping) else None
     event = _norm(data.get("event"))

@@ -32,11 +32,11 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from actions.common.conclusions import FAILED_CONCLUSIONS
 from actions.sla.config import PRIORITIES, Priority, SlaConfig
 
 Outcome = Literal["met", "breached", "pending"]
 _OK = frozenset({"success"})
-_FAILED = frozenset({"failure", "timed_out", "startup_failure"})
 _TREND_TOLERANCE = 0.01
 _CLOCKS = ("response", "resolution")
 
@@ -369,7 +369,7 @@ def _success_rate(runs: list[WorkflowRun], start: datetime, end: datetime) -> tu
     for run in runs:
         if start <= run.completed_at < end:
             ok += run.conclusion in _OK
-            failed += run.conclusion in _FAILED
+            failed += run.conclusion in FAILED_CONCLUSIONS
     return (None if ok + failed == 0 else round(ok / (ok + failed), 4)), ok, failed
 
 
@@ -393,7 +393,7 @@ def _availability(
 ) -> tuple[float | None, dict[str, float]]:
     streams: dict[tuple[str, str], list[WorkflowRun]] = defaultdict(list)
     for run in runs:
-        if run.completed_at < end and (run.conclusion in _OK or run.conclusion in _FAILED):
+        if run.completed_at < end and (run.conclusion in _OK or run.conclusion in FAILED_CONCLUSIONS):
             streams[(run.repo, run.workflow)].append(run)
     down: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
     for (repo, _), stream in streams.items():
@@ -401,7 +401,7 @@ def _availability(
         down.setdefault(repo, [])
         since: datetime | None = None
         for run in stream:
-            if run.conclusion in _FAILED and since is None:
+            if run.conclusion in FAILED_CONCLUSIONS and since is None:
                 since = run.completed_at
             elif run.conclusion in _OK and since is not None:
                 down[repo].append((since, run.completed_at))

@@ -45,6 +45,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from actions.common.conclusions import HEALABLE_CONCLUSIONS
 from actions.common.schemas import SCHEMA_VERSION
 from pipelines.exports.documents import iso
 
@@ -56,7 +57,6 @@ MIN_FILE_RERUNS = 50
 """Public re-runs of a workflow file name needed before its own rate is the prior."""
 WORKFLOW_RERUNS_FILE = "dataframe_workflow_rerun_distinct.csv.gz"
 """The workflow-level re-run sets of the gha-reruns data: one row per (repository, workflow, branch)."""
-_FAILED = frozenset({"failure", "timed_out"})
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def read_public_priors(folder: Path) -> PublicPriors:
             counts = by_file.setdefault(name, [0, 0])
             for conclusions in sets:
                 for before, after in itertools.pairwise(conclusions):
-                    if before in _FAILED:
+                    if before in HEALABLE_CONCLUSIONS:
                         passed = int(after == "success")
                         counts[0] += 1
                         counts[1] += passed

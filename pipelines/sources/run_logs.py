@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from actions.common.conclusions import FAILED_CONCLUSIONS
 from actions.healing.logs import LogArchiveError, excerpt_from_jobs, read_log_archive
 
 JSON = dict[str, Any]
@@ -24,17 +25,18 @@ JSON = dict[str, Any]
 LogStatus = Literal["excerpt", "unavailable", "too_large", "corrupt", "empty"]
 LOG_STATUSES: tuple[LogStatus, ...] = ("excerpt", "unavailable", "too_large", "corrupt", "empty")
 
-LOG_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
-"""Conclusions of the attempts whose logs are read (a cancelled attempt explains no failure)."""
-
 MAX_LOG_BYTES = 32 * 1024 * 1024
 """Default cap on a downloaded archive (compressed); bigger ones are recorded as ``too_large``."""
 
 
 def wants_logs(run: JSON) -> bool:
-    """Whether ``run`` (one attempt, REST shape) is a completed failed attempt whose logs explain it."""
+    """Whether ``run`` (one attempt, REST shape) is a completed failed attempt whose logs explain it.
+
+    Failed as :data:`~actions.common.conclusions.FAILED_CONCLUSIONS` says: a cancelled attempt explains
+    no failure.
+    """
     conclusion = str(run.get("conclusion") or "").lower()
-    return str(run.get("status") or "").lower() == "completed" and conclusion in LOG_CONCLUSIONS
+    return str(run.get("status") or "").lower() == "completed" and conclusion in FAILED_CONCLUSIONS
 
 
 def _record(run_id: int, attempt: int, status: LogStatus, **extra: Any) -> JSON:

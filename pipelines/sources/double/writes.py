@@ -1549,6 +1549,8 @@ RERUN_MAX_AGE_DAYS = 30
 ALREADY_RUNNING = "This workflow is already running"
 TOO_OLD = "Unable to retry this workflow run because it was created over a month ago"
 CANNOT_RETRY = "This workflow run cannot be retried"
+# GitHub's own rule, kept apart from the actions' sets the double checks: "re-run failed jobs" also
+# re-runs cancelled jobs.
 _FAILED_JOB = frozenset({"failure", "cancelled", "timed_out", "startup_failure"})
 
 

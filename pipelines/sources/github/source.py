@@ -24,17 +24,19 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from actions.common.conclusions import FAILED_CONCLUSIONS
 from pipelines.sources.base import Batch, SourceError
 from pipelines.sources.github.client import GitHubClient
 from pipelines.sources.github.helpers import file_from_graphql, parse_time, review_from_graphql
 from pipelines.sources.github.queries import PULL_REQUEST_DETAILS
 from pipelines.sources.github.settings import GitHubSettings
-from pipelines.sources.run_logs import LOG_CONCLUSIONS, excerpt_records, too_large, unavailable, wants_logs
+from pipelines.sources.run_logs import excerpt_records, too_large, unavailable, wants_logs
 
 JSON = dict[str, Any]
 log = logging.getLogger("repopilot.github")
 
-_FAILED = frozenset({"failure", "timed_out", "startup_failure", "cancelled"})
+# Wider than the failed runs: a cancelled attempt's jobs show which job and step it was stopped at.
+_JOBS_FOR = FAILED_CONCLUSIONS | {"cancelled"}
 
 
 class GitHubSource:
@@ -331,7 +333,7 @@ class GitHubSource:
         first_new_attempt = int(previous.split("|", 1)[0]) if previous else 1
         # The attempt seen last time was queued then if it had already failed.
         queued_before = (
-            first_new_attempt if previous and previous.split("|", 2)[1] in LOG_CONCLUSIONS else None
+            first_new_attempt if previous and previous.split("|", 2)[1] in FAILED_CONCLUSIONS else None
         )
 
         def queue_logs(obj: JSON, number: int) -> None:
@@ -357,7 +359,7 @@ class GitHubSource:
         conclusion = (run.get("conclusion") or "").lower()
         if run.get("status") != "completed" and not conclusion:
             return
-        if self.settings.jobs_for == "failed" and conclusion not in _FAILED:
+        if self.settings.jobs_for == "failed" and conclusion not in _JOBS_FOR:
             return
         attempt = int(run.get("run_attempt") or 1)
         for job in self._all(f"{base}/actions/runs/{run['id']}/attempts/{attempt}/jobs", "jobs"):
