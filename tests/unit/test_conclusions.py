@@ -17,6 +17,7 @@ EXPECTED: dict[str, list[frozenset[str]]] = {
     "dashboard/failed_steps.sql": [FAILED_CONCLUSIONS],
     "dashboard/flaky_workflows.sql": [FAILED_CONCLUSIONS],
     "exports/rerun_history.sql": [HEALABLE_CONCLUSIONS],
+    "exports/rerun_history_by_class.sql": [HEALABLE_CONCLUSIONS],
     "features/failure_inputs.sql": [FAILED_CONCLUSIONS],
     "features/run_inputs.sql": [FAILED_CONCLUSIONS],
     "marts/ci_weekly.sql": [FAILED_CONCLUSIONS, FAILED_CONCLUSIONS | {"success"}],
