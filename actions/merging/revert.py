@@ -8,6 +8,12 @@ trailer, GitHub's revert branch, the commit message or the title); no revert of 
 any state (so reruns and several failing workflows of one commit open one revert at most); and
 fewer repopilot reverts than the daily cap were opened today (UTC), as counted on GitHub.
 
+Runs of different commits can decide at the same moment, each seeing the cap not yet reached, so
+the count is checked again once the revert is open (optimistic concurrency): :func:`recount`
+orders today's repopilot reverts by creation (time, then number) and keeps the opened one only if it
+is among the first ``daily_cap`` and no open or merged revert of the same pull request comes before
+it. Every concurrent run applies that rule to the same ordered list, so exactly the first survive.
+
 The facts arrive in stages (the action stops asking GitHub at the first refusal): a fact that has
 not been gathered yet is None, and the decision is ``incomplete`` when a check needs it.
 """
@@ -95,6 +101,15 @@ class ExistingRevert(BaseModel):
     created_at: AwareDatetime
 
 
+class OpenedToday(BaseModel):
+    """One of repopilot's revert pull requests opened today (UTC), in any state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int = Field(ge=1)
+    created_at: AwareDatetime
+
+
 class RevertFacts(BaseModel):
     """What the decision reads; None: not gathered (yet)."""
 
@@ -108,6 +123,7 @@ class RevertFacts(BaseModel):
     merge_commit_message: Text | None = None
     reverts: tuple[ExistingRevert, ...] | None = None
     reverts_today: int | None = Field(default=None, ge=0)
+    day_start: AwareDatetime | None = None
     failing_jobs: tuple[FailingJob, ...] = ()
 
 
@@ -288,3 +304,60 @@ def revert_body(facts: RevertFacts, config: RevertConfig) -> tuple[str, str]:
         f"{FAILING_RUN_TRAILER}: {run.id}",
     ]
     return f'Revert "{pull.title}"', "\n".join(lines)
+
+
+def _order(created_at: datetime, number: int) -> tuple[datetime, int]:
+    return created_at, number
+
+
+def recount(
+    opened: int,
+    reverted: int,
+    reverts: tuple[ExistingRevert, ...],
+    today: tuple[OpenedToday, ...],
+    config: RevertConfig,
+) -> dict[str, Any]:
+    """Whether the just-opened revert ``opened`` of ``reverted`` stays open, from GitHub's state re-read.
+
+    Today's repopilot reverts are ordered by (creation time, number); ``opened`` stays open only if no
+    other open or merged revert of ``reverted`` comes before it and it is among the first
+    ``daily_cap``. A revert missing from the re-read (a lagging listing) is ordered last.
+
+    Returns:
+        ``kept``; ``cause`` (None, ``duplicate`` or ``daily_cap``); ``detail``; ``position`` (1-based,
+        among today's reverts); ``reverts_today``; ``earlier`` (the numbers that come before it).
+    """
+    ordered = sorted((r for r in today if r.number != opened), key=lambda r: _order(r.created_at, r.number))
+    ours = next((r for r in today if r.number == opened), None)
+    if ours is not None:
+        ordered = [r for r in ordered if _order(r.created_at, r.number) < _order(ours.created_at, opened)]
+    earlier = [r.number for r in ordered]
+    position = len(earlier) + 1
+    counted = len(today) if ours is not None else len(today) + 1
+    found = {r.number: r for r in reverts}
+    mine = found.get(opened)
+    rivals = sorted(
+        (
+            r
+            for r in reverts
+            if r.reverts == reverted
+            and r.number != opened
+            and (r.merged or r.state == "open")
+            and (mine is None or _order(r.created_at, r.number) < _order(mine.created_at, opened))
+        ),
+        key=lambda r: _order(r.created_at, r.number),
+    )
+    result: dict[str, Any] = {"position": position, "reverts_today": counted, "earlier": earlier}
+    if rivals:
+        first = rivals[0]
+        detail = f"#{first.number}, opened at the same moment, already reverts #{reverted}"
+        return result | {"kept": False, "cause": "duplicate", "detail": detail}
+    detail = f"#{opened} is revert {position} of {config.daily_cap} allowed today (UTC)"
+    if position > config.daily_cap:
+        listed = ", ".join(f"#{n}" for n in earlier[: config.daily_cap])
+        detail = (
+            f"the daily cap of {config.daily_cap} repopilot reverts was reached by reverts opened "
+            f"at the same moment ({listed})"
+        )
+        return result | {"kept": False, "cause": "daily_cap", "detail": detail}
+    return result | {"kept": True, "cause": None, "detail": detail}
