@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from github import Github, GithubException
+from github.Issue import Issue
+from github.PullRequest import PullRequest
 from github.Repository import Repository
 from pydantic import BaseModel, ValidationError
 
@@ -289,7 +291,7 @@ def _open_revert(
         done.append(f"labelled #{number} {config.label}")
     except GithubException as error:
         done.append(f"label not added (HTTP {error.status})")
-    if not _recount(client, repo, facts, config, number, result, done):
+    if not _recount(repo, facts, config, number, result, done):
         return done
     try:
         repo.get_issue(pull.number).create_comment(
@@ -303,7 +305,6 @@ def _open_revert(
 
 
 def _recount(
-    client: Github,
     repo: Repository,
     facts: RevertFacts,
     config: RevertConfig,
@@ -319,26 +320,32 @@ def _recount(
     pull, day = facts.pull, facts.day_start
     if pull is None or day is None:
         raise ActionError("nothing to revert")
-    reverts, today = read_reverts(repo, min(day, pull.merged_at or day), day, config)
+    try:
+        reverts, today = read_reverts(repo, min(day, pull.merged_at or day), day, config)
+    except GithubException as error:
+        raise ActionError(
+            f"opened revert #{number}, then GitHub answered HTTP {error.status} re-counting today's "
+            "reverts; check by hand that no more than the daily cap are open"
+        ) from None
     counted = recount(number, pull.number, reverts, today, config)
     result["recount"] = counted
     if counted["kept"]:
         return True
     result["decision"] = "revert_withdrawn"
     result["reason"] = f"recount: {counted['detail']}"
-    # lazy objects: the PATCH and the comment only, without reading the pull request first
-    lazy = client.withLazy(True).get_repo(facts.repository)
+    # not completed: the PATCH and the comment only, without reading the pull request first
+    url = f"{repo.url}/pulls/{number}"
     try:
-        lazy.get_pull(number).edit(state="closed")
+        PullRequest(repo.requester, url=url, completed=False).edit(state="closed")
     except GithubException as error:
         raise ActionError(
             f"GitHub answered HTTP {error.status} closing revert #{number}, opened beyond what "
-            f"concurrent runs allow ({counted['detail']}); close it by hand"
+            f"concurrent runs allow: {counted['detail']}; close it by hand"
         ) from None
     result["revert_pull_request"]["state"] = "closed"
     done.append(f"closed #{number}")
     try:
-        lazy.get_issue(number).create_comment(
+        Issue(repo.requester, url=f"{repo.url}/issues/{number}", completed=False).create_comment(
             f"repopilot closed this revert of #{pull.number} without merging it: {counted['detail']}. "
             f"Several runs decided at once; each checks GitHub again after opening its revert and the "
             f"later ones close theirs, so at most {config.daily_cap} repopilot reverts are open per day "

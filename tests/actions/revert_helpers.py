@@ -186,25 +186,26 @@ def race(
     """Run ``main`` once per argument list, concurrently, all deciding before any revert is opened.
 
     Each run writes its result JSON to a file of its own (``--output``); returns the results in the
-    order of ``argvs``. The environment (token, API URL, output files) is the caller's.
+    order of ``argvs``, ``{"exit_code": code}`` for a run that exited with another code than 0 (an
+    exception raised by ``main`` is raised again). The environment (token, API URL, output files)
+    is the caller's.
     """
     gate = _Gate(len(argvs))
     failures: list[BaseException] = []
+    codes: dict[int, int] = {}
     with tempfile.TemporaryDirectory() as folder:
         outputs = [Path(folder) / f"result-{index}.json" for index in range(len(argvs))]
 
-        def one(argv: Sequence[str], output: Path) -> None:
+        def one(index: int, argv: Sequence[str]) -> None:
             try:
-                if main([*argv, "--output", str(output)]) != 0:
-                    raise AssertionError(f"the action failed for {argv}")
+                codes[index] = main([*argv, "--output", str(outputs[index])])
             except BaseException as error:  # handed to the test's thread
                 failures.append(error)
             finally:
                 gate.finished()
 
         double.writes.before_revert = gate.hold
-        pairs = zip(argvs, outputs, strict=True)
-        threads = [threading.Thread(target=one, args=pair) for pair in pairs]
+        threads = [threading.Thread(target=one, args=pair) for pair in enumerate(argvs)]
         try:
             for thread in threads:
                 thread.start()
@@ -215,4 +216,9 @@ def race(
             double.writes.before_revert = None
         if failures:
             raise failures[0]
-        return [json.loads(output.read_text(encoding="utf-8")) for output in outputs]
+        return [
+            json.loads(output.read_text(encoding="utf-8"))
+            if codes[index] == 0
+            else {"exit_code": codes[index]}
+            for index, output in enumerate(outputs)
+        ]

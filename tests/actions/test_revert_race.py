@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from actions.common.report import run_cli
 from actions.merging.config import RevertConfig
 from actions.merging.revert import ExistingRevert, OpenedToday, recount
 from actions.revert import main
@@ -141,6 +142,28 @@ def test_runs_of_one_commit_racing_keep_the_earliest_revert(
     told = [c for c in _comments(sample_double, number) if "reverts it" in c]
     assert len(told) == 1 and f"#{first} reverts it" in told[0]
     assert "then closed it" in action_env["summary"].read_text()
+
+
+def test_a_revert_github_will_not_close_fails_the_run_and_says_what_to_do(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "auto-merge.yml"
+    config.write_text("revert: {daily_cap: 1}\n")
+    run_ids = [
+        failed_run(sample_double, REPO, merge_pull(sample_double, REPO, fresh_pull(sample_double, REPO)))
+        for _ in range(2)
+    ]
+    # the action's only request to a /pulls/{number} path is the PATCH closing its revert
+    sample_double.inject("500", path_contains="/pulls/")
+    results = race(sample_double, lambda argv: run_cli(main, argv), [_args(r, config) for r in run_ids])
+    assert sorted(str(r.get("decision") or r.get("exit_code")) for r in results) == ["2", "revert"]
+    opened = sorted((r[2] for r in sample_double.writes.reverts), key=lambda n: _order(sample_double, n))
+    error = capsys.readouterr().err
+    assert f"GitHub answered HTTP 500 closing revert #{opened[1]}" in error and "close it by hand" in error
+    assert sample_double.pending_faults == 0 and FAKE_TOKEN not in error
 
 
 # --- the re-count itself (pure) ----------------------------------------------------------------
