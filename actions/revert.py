@@ -348,8 +348,8 @@ def _recount(
         Issue(repo.requester, url=f"{repo.url}/issues/{number}", completed=False).create_comment(
             f"repopilot closed this revert of #{pull.number} without merging it: {counted['detail']}. "
             f"Several runs decided at once; each checks GitHub again after opening its revert and the "
-            f"later ones close theirs, so at most {config.daily_cap} repopilot reverts are open per day "
-            "and one per pull request."
+            f"later ones close theirs, so no more than {config.daily_cap} repopilot reverts a day stay "
+            "open, and one per pull request."
         )
         done.append(f"commented on #{number}")
     except GithubException as error:

@@ -306,8 +306,9 @@ def revert_body(facts: RevertFacts, config: RevertConfig) -> tuple[str, str]:
     return f'Revert "{pull.title}"', "\n".join(lines)
 
 
-def _order(created_at: datetime, number: int) -> tuple[datetime, int]:
-    return created_at, number
+def _order(item: ExistingRevert | OpenedToday) -> tuple[datetime, int]:
+    """The order every concurrent run agrees on: creation time, then number (times tie to the second)."""
+    return item.created_at, item.number
 
 
 def recount(
@@ -327,15 +328,15 @@ def recount(
         ``kept``; ``cause`` (None, ``duplicate`` or ``daily_cap``); ``detail``; ``position`` (1-based,
         among today's reverts); ``reverts_today``; ``earlier`` (the numbers that come before it).
     """
-    ordered = sorted((r for r in today if r.number != opened), key=lambda r: _order(r.created_at, r.number))
     ours = next((r for r in today if r.number == opened), None)
-    if ours is not None:
-        ordered = [r for r in ordered if _order(r.created_at, r.number) < _order(ours.created_at, opened)]
-    earlier = [r.number for r in ordered]
+    earlier = [
+        r.number
+        for r in sorted(today, key=_order)
+        if r.number != opened and (ours is None or _order(r) < _order(ours))
+    ]
     position = len(earlier) + 1
     counted = len(today) if ours is not None else len(today) + 1
-    found = {r.number: r for r in reverts}
-    mine = found.get(opened)
+    mine = next((r for r in reverts if r.number == opened), None)
     rivals = sorted(
         (
             r
@@ -343,9 +344,9 @@ def recount(
             if r.reverts == reverted
             and r.number != opened
             and (r.merged or r.state == "open")
-            and (mine is None or _order(r.created_at, r.number) < _order(mine.created_at, opened))
+            and (mine is None or _order(r) < _order(mine))
         ),
-        key=lambda r: _order(r.created_at, r.number),
+        key=_order,
     )
     result: dict[str, Any] = {"position": position, "reverts_today": counted, "earlier": earlier}
     if rivals:
