@@ -6,8 +6,9 @@ directly. Object ids are SHA-1 digests of the object's type, size and content, a
 the same content always gets the same id, as on GitHub.
 
 Pull requests and issues are the recording's own objects: merging, labelling, assigning, requesting
-reviewers and commenting change them in place (under the view's lock, then invalidating its caches),
-so a later GET reads the change back, as it would on GitHub. :meth:`WriteState.configure_pull` sets
+reviewers, commenting and editing (``PATCH``: title, body, closing, reopening) change them in place
+(under the view's lock, then invalidating its caches), so a later GET reads the change back, as it
+would on GitHub. :meth:`WriteState.configure_pull` sets
 the state an auto-merge decision reads (mergeability, checks, statuses, reviews, labels, draft).
 
 Workflows are those the recording's runs name plus any a test adds with :meth:`WriteState.add_workflow`;
