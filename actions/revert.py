@@ -205,10 +205,10 @@ def read_reverts(
             break
         labels = [label.get("name", "") for label in data.get("labels") or [] if isinstance(label, dict)]
         ours = is_repopilot_revert(data.get("body"), labels, config.label)
-        if ours and created >= day_start and isinstance(data.get("number"), int):
-            today.append(OpenedToday(number=data["number"], created_at=created))
         head_ref = str((data.get("head") or {}).get("ref") or "")
         number = reverted_number(str(data.get("title") or ""), data.get("body"), head_ref)
+        if ours and created >= day_start and isinstance(data.get("number"), int):
+            today.append(OpenedToday(number=data["number"], created_at=created, reverts=number))
         if number is not None and isinstance(data.get("number"), int):
             reverts.append(
                 ExistingRevert(

@@ -10,9 +10,10 @@ fewer repopilot reverts than the daily cap were opened today (UTC), as counted o
 
 Runs of different commits can decide at the same moment, each seeing the cap not yet reached, so
 the count is checked again once the revert is open (optimistic concurrency): :func:`recount`
-orders today's repopilot reverts by creation (time, then number) and keeps the opened one only if it
-is among the first ``daily_cap`` and no open or merged revert of the same pull request comes before
-it. Every concurrent run applies that rule to the same ordered list, so exactly the first survive.
+orders the reverts by creation (time, then number) and keeps the opened one only if no revert of the
+same pull request comes before it and it is among the first ``daily_cap`` of today's repopilot
+reverts (one per pull request). Every concurrent run applies that rule to the same ordered list,
+which later reverts only extend, so exactly the first survive.
 
 The facts arrive in stages (the action stops asking GitHub at the first refusal): a fact that has
 not been gathered yet is None, and the decision is ``incomplete`` when a check needs it.
@@ -108,6 +109,8 @@ class OpenedToday(BaseModel):
 
     number: int = Field(ge=1)
     created_at: AwareDatetime
+    reverts: int | None = Field(default=None, ge=1)
+    """The pull request it reverts, when its trailer, branch or body says."""
 
 
 class RevertFacts(BaseModel):
@@ -320,40 +323,45 @@ def recount(
 ) -> dict[str, Any]:
     """Whether the just-opened revert ``opened`` of ``reverted`` stays open, from GitHub's state re-read.
 
-    Today's repopilot reverts are ordered by (creation time, number); ``opened`` stays open only if no
-    other open or merged revert of ``reverted`` comes before it and it is among the first
-    ``daily_cap``. A revert missing from the re-read (a lagging listing) is ordered last.
+    Everything is ordered by (creation time, number) and counted in any state, like the first count,
+    so the order of the reverts already open never changes and every run agrees on it. ``opened``
+    stays open only if no other revert of ``reverted`` comes before it and it is among the first
+    ``daily_cap`` of today's repopilot reverts, where a later revert of a pull request already
+    reverted today does not count (it is withdrawn itself). A revert missing from the re-read (a
+    lagging listing) comes last.
 
     Returns:
         ``kept``; ``cause`` (None, ``duplicate`` or ``daily_cap``); ``detail``; ``position`` (1-based,
         among today's reverts); ``reverts_today``; ``earlier`` (the numbers that come before it).
     """
-    ours = next((r for r in today if r.number == opened), None)
-    earlier = [
-        r.number
-        for r in sorted(today, key=_order)
-        if r.number != opened and (ours is None or _order(r) < _order(ours))
-    ]
-    position = len(earlier) + 1
-    counted = len(today) if ours is not None else len(today) + 1
     mine = next((r for r in reverts if r.number == opened), None)
     rivals = sorted(
         (
             r
             for r in reverts
-            if r.reverts == reverted
-            and r.number != opened
-            and (r.merged or r.state == "open")
-            and (mine is None or _order(r) < _order(mine))
+            if r.reverts == reverted and r.number != opened and (mine is None or _order(r) < _order(mine))
         ),
         key=_order,
     )
-    result: dict[str, Any] = {"position": position, "reverts_today": counted, "earlier": earlier}
+    seen: set[int] = set()
+    counted: list[OpenedToday] = []
+    for item in sorted(today, key=_order):
+        if item.reverts is None:
+            counted.append(item)
+        elif item.reverts not in seen:
+            counted.append(item)
+            seen.add(item.reverts)
+    ours = next((r for r in counted if r.number == opened), None)
+    earlier = [r.number for r in counted if r.number != opened and (ours is None or _order(r) < _order(ours))]
+    position = len(earlier) + 1
+    result: dict[str, Any] = {
+        "position": position,
+        "reverts_today": len(counted) + (ours is None),
+        "earlier": earlier,
+    }
     if rivals:
-        first = rivals[0]
-        detail = f"#{first.number}, opened at the same moment, already reverts #{reverted}"
+        detail = f"#{rivals[0].number}, opened at the same moment, already reverts #{reverted}"
         return result | {"kept": False, "cause": "duplicate", "detail": detail}
-    detail = f"#{opened} is revert {position} of {config.daily_cap} allowed today (UTC)"
     if position > config.daily_cap:
         listed = ", ".join(f"#{n}" for n in earlier[: config.daily_cap])
         detail = (
@@ -361,4 +369,5 @@ def recount(
             f"at the same moment ({listed})"
         )
         return result | {"kept": False, "cause": "daily_cap", "detail": detail}
+    detail = f"#{opened} is revert {position} of {config.daily_cap} allowed today (UTC)"
     return result | {"kept": True, "cause": None, "detail": detail}

@@ -171,37 +171,46 @@ def test_a_revert_github_will_not_close_fails_the_run_and_says_what_to_do(
 NOON = datetime(2026, 11, 27, 12, tzinfo=UTC)
 
 
-def _today(*pairs: tuple[int, int]) -> tuple[OpenedToday, ...]:
-    """``(number, seconds after noon)`` pairs."""
-    return tuple(OpenedToday(number=n, created_at=NOON + timedelta(seconds=s)) for n, s in pairs)
+def _today(*items: tuple[int, int, int | None]) -> tuple[OpenedToday, ...]:
+    """``(number, seconds after noon, the pull request it reverts)`` triples."""
+    return tuple(
+        OpenedToday(number=n, created_at=NOON + timedelta(seconds=s), reverts=r) for n, s, r in items
+    )
 
 
 def test_the_recount_orders_by_creation_time_then_number() -> None:
     config = RevertConfig(daily_cap=2)
     # #40 was created a second earlier than #30 (numbers need not follow time); #50 ties with #30
-    today = _today((30, 1), (40, 0), (50, 1))
-    assert [recount(n, 1, (), today, config)["kept"] for n in (30, 40, 50)] == [True, True, False]
-    assert recount(50, 1, (), today, config)["earlier"] == [40, 30]
-    # a revert the re-read does not list yet (a lagging listing) is ordered last
-    missing = recount(60, 1, (), _today((30, 1)), config)
+    today = _today((30, 1, 1), (40, 0, 2), (50, 1, 3))
+    assert [recount(n, n // 10, (), today, config)["kept"] for n in (30, 40, 50)] == [True, True, False]
+    assert recount(50, 5, (), today, config)["earlier"] == [40, 30]
+    # a revert the re-read does not list yet (a lagging listing) comes last
+    missing = recount(60, 6, (), _today((30, 1, 1)), config)
     assert missing["kept"] and missing["position"] == 2 and missing["reverts_today"] == 2
-    assert not recount(60, 1, (), today, config)["kept"]
+    assert not recount(60, 6, (), today, config)["kept"]
 
 
-def test_the_recount_keeps_the_earliest_open_or_merged_revert_of_a_pull_request() -> None:
+def _revert(number: int, seconds: int, state: str = "open", reverts: int = 7) -> ExistingRevert:
+    at = NOON + timedelta(seconds=seconds)
+    return ExistingRevert(number=number, reverts=reverts, state=state, by_repopilot=True, created_at=at)
+
+
+def test_the_recount_keeps_the_earliest_revert_of_a_pull_request_in_any_state() -> None:
     config = RevertConfig(daily_cap=5)
+    today = _today((30, 0, 7), (31, 0, 7))
+    assert recount(31, 7, (_revert(30, 0), _revert(31, 0)), today, config)["cause"] == "duplicate"
+    assert recount(30, 7, (_revert(30, 0), _revert(31, 0)), today, config)["kept"]
+    # an earlier revert already closed counts too (as for the first check): the order never changes
+    assert recount(31, 7, (_revert(30, 0, "closed"), _revert(31, 0)), today, config)["cause"] == "duplicate"
+    # ours missing from the re-read: any other revert of the pull request comes first
+    assert recount(31, 7, (_revert(30, 0),), today, config)["cause"] == "duplicate"
 
-    def revert(number: int, seconds: int, state: str = "open", merged: bool = False) -> ExistingRevert:
-        at = NOON + timedelta(seconds=seconds)
-        return ExistingRevert(
-            number=number, reverts=7, state=state, merged=merged, by_repopilot=True, created_at=at
-        )
 
-    today = _today((30, 0), (31, 0))
-    assert recount(31, 7, (revert(30, 0), revert(31, 0)), today, config)["cause"] == "duplicate"
-    assert recount(30, 7, (revert(30, 0), revert(31, 0)), today, config)["kept"]
-    # an earlier revert closed without merging does not count; a merged one does
-    assert recount(31, 7, (revert(30, 0, "closed"), revert(31, 0)), today, config)["kept"]
-    assert not recount(31, 7, (revert(30, 0, "closed", True), revert(31, 0)), today, config)["kept"]
-    # ours missing from the re-read: any other open revert of the pull request comes first
-    assert recount(31, 7, (revert(30, 0),), today, config)["cause"] == "duplicate"
+def test_a_withdrawn_duplicate_takes_no_place_under_the_cap() -> None:
+    # #30 and #31 revert #7 (#31 is withdrawn as a duplicate); #32 reverts #8: second of two allowed
+    config = RevertConfig(daily_cap=2)
+    today = _today((30, 0, 7), (31, 0, 7), (32, 0, 8))
+    reverts = (_revert(30, 0), _revert(31, 0), _revert(32, 0, reverts=8))
+    kept = recount(32, 8, reverts, today, config)
+    assert kept["kept"] and kept["position"] == 2 and kept["earlier"] == [30] and kept["reverts_today"] == 2
+    assert not recount(32, 8, reverts, today, RevertConfig(daily_cap=1))["kept"]
