@@ -7,9 +7,12 @@ commit's message, the pull requests that already revert it and today's repopilot
 on GitHub, so every rerun and every workflow sees the same count), and the run's failing jobs.
 :func:`~actions.merging.revert.decide_revert` decides. Unless ``--dry-run``, the revert is created
 the way GitHub's revert button does it (GraphQL ``revertPullRequest``), its body naming the failing
-run (link, id, attempt, failing jobs) with repopilot's trailers, then labelled, and the reverted
-pull request gets a comment. Every decision is printed as JSON, written to the step outputs and
-summary, and appended to the audit log.
+run (link, id, attempt, failing jobs) with repopilot's trailers, then labelled. Today's reverts are
+then read again from GitHub (:func:`~actions.merging.revert.recount`): when runs of other commits
+opened reverts at the same moment and this one is beyond the daily cap, or another revert of the
+same pull request came first, it is closed with a comment saying why (decision ``revert_withdrawn``);
+otherwise the reverted pull request gets a comment. Every decision is printed as JSON, written to
+the step outputs and summary, and appended to the audit log.
 
 Environment: ``GITHUB_TOKEN`` (``contents: write``, ``pull-requests: write``, ``actions: read``),
 ``GITHUB_API_URL``, ``GITHUB_EVENT_PATH``, ``GITHUB_WORKSPACE``.
@@ -27,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from github import Github, GithubException
+from github.Issue import Issue
+from github.PullRequest import PullRequest
 from github.Repository import Repository
 from pydantic import BaseModel, ValidationError
 
@@ -54,10 +59,12 @@ from actions.merging.revert import (
     ExistingRevert,
     FailingJob,
     MergedPull,
+    OpenedToday,
     RevertFacts,
     Run,
     decide_revert,
     is_repopilot_revert,
+    recount,
     revert_body,
     reverted_number,
     today_start,
@@ -179,7 +186,7 @@ def read_merged_pull(repo: Repository, sha: str) -> tuple[MergedPull | None, str
 
 def read_reverts(
     repo: Repository, since: datetime, day_start: datetime, config: RevertConfig
-) -> tuple[tuple[ExistingRevert, ...], int]:
+) -> tuple[tuple[ExistingRevert, ...], tuple[OpenedToday, ...]]:
     """Pull requests created since ``since`` that revert another one, and repopilot's reverts today.
 
     Read newest first until one older than ``since`` (a revert is never older than what it reverts).
@@ -188,7 +195,7 @@ def read_reverts(
         ActionError: when more than :data:`MAX_SCANNED_PULLS` would have to be read (fail closed).
     """
     reverts: list[ExistingRevert] = []
-    today = 0
+    today: list[OpenedToday] = []
     listing = _pages(repo, "/pulls", {"state": "all", "sort": "created", "direction": "desc"})
     for scanned, data in enumerate(listing):
         if scanned >= MAX_SCANNED_PULLS:
@@ -198,10 +205,10 @@ def read_reverts(
             break
         labels = [label.get("name", "") for label in data.get("labels") or [] if isinstance(label, dict)]
         ours = is_repopilot_revert(data.get("body"), labels, config.label)
-        if ours and created >= day_start:
-            today += 1
         head_ref = str((data.get("head") or {}).get("ref") or "")
         number = reverted_number(str(data.get("title") or ""), data.get("body"), head_ref)
+        if ours and created >= day_start and isinstance(data.get("number"), int):
+            today.append(OpenedToday(number=data["number"], created_at=created, reverts=number))
         if number is not None and isinstance(data.get("number"), int):
             reverts.append(
                 ExistingRevert(
@@ -213,7 +220,7 @@ def read_reverts(
                     created_at=created,
                 )
             )
-    return tuple(reverts), today
+    return tuple(reverts), tuple(today)
 
 
 def read_failing_jobs(repo: Repository, run: Run) -> tuple[FailingJob, ...]:
@@ -239,12 +246,15 @@ def _summary(result: Mapping[str, Any], dry_run: bool) -> str:
         ),
         "skipped": "no revert",
         "revert_failed": "revert refused by GitHub",
+        "revert_withdrawn": f"opened #{opened.get('number')} reverting #{pull}, then closed it",
     }.get(decision, decision)
     lines = [f"### repopilot revert: {result['repository']} run {result['run_id']}: {verdict}", ""]
     if result.get("reason"):
         lines.append(f"Reason: {result['reason']}.\n")
     rows = [("✅" if c["passed"] else "❌", c["name"], c["detail"]) for c in result["checks"]]
     lines.append(markdown_table(("", "check", "detail"), rows))
+    if result.get("recount"):
+        lines.append(f"\nRecount after opening: {result['recount']['detail']}.")
     if result.get("failing_jobs"):
         lines.append("\nFailing jobs: " + ", ".join(job["name"] for job in result["failing_jobs"]) + ".")
     if result.get("actions"):
@@ -281,6 +291,8 @@ def _open_revert(
         done.append(f"labelled #{number} {config.label}")
     except GithubException as error:
         done.append(f"label not added (HTTP {error.status})")
+    if not _recount(repo, facts, config, number, result, done):
+        return done
     try:
         repo.get_issue(pull.number).create_comment(
             f"The `{facts.default_branch}` branch failed after repopilot merged this pull request "
@@ -290,6 +302,59 @@ def _open_revert(
     except GithubException as error:
         done.append(f"comment not added (HTTP {error.status})")
     return done
+
+
+def _recount(
+    repo: Repository,
+    facts: RevertFacts,
+    config: RevertConfig,
+    number: int,
+    result: dict[str, Any],
+    done: list[str],
+) -> bool:
+    """Read today's reverts again; close revert ``number`` if concurrent runs' reverts come first.
+
+    Returns:
+        Whether the revert stays open.
+    """
+    pull, day = facts.pull, facts.day_start
+    if pull is None or day is None:
+        raise ActionError("nothing to revert")
+    try:
+        reverts, today = read_reverts(repo, min(day, pull.merged_at or day), day, config)
+    except GithubException as error:
+        raise ActionError(
+            f"opened revert #{number}, then GitHub answered HTTP {error.status} re-counting today's "
+            "reverts; check by hand that no more than the daily cap are open"
+        ) from None
+    counted = recount(number, pull.number, reverts, today, config)
+    result["recount"] = counted
+    if counted["kept"]:
+        return True
+    result["decision"] = "revert_withdrawn"
+    result["reason"] = f"recount: {counted['detail']}"
+    # not completed: the PATCH and the comment only, without reading the pull request first
+    url = f"{repo.url}/pulls/{number}"
+    try:
+        PullRequest(repo.requester, url=url, completed=False).edit(state="closed")
+    except GithubException as error:
+        raise ActionError(
+            f"GitHub answered HTTP {error.status} closing revert #{number}, opened beyond what "
+            f"concurrent runs allow: {counted['detail']}; close it by hand"
+        ) from None
+    result["revert_pull_request"]["state"] = "closed"
+    done.append(f"closed #{number}")
+    try:
+        Issue(repo.requester, url=f"{repo.url}/issues/{number}", completed=False).create_comment(
+            f"repopilot closed this revert of #{pull.number} without merging it: {counted['detail']}. "
+            f"Several runs decided at once; each checks GitHub again after opening its revert and the "
+            f"later ones close theirs, so no more than {config.daily_cap} repopilot reverts a day stay "
+            "open, and one per pull request."
+        )
+        done.append(f"commented on #{number}")
+    except GithubException as error:
+        done.append(f"comment not added (HTTP {error.status})")
+    return False
 
 
 def _node_id(client: Github, repository: str, number: int) -> str:
@@ -317,7 +382,12 @@ def decide(
     since = min(day, pull.merged_at or day)
     reverts, today = read_reverts(repo, since, day, config)
     facts = facts.model_copy(
-        update={"reverts": reverts, "reverts_today": today, "failing_jobs": read_failing_jobs(repo, run)}
+        update={
+            "reverts": reverts,
+            "reverts_today": len(today),
+            "day_start": day,
+            "failing_jobs": read_failing_jobs(repo, run),
+        }
     )
     return decide_revert(facts, config), facts
 
@@ -351,6 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "reverts_today": facts.reverts_today,
             "daily_cap": config.daily_cap,
             "revert_pull_request": None,
+            "recount": None,
             "dry_run": args.dry_run,
             "actions": [],
         }
@@ -360,7 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise ActionError(
             f"GitHub answered HTTP {error.status} while reading the run or its pull request"
         ) from None
-    result["reverted"] = result["revert_pull_request"] is not None
+    result["reverted"] = result["decision"] == "revert" and result["revert_pull_request"] is not None
     write_summary(_summary(result, args.dry_run))
     append_audit(
         audit_record(
@@ -377,6 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "reverts_today": result["reverts_today"],
                 "daily_cap": config.daily_cap,
                 "revert_pull_request": result["revert_pull_request"],
+                "recount": result["recount"],
                 "actions": result["actions"],
             },
         )

@@ -8,6 +8,13 @@ trailer, GitHub's revert branch, the commit message or the title); no revert of 
 any state (so reruns and several failing workflows of one commit open one revert at most); and
 fewer repopilot reverts than the daily cap were opened today (UTC), as counted on GitHub.
 
+Runs of different commits can decide at the same moment, each seeing the cap not yet reached, so
+the count is checked again once the revert is open (optimistic concurrency): :func:`recount`
+orders the reverts by creation (time, then number) and keeps the opened one only if no revert of the
+same pull request comes before it and it is among the first ``daily_cap`` of today's repopilot
+reverts (one per pull request). Every concurrent run applies that rule to the same ordered list,
+which later reverts only extend, so exactly the first survive.
+
 The facts arrive in stages (the action stops asking GitHub at the first refusal): a fact that has
 not been gathered yet is None, and the decision is ``incomplete`` when a check needs it.
 """
@@ -95,6 +102,17 @@ class ExistingRevert(BaseModel):
     created_at: AwareDatetime
 
 
+class OpenedToday(BaseModel):
+    """One of repopilot's revert pull requests opened today (UTC), in any state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int = Field(ge=1)
+    created_at: AwareDatetime
+    reverts: int | None = Field(default=None, ge=1)
+    """The pull request it reverts, when its trailer, branch or body says."""
+
+
 class RevertFacts(BaseModel):
     """What the decision reads; None: not gathered (yet)."""
 
@@ -108,6 +126,7 @@ class RevertFacts(BaseModel):
     merge_commit_message: Text | None = None
     reverts: tuple[ExistingRevert, ...] | None = None
     reverts_today: int | None = Field(default=None, ge=0)
+    day_start: AwareDatetime | None = None
     failing_jobs: tuple[FailingJob, ...] = ()
 
 
@@ -288,3 +307,67 @@ def revert_body(facts: RevertFacts, config: RevertConfig) -> tuple[str, str]:
         f"{FAILING_RUN_TRAILER}: {run.id}",
     ]
     return f'Revert "{pull.title}"', "\n".join(lines)
+
+
+def _order(item: ExistingRevert | OpenedToday) -> tuple[datetime, int]:
+    """The order every concurrent run agrees on: creation time, then number (times tie to the second)."""
+    return item.created_at, item.number
+
+
+def recount(
+    opened: int,
+    reverted: int,
+    reverts: tuple[ExistingRevert, ...],
+    today: tuple[OpenedToday, ...],
+    config: RevertConfig,
+) -> dict[str, Any]:
+    """Whether the just-opened revert ``opened`` of ``reverted`` stays open, from GitHub's state re-read.
+
+    Everything is ordered by (creation time, number) and counted in any state, like the first count,
+    so the order of the reverts already open never changes and every run agrees on it. ``opened``
+    stays open only if no other revert of ``reverted`` comes before it and it is among the first
+    ``daily_cap`` of today's repopilot reverts, where a later revert of a pull request already
+    reverted today does not count (it is withdrawn itself). A revert missing from the re-read (a
+    lagging listing) comes last.
+
+    Returns:
+        ``kept``; ``cause`` (None, ``duplicate`` or ``daily_cap``); ``detail``; ``position`` (1-based,
+        among today's reverts); ``reverts_today``; ``earlier`` (the numbers that come before it).
+    """
+    mine = next((r for r in reverts if r.number == opened), None)
+    rivals = sorted(
+        (
+            r
+            for r in reverts
+            if r.reverts == reverted and r.number != opened and (mine is None or _order(r) < _order(mine))
+        ),
+        key=_order,
+    )
+    seen: set[int] = set()
+    counted: list[OpenedToday] = []
+    for item in sorted(today, key=_order):
+        if item.reverts is None:
+            counted.append(item)
+        elif item.reverts not in seen:
+            counted.append(item)
+            seen.add(item.reverts)
+    ours = next((r for r in counted if r.number == opened), None)
+    earlier = [r.number for r in counted if r.number != opened and (ours is None or _order(r) < _order(ours))]
+    position = len(earlier) + 1
+    result: dict[str, Any] = {
+        "position": position,
+        "reverts_today": len(counted) + (ours is None),
+        "earlier": earlier,
+    }
+    if rivals:
+        detail = f"#{rivals[0].number}, opened at the same moment, already reverts #{reverted}"
+        return result | {"kept": False, "cause": "duplicate", "detail": detail}
+    if position > config.daily_cap:
+        listed = ", ".join(f"#{n}" for n in earlier[: config.daily_cap])
+        detail = (
+            f"the daily cap of {config.daily_cap} repopilot reverts was reached by reverts opened "
+            f"at the same moment ({listed})"
+        )
+        return result | {"kept": False, "cause": "daily_cap", "detail": detail}
+    detail = f"#{opened} is revert {position} of {config.daily_cap} allowed today (UTC)"
+    return result | {"kept": True, "cause": None, "detail": detail}

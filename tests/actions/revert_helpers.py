@@ -1,9 +1,19 @@
-"""Building the scenes revert automation acts on, through the double: merged pull requests and failed runs."""
+"""Building the scenes revert automation acts on, through the double: merged pull requests and failed runs.
+
+:func:`race` runs several revert actions at the same moment, the way workflow runs of different
+commits do: the double holds each ``revertPullRequest`` until every run has either sent one or
+finished, so all of them count today's reverts before any opens one (the worst interleaving).
+"""
 
 from __future__ import annotations
 
 import copy
 import itertools
+import json
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from github import Auth, Github
@@ -135,3 +145,80 @@ def failed_run(
     double.recording.jobs[(repo, run_id, attempt)] = listed
     double.invalidate()
     return run_id
+
+
+RACE_TIMEOUT_SECONDS = 20.0
+
+
+class _Gate:
+    """The double's ``before_revert`` hook: holds every revert until all ``parties`` sent one or finished."""
+
+    def __init__(self, parties: int) -> None:
+        self._parties = parties
+        self._arrived = 0
+        self._open = False
+        self._ready = threading.Condition()
+
+    def hold(self, _node_id: str) -> None:
+        with self._ready:
+            self._arrived += 1
+            self._ready.notify_all()
+            if not self._ready.wait_for(lambda: self._open, RACE_TIMEOUT_SECONDS):
+                raise TimeoutError("the racing runs never all arrived")
+
+    def finished(self) -> None:
+        with self._ready:
+            self._arrived += 1
+            self._ready.notify_all()
+
+    def release_when_all_arrived(self) -> None:
+        with self._ready:
+            arrived = self._ready.wait_for(lambda: self._arrived >= self._parties, RACE_TIMEOUT_SECONDS)
+            self._open = True
+            self._ready.notify_all()
+        if not arrived:
+            raise TimeoutError("the racing runs never all arrived")
+
+
+def race(
+    double: GitHubDouble, main: Callable[[Sequence[str] | None], int], argvs: Sequence[Sequence[str]]
+) -> list[dict[str, Any]]:
+    """Run ``main`` once per argument list, concurrently, all deciding before any revert is opened.
+
+    Each run writes its result JSON to a file of its own (``--output``); returns the results in the
+    order of ``argvs``, ``{"exit_code": code}`` for a run that exited with another code than 0 (an
+    exception raised by ``main`` is raised again). The environment (token, API URL, output files)
+    is the caller's.
+    """
+    gate = _Gate(len(argvs))
+    failures: list[BaseException] = []
+    codes: dict[int, int] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        outputs = [Path(folder) / f"result-{index}.json" for index in range(len(argvs))]
+
+        def one(index: int, argv: Sequence[str]) -> None:
+            try:
+                codes[index] = main([*argv, "--output", str(outputs[index])])
+            except BaseException as error:  # handed to the test's thread
+                failures.append(error)
+            finally:
+                gate.finished()
+
+        double.writes.before_revert = gate.hold
+        threads = [threading.Thread(target=one, args=pair) for pair in enumerate(argvs)]
+        try:
+            for thread in threads:
+                thread.start()
+            gate.release_when_all_arrived()
+            for thread in threads:
+                thread.join(RACE_TIMEOUT_SECONDS)
+        finally:
+            double.writes.before_revert = None
+        if failures:
+            raise failures[0]
+        return [
+            json.loads(output.read_text(encoding="utf-8"))
+            if codes[index] == 0
+            else {"exit_code": codes[index]}
+            for index, output in enumerate(outputs)
+        ]

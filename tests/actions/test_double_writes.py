@@ -205,3 +205,36 @@ def test_revert_pull_request_mutation_as_github_answers_it(sample_double: GitHub
     assert "This reverts commit" in commit["message"]
     missing = _graphql(sample_double, REVERT_MUTATION, {"input": {"title": "x"}})
     assert "pullRequestId (Expected value to not be null)" in str(missing["errors"])
+
+
+def test_a_pull_request_closes_and_reopens_through_patch_and_the_listings_follow(
+    sample_double: GitHubDouble,
+) -> None:
+    writes = sample_double.writes
+    writes.commit_files(REPO, "main", {"README.md": "hi\n"}, "base")
+    writes.commit_files(REPO, "to-close", {"README.md": "hi\n", "c.txt": "c\n"}, "c")
+    repo = _client(sample_double).get_repo(REPO)
+    number = repo.create_pull(title="Close me", body="", head="to-close", base="main").number
+    repo.get_pull(number).edit(state="closed", title="Closed")
+    served = repo.get_pull(number)
+    assert served.state == "closed" and served.closed_at is not None and served.title == "Closed"
+    assert not served.merged and repo.get_issue(number).state == "closed"
+    closed = [p.number for p in repo.get_pulls(state="closed", sort="created", direction="desc")]
+    assert number in closed and number not in [p.number for p in repo.get_pulls(state="open")]
+    repo.get_pull(number).edit(state="open")
+    assert repo.get_pull(number).state == "open" and repo.get_pull(number).closed_at is None
+    for change, status in [({"state": "done"}, 422), ({"title": ""}, 422), ({"base": "nope"}, 422)]:
+        with pytest.raises(GithubException) as refused:
+            repo.get_pull(number).edit(**change)  # type: ignore[arg-type]
+        assert refused.value.status == status
+    with pytest.raises(GithubException) as absent:
+        repo.get_pull(999_999).edit(state="closed")
+    assert absent.value.status == 404
+    # a merged pull request cannot be reopened
+    merged = _open_pull(sample_double)
+    head = writes.commit_files(REPO, "to-merge", {"README.md": "hi\n", "m.txt": "m\n"}, "m")
+    sample_double.configure_pull(REPO, merged, head_sha=head, mergeable=True, mergeable_state="clean")
+    repo.get_pull(merged).merge(merge_method="squash", sha=head)
+    with pytest.raises(GithubException) as merged_refused:
+        repo.get_pull(merged).edit(state="open")
+    assert merged_refused.value.status == 422 and repo.get_pull(merged).merged

@@ -78,6 +78,18 @@ def test_a_failed_default_branch_after_an_auto_merge_opens_a_revert_naming_the_r
     opened = result["revert_pull_request"]["number"]
     assert sample_double.writes.reverts == [(REPO, number, opened)]
     assert sample_double.count(method="POST", path_contains="graphql") == 1  # the revertPullRequest mutation
+    # no race: the re-count after opening reads the pull request list once more and closes nothing
+    listings = [r for r in sample_double.requests if r.method == "GET" and r.path.endswith(f"{REPO}/pulls")]
+    assert len(listings) == 2 and sample_double.count(method="PATCH") == 0
+    assert len(sample_double.requests) == 13  # 12 before the re-count
+    assert result["recount"] == {
+        "kept": True,
+        "cause": None,
+        "position": 1,
+        "reverts_today": 1,
+        "earlier": [],
+        "detail": f"#{result['revert_pull_request']['number']} is revert 1 of 2 allowed today (UTC)",
+    }
     pull = next(p for p in sample_double.recording.pull_requests[REPO] if p["number"] == opened)
     body = pull["body"]
     assert f"https://github.com/{REPO}/actions/runs/{run_id}" in body and f"run id {run_id}" in body

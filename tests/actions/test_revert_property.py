@@ -1,9 +1,11 @@
 """A property of revert automation over sequences of failing runs and kinds of pull requests (the double).
 
 Whatever happens (auto-merged and hand-merged pull requests, opted-out ones, reverts merged by
-repopilot that fail in turn, re-runs, several workflows failing on one commit, passing re-runs),
-the action never reverts a revert, never opens more reverts in a day than the cap, and never
-opens two reverts of one pull request. GitHub's state (the double's) is the judge.
+repopilot that fail in turn, re-runs, several workflows failing on one commit, passing re-runs, and
+runs of several commits, or of one commit twice, racing: all counting before any opens a revert),
+the action never reverts a revert, never leaves more reverts of a day open (or merged) than the cap,
+and never leaves two reverts of one pull request; a revert it withdraws after a race is one the cap
+or an earlier revert of the same pull request made extra. GitHub's state (the double's) is the judge.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from actions.merging.config import MERGE_MARKER
 from actions.revert import main
 from pipelines.sources.double import GitHubDouble
 from pipelines.sources.recording import Recording
-from tests.actions.revert_helpers import client, failed_run, fresh_pull, merge_pull
+from tests.actions.revert_helpers import client, failed_run, fresh_pull, merge_pull, race
 from tests.conftest import FAKE_TOKEN
 
 REPO = "acme/app"
@@ -33,6 +35,7 @@ STEPS = st.lists(
         st.tuples(st.just("fail"), st.integers(0, 5)),
         st.tuples(st.just("rerun"), st.integers(0, 5), st.sampled_from(["failure", "success"])),
         st.tuples(st.just("merge_a_revert"), st.integers(0, 3)),
+        st.tuples(st.just("race"), st.lists(st.integers(0, 5), min_size=2, max_size=3)),
     ),
     min_size=1,
     max_size=7,
@@ -117,6 +120,11 @@ def _play(
                 continue
             if not merged:
                 continue
+            if step[0] == "race":
+                racing = [failed_run(double, REPO, merged[i % len(merged)][1]) for i in step[1]]
+                args = [["--repo", REPO, "--run-id", str(r), "--config", str(config)] for r in racing]
+                decisions += race(double, main, args)
+                continue
             index = step[1] % len(merged)
             sha = merged[index][1]
             if step[0] == "rerun" and index in runs:
@@ -136,13 +144,26 @@ def test_never_a_revert_of_a_revert_never_over_the_cap_never_twice(
     config = tmp_path_factory.mktemp("cfg") / "auto-merge.yml"
     config.write_text(f"revert: {{daily_cap: {cap}}}\n")
     double, kinds, decisions = _play(monkeypatch, config, steps)
+    pulls = {p["number"]: p for p in double.recording.pull_requests[REPO]}
     reverted = [number for _, number, _ in double.writes.reverts]
     reverts = {opened for _, _, opened in double.writes.reverts}
     assert all(kinds[n] == "auto" for n in reverted), (kinds, reverted)  # never a revert, never opted out
     assert not set(reverted) & reverts  # never a revert of repopilot's own reverts
-    assert len(reverted) == len(set(reverted))  # never two reverts of one pull request
-    assert len(reverted) <= cap  # every revert of a test is opened today
-    assert sum(d["decision"] == "revert" for d in decisions) == len(reverted)
+    # what stays: open or merged (a withdrawn revert is closed unmerged)
+    kept = [n for _, n, r in double.writes.reverts if pulls[r]["state"] == "open" or pulls[r]["merged"]]
+    assert len(kept) == len(set(kept))  # never two reverts of one pull request
+    assert len(kept) <= cap  # every revert of a test is opened today
+    assert sum(d["decision"] == "revert" for d in decisions) == len(kept)
+    withdrawn = [d for d in decisions if d["decision"] == "revert_withdrawn"]
+    assert len(withdrawn) == len(reverted) - len(kept)
+    for decision in withdrawn:  # withdrawn only when another revert made it extra
+        number = decision["revert_pull_request"]["number"]
+        assert pulls[number]["state"] == "closed"
+        if decision["recount"]["cause"] == "daily_cap":
+            assert len(kept) == cap
+        else:  # a revert of the same pull request was opened before it
+            same = [r for _, n, r in double.writes.reverts if n == decision["pull_request"]]
+            assert min(same, key=lambda r: (pulls[r]["created_at"], r)) != number
 
 
 def test_a_merged_revert_that_fails_is_not_reverted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -156,3 +177,19 @@ def test_a_merged_revert_that_fails_is_not_reverted(monkeypatch: pytest.MonkeyPa
     assert decisions[1]["reason"].startswith(f"not_a_revert: #{list(kinds)[1]} is itself a revert")
     assert decisions[2]["reason"].startswith("no_revert_yet:")
     assert len(double.writes.reverts) == 1
+
+
+def test_a_race_over_the_cap_withdraws_the_extra_reverts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # guards the interleaving part of the property: a race does open more than the cap, then withdraws
+    config = tmp_path / "auto-merge.yml"
+    config.write_text("revert: {daily_cap: 1}\n")
+    steps = [("merge", "auto"), ("merge", "auto"), ("merge", "auto"), ("race", [0, 1, 2, 0])]
+    double, _, decisions = _play(monkeypatch, config, steps)
+    assert len(double.writes.reverts) == 4 and all(d["reverts_today"] == 0 for d in decisions)
+    assert sorted(d["decision"] for d in decisions) == ["revert"] + ["revert_withdrawn"] * 3
+    # which run's revert comes first is up to the race; the other two pull requests' are over the
+    # cap, and the later of the two reverts of the first pull request is a duplicate
+    causes = sorted(str(d["recount"]["cause"]) for d in decisions)
+    assert causes == ["None", "daily_cap", "daily_cap", "duplicate"]

@@ -365,6 +365,8 @@ def _pull_ref(repo: str, pull: JSON) -> JSON:
 
 def _revert(writes: WriteState, call: OperationCall) -> JSON:
     given = _input(call, "RevertPullRequestInput", ("title", "body"), ("draft",))
+    if writes.before_revert is not None:
+        writes.before_revert(given["pullRequestId"])
     try:
         created = writes.revert_pull(
             given["pullRequestId"],

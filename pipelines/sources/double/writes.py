@@ -6,8 +6,9 @@ directly. Object ids are SHA-1 digests of the object's type, size and content, a
 the same content always gets the same id, as on GitHub.
 
 Pull requests and issues are the recording's own objects: merging, labelling, assigning, requesting
-reviewers and commenting change them in place (under the view's lock, then invalidating its caches),
-so a later GET reads the change back, as it would on GitHub. :meth:`WriteState.configure_pull` sets
+reviewers, commenting and editing (``PATCH``: title, body, closing, reopening) change them in place
+(under the view's lock, then invalidating its caches), so a later GET reads the change back, as it
+would on GitHub. :meth:`WriteState.configure_pull` sets
 the state an auto-merge decision reads (mergeability, checks, statuses, reviews, labels, draft).
 
 Workflows are those the recording's runs name plus any a test adds with :meth:`WriteState.add_workflow`;
@@ -95,6 +96,9 @@ class WriteState:
         reverts: ``(repo, reverted number, revert number)`` of every revert pull request created.
         default_branches: a repository's default branch when it is not ``main`` (``GET /repos/{o}/{r}``).
         now: the clock of created and merged timestamps.
+        before_revert: a test's hook, called with the pull request's node id when a ``revertPullRequest``
+            arrives and before it is applied (no lock held), to interleave concurrent clients the way
+            two workflow runs deciding at the same moment do; None (default) applies it at once.
     """
 
     def __init__(self, view: RecordingView | None = None) -> None:
@@ -111,6 +115,7 @@ class WriteState:
         self.reverts: list[tuple[str, int, int]] = []
         self.default_branches: dict[str, str] = {}
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.before_revert: Callable[[str], None] | None = None
         self._next_id = 9_000_000_000
 
     def store(self, repo: str) -> GitStore:
@@ -986,6 +991,49 @@ def _request_reviewers(
         pull["requested_reviewers"] = [_user(login) for login in dict.fromkeys(have + logins)]
         view.invalidate()
         return Reply(201, pull)
+
+
+@_route("PATCH", r"/pulls/(?P<number>\d+)")
+def _update_pull(state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], body: JSON) -> Reply:
+    """Update a pull request: title, body, state (``open``/``closed``), base; 200 with the pull request."""
+    for key in ("title", "body", "base"):
+        if key in body and body[key] is not None and not isinstance(body[key], str):
+            raise validation_failed(key)
+    if "title" in body and not str(body["title"] or "").strip():
+        raise validation_failed("title")
+    wanted = body.get("state")
+    if wanted is not None and wanted not in ("open", "closed"):
+        raise validation_failed("state")
+    view = state.recording_view()
+    number = int(hit["number"])
+    with view.lock:
+        pull = view.pull(repo, number)
+        if pull is None:
+            raise not_found()
+        if wanted is not None and wanted != pull.get("state") and pull.get("merged"):
+            raise RestError(422, "Cannot change the state of a merged pull request")
+        if wanted == "open" and pull.get("state") != "open":
+            head = str((pull.get("head") or {}).get("ref") or "")
+            if f"heads/{head}" not in state.store(repo).refs:
+                raise RestError(422, "Cannot reopen a pull request whose head branch was deleted")
+        if "base" in body and f"heads/{body['base']}" not in state.store(repo).refs:
+            raise validation_failed("base")
+        stamp = state.stamp()
+        issue = _issue_twin(view, repo, number)
+        for target in (pull, issue):
+            if target is None:
+                continue
+            for key in ("title", "body"):
+                if key in body:
+                    target[key] = body[key]
+            if wanted is not None and wanted != target.get("state"):
+                target["state"] = wanted
+                target["closed_at"] = stamp if wanted == "closed" else None
+            target["updated_at"] = stamp
+        if "base" in body:
+            pull["base"] = {**pull["base"], "ref": body["base"], "label": body["base"]}
+        view.invalidate()
+        return Reply(200, pull)
 
 
 _MERGE_METHODS = ("merge", "squash", "rebase")
