@@ -131,6 +131,29 @@ def query(
     return _query(function.__name__, ctx.warehouse.key, ctx.filters)
 
 
+def section(
+    ctx: Context,
+    table: str,
+    function: Callable[[duckdb.DuckDBPyConnection, data.Filters], pl.DataFrame],
+    *,
+    missing: str,
+    empty: str,
+) -> pl.DataFrame | None:
+    """The rows of a page section built from an optional ``table``, or None after saying why there are none.
+
+    A section's table may not be built yet (``missing`` says how to build it), or the filters may
+    leave nothing (``empty``); the rest of the page still draws.
+    """
+    if table not in ctx.tables:
+        st.info(missing)
+        return None
+    frame = query(ctx, function)
+    if frame.height == 0:
+        st.info(empty)
+        return None
+    return frame
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _model(folder: str, mtime_ns: int) -> ServedModel | None:
     del mtime_ns  # cache key only: a promotion replaces the folder

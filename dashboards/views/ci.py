@@ -40,57 +40,58 @@ if ui.header("CI and predictions", ctx, needs=("core.ci_runs", "core.ci_jobs")):
             st.caption("Test window of the promoted model; the dashed line is perfect calibration.")
 
     st.subheader("Failures by class")
-    if "features.failure_classes" not in ctx.tables:
-        st.info("No failure classes yet — run `make demo` (the run_logs stream and the features stage).")
-    else:
-        classes = ui.query(ctx, data.failure_classes)
-        if classes.height == 0:
-            st.info("No failed runs in this selection.")
-        else:
-            left, right = st.columns(2)
-            with left:
-                st.altair_chart(
-                    charts.failure_classes_over_time(data.failure_classes_weekly(classes)), width="stretch"
-                )
-            with right:
-                st.altair_chart(
-                    charts.failure_classes_by_workflow(data.failure_classes_by_workflow(classes)),
-                    width="stretch",
-                )
-            known = classes.filter(pl.col("failure_class").is_in(["transient", "dependency", "permanent"]))
-            st.caption(
-                f"{classes.height:,} failed attempts, {known.height:,} classified from their log excerpt "
-                "by the self-healing action's classifier; the others have no usable log (expired, too "
-                "large, corrupt) or their logs were not read yet."
+    classes = ui.section(
+        ctx,
+        "features.failure_classes",
+        data.failure_classes,
+        missing="No failure classes yet — run `make demo` (the run_logs stream and the features stage).",
+        empty="No failed runs in this selection.",
+    )
+    if classes is not None:
+        left, right = st.columns(2)
+        with left:
+            st.altair_chart(
+                charts.failure_classes_over_time(data.failure_classes_weekly(classes)), width="stretch"
             )
-            with st.expander("Why: the lines each failure was classified by"):
-                chosen = st.selectbox(
-                    "Class",
-                    [c for c in data.FAILURE_CLASS_ORDER if c in set(classes["failure_class"])],
-                    key="failure_class",
-                )
-                workflows = sorted(set(classes.filter(pl.col("failure_class") == chosen)["workflow"]))
-                picked = st.multiselect(
-                    "Workflows", workflows, placeholder="All workflows", key="failure_workflows"
-                )
-                shown = classes.filter(pl.col("failure_class") == chosen)
-                if picked:
-                    shown = shown.filter(pl.col("workflow").is_in(picked))
-                st.dataframe(
-                    shown.head(200).select(
-                        "created_at",
-                        "repo",
-                        "workflow",
-                        "run_id",
-                        "run_attempt",
-                        pl.col("confidence").round(2),
-                        pl.col("reason_lines").list.join("\n").alias("reason lines"),
-                        pl.col("reason_line_refs").list.join(", ").alias("where (job:line)"),
-                        "reason",
-                    ),
-                    hide_index=True,
-                    width="stretch",
-                )
+        with right:
+            st.altair_chart(
+                charts.failure_classes_by_workflow(data.failure_classes_by_workflow(classes)),
+                width="stretch",
+            )
+        known = classes.filter(pl.col("failure_class").is_in(["transient", "dependency", "permanent"]))
+        st.caption(
+            f"{classes.height:,} failed attempts, {known.height:,} classified from their log excerpt "
+            "by the self-healing action's classifier; the others have no usable log (expired, too "
+            "large, corrupt) or their logs were not read yet."
+        )
+        with st.expander("Why: the lines each failure was classified by"):
+            chosen = st.selectbox(
+                "Class",
+                [c for c in data.FAILURE_CLASS_ORDER if c in set(classes["failure_class"])],
+                key="failure_class",
+            )
+            workflows = sorted(set(classes.filter(pl.col("failure_class") == chosen)["workflow"]))
+            picked = st.multiselect(
+                "Workflows", workflows, placeholder="All workflows", key="failure_workflows"
+            )
+            shown = classes.filter(pl.col("failure_class") == chosen)
+            if picked:
+                shown = shown.filter(pl.col("workflow").is_in(picked))
+            st.dataframe(
+                shown.head(200).select(
+                    "created_at",
+                    "repo",
+                    "workflow",
+                    "run_id",
+                    "run_attempt",
+                    pl.col("confidence").round(2),
+                    pl.col("reason_lines").list.join("\n").alias("reason lines"),
+                    pl.col("reason_line_refs").list.join(", ").alias("where (job:line)"),
+                    "reason",
+                ),
+                hide_index=True,
+                width="stretch",
+            )
 
     left, right = st.columns(2)
     with left:

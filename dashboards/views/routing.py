@@ -48,15 +48,16 @@ if ui.header("Routing and workload", ctx, needs=("marts.review_load", "core.revi
             f"median wait {ui.hours(float(median) if isinstance(median, int | float) else None)}."
         )
     st.subheader("Who knows which paths")
-    if "features.path_expertise_weights" not in ctx.tables:
-        st.info("No path expertise yet — run `make demo`.")
-    else:
-        expertise = ui.query(ctx, data.path_expertise)
-        if expertise.height == 0:
-            st.info("No path expertise in the selected repositories.")
-        else:
-            st.altair_chart(charts.expertise_heatmap(expertise), width="stretch")
-            st.caption(
-                "Recency-weighted authorship and reviews of files under each path "
-                "(features.path_expertise_weights)."
-            )
+    expertise = ui.section(
+        ctx,
+        "features.path_expertise_weights",
+        data.path_expertise,
+        missing="No path expertise yet — run `make demo`.",
+        empty="No path expertise in the selected repositories.",
+    )
+    if expertise is not None:
+        st.altair_chart(charts.expertise_heatmap(expertise), width="stretch")
+        st.caption(
+            "Recency-weighted authorship and reviews of files under each path "
+            "(features.path_expertise_weights)."
+        )
