@@ -126,10 +126,6 @@ def _group_features(target: Run, known: Sequence[Run]) -> dict[str, Value]:
     durations = [r["duration_seconds"] for r in mine if r["duration_seconds"] is not None]
     out["actor_avg_duration"] = sum(durations) / len(durations) if durations else None
     out["actor_completed_runs"] = len(mine) if actor_known else None
-    in_repo = [r for r in known if r["repo"] == target["repo"]]
-    out[f"repo_fail_rate_{REPO_WINDOW}"] = _rate(in_repo[-REPO_WINDOW:])
-    for n in REPO_DURATION_WINDOWS:
-        out[f"repo_duration_median{n}"] = _median(r["duration_seconds"] for r in in_repo[-n:])
     return out
 
 
@@ -142,7 +138,10 @@ def _repo_and_commit_features(target: Run, known: Sequence[Run], runs: Sequence[
         "repo_prev_failed": float(repo_labels[-1]) if repo_labels else None,
         "since_repo_prev_finish": _seconds(t, _known_at(in_repo[-1])) if in_repo else None,
         "repo_runs_in_flight": repo_before - len(in_repo),
+        f"repo_fail_rate_{REPO_WINDOW}": _rate(in_repo[-REPO_WINDOW:]),
     }
+    for n in REPO_DURATION_WINDOWS:
+        out[f"repo_duration_median{n}"] = _median(r["duration_seconds"] for r in in_repo[-n:])
     sha = target["head_sha"]
     built = [r for r in in_repo if sha is not None and r["head_sha"] == sha]
     labels = [r["failed"] for r in built if r["failed"] is not None]
