@@ -501,7 +501,6 @@ register_suite(
         key=("repo", "run_id", "run_attempt"),
         not_null=("created_at", "conclusion"),
         accepted=(AcceptedValues("failure_class", frozenset({"transient", "dependency", "permanent"})),),
-        lower_case=("signature",),  # hex digits (actions.healing.signatures)
         bounds=(Bounds("confidence", min_value=0, max_value=1),),
     )
 )
