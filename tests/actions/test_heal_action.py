@@ -475,6 +475,12 @@ def test_the_pipeline_exports_rerun_priors(demo_home: Path) -> None:
     by_class = classed.group_by("failure_class").agg(pl.col("successes").sum() / pl.col("reruns").sum())
     rates = dict(by_class.iter_rows())
     assert rates["transient"] > rates["permanent"]  # the sample re-runs transient failures more successfully
+    # and the failure signatures' history: the pipeline's own signatures of the sample's excerpts
+    signatures = pl.DataFrame(document["signatures"]["entries"])
+    assert signatures.height > 0 and (signatures["failed_runs"] >= signatures["commits"]).all()
+    assert (signatures["rerun_failures"] <= signatures["reruns"]).all()
+    assert (signatures["first_seen"] <= signatures["last_seen"]).all()
+    assert (signatures["recent_commits"].list.len() <= document["signatures"]["max_commits"]).all()
 
 
 def test_the_repository_is_not_fetched_and_pygithub_warns_of_nothing(

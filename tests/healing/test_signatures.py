@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from actions.common.schemas import problems
@@ -12,6 +13,7 @@ from actions.healing.config import SelfHealingConfig
 from actions.healing.priors import PriorTable
 from actions.healing.signatures import SIGNATURE_LENGTH, normalise, persistent, signature
 from pipelines.exports.build import rerun_priors_from_warehouse
+from pipelines.ml.failure_text import CLASS_INDEX, Example, earlier_occurrences, with_persistence
 from tests.healing.rerun_warehouse import Attempt, Run, build_rerun_warehouse
 from warehouse.db import connect
 from warehouse.frames import read_query
@@ -57,6 +59,32 @@ def test_persistence_applies_to_transient_failures_only() -> None:
     assert not persistent("transient", 1, 2)
     assert not persistent("dependency", 9, 2) and not persistent("permanent", 9, 2)
     assert not persistent("transient", 9, 0) and not persistent("transient", 9, None)
+
+
+def test_the_benchmark_counts_earlier_builds_of_the_same_repository() -> None:
+    def chunk(source: str, build: int, text: str) -> Example:
+        return Example(text, "permanent", source, "high", f"Perl/{source}/failed/{build}.log")
+
+    examples = [
+        chunk("o/mojo", 300, MOJO_B),
+        chunk("o/mojo", 100, MOJO_A),
+        chunk("o/mojo", 200, MOJO_A),
+        chunk("o/mojo", 200, MOJO_A),  # a second chunk of build 200: not earlier than itself
+        chunk("o/other", 50, MOJO_A),  # another repository's history does not count
+        chunk("o/mojo", 400, "error: could not compile `foo`"),
+    ]
+    counts, how = earlier_occurrences(examples, [example.text for example in examples])
+    assert counts.tolist() == [3, 0, 1, 1, 0, 0] and how == "build id from the log column"
+    unordered = [Example(e.text, e.label, e.source, e.confidence) for e in examples]
+    counts, how = earlier_occurrences(unordered, [example.text for example in unordered])
+    assert counts.tolist() == [0, 1, 2, 3, 0, 0] and how.startswith("row order")
+
+    t, d, p = (CLASS_INDEX[c] for c in ("transient", "dependency", "permanent"))
+    predicted = np.array([t, t, d, p, t], dtype=np.int64)
+    earlier = np.array([2, 1, 5, 5, 0], dtype=np.int64)
+    assert with_persistence(predicted, earlier, 2).tolist() == [p, t, d, p, t]
+    assert with_persistence(predicted, earlier, 1).tolist() == [p, p, d, p, t]
+    assert with_persistence(predicted, earlier, None).tolist() == predicted.tolist()
 
 
 def test_the_setting_is_validated() -> None:
