@@ -93,6 +93,10 @@ def _check_persistence(report: dict[str, Any]) -> None:
     assert [without[row][0] - with_[row][0] for row in range(3)] == moved and min(moved) >= 0
     assert sum(moved) == persistence["changed"] and moved[2] == persistence["changed_to_correct"]
     assert 0.0 <= report["without_persistence_macro_f1"] <= 1.0
+    rules_with = report["curated_rules_with_persistence_confusion_matrix"]["rows_true_columns_predicted"]
+    rules = report["curated_rules_confusion_matrix"]["rows_true_columns_predicted"]
+    assert [rules_with[row][1] for row in range(3)] == [rules[row][1] for row in range(3)]
+    assert all(rules_with[row][2] >= rules[row][2] for row in range(3))
 
 
 def test_grouped_cv_writes_figures_and_artefact(
