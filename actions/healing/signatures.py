@@ -27,6 +27,8 @@ SIGNATURE_LENGTH = 16
 """Hex digits of a signature (64 bits of SHA-256: collisions among one repository's failures are
 out of the question)."""
 
+# Not classify.normalise: the model's text drops paths and URLs whole (they name the repository, not
+# the cause); a signature keeps file names and hosts, since another failing file is another failure.
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\[(?:\d{1,3};?)*m")
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()]+")
 # A path of two or more components (absolute, home- or drive-relative, or relative with a

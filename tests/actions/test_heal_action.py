@@ -549,41 +549,14 @@ def test_a_transient_failure_that_keeps_recurring_is_not_rerun(
         audit["details"]["classified_category"] == "transient" and audit["details"]["category"] == "permanent"
     )
 
-    # turned off in the configuration: the same failure is retried
+    # turned off in the configuration, or a higher threshold than the history holds: retried
     config = tmp_path / "self-healing.yml"
-    config.write_text("persistent_after: 0\n", encoding="utf-8")
-    [off] = _heal(
-        repo,
-        run,
-        "--exports",
-        str(exports),
-        "--config",
-        str(config),
-        "--dry-run",
-        "--max-sleep",
-        "900",
-        now=now,
-    )
-    assert (off["category"], off["action"], off["persistence"]) == ("transient", "would_rerun", None)
-    # a higher threshold than the history holds: retried too
-    config.write_text("persistent_after: 4\n", encoding="utf-8")
-    [high] = _heal(
-        repo,
-        run,
-        "--exports",
-        str(exports),
-        "--config",
-        str(config),
-        "--dry-run",
-        "--max-sleep",
-        "900",
-        now=now,
-    )
-    assert (high["category"], high["action"], high["persistence"]["earlier_runs"]) == (
-        "transient",
-        "would_rerun",
-        3,
-    )
+    for setting, earlier in (("persistent_after: 0", None), ("persistent_after: 4", 3)):
+        config.write_text(setting + "\n", encoding="utf-8")
+        argv = ["--exports", str(exports), "--config", str(config), "--dry-run", "--max-sleep", "900"]
+        [retried] = _heal(repo, run, *argv, now=now)
+        assert (retried["category"], retried["action"]) == ("transient", "would_rerun"), setting
+        assert (retried["persistence"] or {}).get("earlier_runs") == earlier
 
 
 def test_a_new_transient_failure_is_rerun(
