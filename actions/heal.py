@@ -225,8 +225,8 @@ def _iso(moment: datetime) -> str:
 def _recurrence(
     settings: Settings, repository: str, failure_signature: str, data: Mapping[str, Any], state: RunState
 ) -> Recurrence | None:
-    """Earlier failures of this signature on other commits, or None when persistence is off."""
-    if not settings.config.persistent_after:
+    """Earlier failures of this signature on other commits; None when persistence is off or unknown."""
+    if not settings.config.persistent_after or not settings.priors.has_signatures:
         return None
     head = data.get("head_sha")
     return settings.priors.recurrence(

@@ -42,9 +42,12 @@ class PriorTable:
     def __init__(self, document: Mapping[str, Any] | None = None) -> None:
         self.origin = "none" if document is None else "exports"
         self._entries: dict[tuple[str, str, str], RetryPrior] = {}
+        history = (document or {}).get("signatures")
+        self.has_signatures = history is not None
+        """Whether the exports carry the signatures' history (documents before it do not)."""
         self._signatures: dict[tuple[str, str], Mapping[str, Any]] = {
             (str(entry["repo"]).lower(), str(entry["signature"])): entry
-            for entry in ((document or {}).get("signatures") or {}).get("entries", [])
+            for entry in (history or {}).get("entries", [])
         }
         for entry in (document or {}).get("entries", []):
             key = (str(entry["repo"]).lower(), str(entry["workflow"]), str(entry["failure_class"]))

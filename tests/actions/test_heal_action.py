@@ -369,6 +369,7 @@ def test_priors_skip_retries_that_rarely_succeed(
     [skipped] = _heal(repo, run, "--exports", str(poor))
     assert skipped["decision"] == "skip" and "below min_success_rate" in skipped["reason"]
     assert skipped["prior"]["reruns"] == 40 and skipped["prior"]["rate"] < 0.3
+    assert skipped["persistence"] is None  # exports without the signatures' history: nothing known
     good = _exports_with_priors(tmp_path / "good", repo, str(run["name"]), reruns=40, successes=30)
     [retried] = _heal(repo, run, "--exports", str(good), "--dry-run")
     assert retried["action"] == "would_rerun" and retried["prior"]["rate"] > 0.7

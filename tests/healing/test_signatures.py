@@ -146,6 +146,7 @@ def test_the_export_sql_counts_runs_commits_and_failed_reruns(tmp_path: Path) ->
     assert problems("rerun_priors", document) == []
     assert document["signatures"]["window_days"] == 90 and len(document["signatures"]["entries"]) == 3
     table = PriorTable(document)
+    assert table.has_signatures
     timed_out = signature("\n".join(TIMEOUT))
     since = START - timedelta(days=30)
     later = table.recurrence("O/A", timed_out, head_sha="c9", before=START + timedelta(days=10), since=since)
@@ -165,7 +166,6 @@ def test_old_documents_without_signatures_stay_valid(tmp_path: Path) -> None:
         conn.execute("DROP TABLE features.failure_classes")
         document = rerun_priors_from_warehouse(conn, None, generated_at=START)
     assert "signatures" not in document and problems("rerun_priors", document) == []
-    assert (
-        PriorTable(document).recurrence("o/a", signature("x"), head_sha=None, before=START, since=START).runs
-        == 0
-    )
+    table = PriorTable(document)
+    assert not table.has_signatures and not PriorTable(None).has_signatures
+    assert table.recurrence("o/a", signature("x"), head_sha=None, before=START, since=START).runs == 0
