@@ -8,6 +8,13 @@ permanent, with the matched lines), and decides with :func:`~actions.healing.pol
 from the configuration (``.github/self-healing.yml``), GitHub's limits and the re-run priors of the
 exports. Unless ``--dry-run``, a retry is requested through "re-run failed jobs".
 
+Persistence overrides surface wording: a failure classified transient whose signature
+(:func:`~actions.healing.signatures.signature` of the excerpt) already failed in at least
+``persistent_after`` earlier runs of the repository on other commits (the exports' signature
+history, within ``persistence_window_days``) is not retried; it is reported as permanent, with the
+classifier's own category kept as ``classified_category``
+(:func:`~actions.healing.signatures.persistent`).
+
 Waiting never needs state kept between runs: every wait is measured from the end of the failed
 attempt (its ``updated_at``), and its jitter is seeded by the run and attempt, so every trigger
 computes the same due time. A wait due within ``--max-sleep`` seconds is slept in the job; a longer
@@ -66,7 +73,8 @@ from actions.healing.config import SelfHealingConfig
 from actions.healing.download import DOWNLOAD_TIMEOUT, MAX_DOWNLOAD_BYTES, LogDownloadError, download_run_logs
 from actions.healing.logs import JobLog, excerpt_from_jobs
 from actions.healing.policy import RetryDecision, RunState, decide_retry
-from actions.healing.priors import PriorTable
+from actions.healing.priors import PriorTable, Recurrence
+from actions.healing.signatures import persistent, signature
 
 ACTION = "self-healing"
 CONFIG_FILE = "self-healing.yml"
@@ -214,6 +222,22 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _recurrence(
+    settings: Settings, repository: str, failure_signature: str, data: Mapping[str, Any], state: RunState
+) -> Recurrence | None:
+    """Earlier failures of this signature on other commits; None when persistence is off or unknown."""
+    if not settings.config.persistent_after or not settings.priors.has_signatures:
+        return None
+    head = data.get("head_sha")
+    return settings.priors.recurrence(
+        repository,
+        failure_signature,
+        head_sha=head if isinstance(head, str) and head else None,
+        before=state.created_at,
+        since=settings.now - timedelta(days=settings.config.persistence_window_days),
+    )
+
+
 def heal_run(
     gateway: Gateway, repository: str, run_id: int, settings: Settings, *, sleep: Sleep = time.sleep
 ) -> dict[str, Any]:
@@ -238,6 +262,9 @@ def heal_run(
         "status": state.status,
         "conclusion": state.conclusion,
         "category": None,
+        "classified_category": None,
+        "signature": None,
+        "persistence": None,
         "confidence": None,
         "classifier": None,
         "matched_lines": [],
@@ -260,6 +287,17 @@ def heal_run(
     excerpt = excerpt_from_jobs(jobs)
     classified = classify_failure(excerpt.text, settings.classifier)
     category = str(classified["category"])
+    failure_signature = signature(excerpt.text)
+    result.update(classified_category=category, signature=failure_signature)
+    recurrence = _recurrence(settings, repository, failure_signature, data, state)
+    if recurrence is not None:
+        result["persistence"] = {
+            "earlier_runs": recurrence.runs,
+            "since": None if recurrence.first_seen is None else _iso(recurrence.first_seen),
+            "rerun_failures": recurrence.rerun_failures,
+        }
+        if persistent(category, recurrence.runs, settings.config.persistent_after):
+            category = "permanent"
     prior = settings.priors.lookup(
         repository, state.workflow, category, min_history=settings.config.min_history
     )
@@ -284,6 +322,12 @@ def heal_run(
         state, category, settings.config, now=settings.now, prior=prior, rng=_rng(run_id, state.run_attempt)
     )
     reason = f"{decision.reason}; classified {category} ({classified['reason']})"
+    if category != result["classified_category"] and recurrence is not None and recurrence.first_seen:
+        reason = (
+            f"persistent: same failure in {recurrence.runs} earlier runs since {_iso(recurrence.first_seen)} "
+            f"on other commits: a re-run will not fix it, so it counts as permanent and is not re-run; "
+            f"classified {result['classified_category']} ({classified['reason']})"
+        )
     if decision.decision == "wait":
         due = finished + timedelta(seconds=decision.delay_seconds)
         if due <= settings.now + timedelta(seconds=settings.max_sleep):
@@ -526,6 +570,9 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
                     key: result.get(key)
                     for key in (
                         "category",
+                        "classified_category",
+                        "signature",
+                        "persistence",
                         "confidence",
                         "classifier",
                         "matched_lines",

@@ -1,8 +1,14 @@
-"""Re-run priors read from the exports (``rerun_priors.json``): how often re-running a run succeeded."""
+"""Re-run priors read from the exports (``rerun_priors.json``).
+
+How often re-running a run succeeded, and how often each failure signature failed before
+(:class:`Recurrence`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from actions.common.exports import Exports
@@ -11,12 +17,38 @@ from actions.healing.policy import RetryPrior
 EXPORT = "rerun_priors"
 
 
+@dataclass(frozen=True)
+class Recurrence:
+    """Earlier failed runs of a repository with one failure signature, on commits other than this one.
+
+    Attributes:
+        runs: those runs (counted over the export's most recently seen commits).
+        first_seen: when the earliest of them failed, or None when there are none.
+        rerun_failures: re-runs of the signature's failures that failed again the same way (all commits).
+    """
+
+    runs: int
+    first_seen: datetime | None
+    rerun_failures: int = 0
+
+
+def _moment(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+
+
 class PriorTable:
     """Re-run history by repository, workflow and failure class (``any`` when not known)."""
 
     def __init__(self, document: Mapping[str, Any] | None = None) -> None:
         self.origin = "none" if document is None else "exports"
         self._entries: dict[tuple[str, str, str], RetryPrior] = {}
+        history = (document or {}).get("signatures")
+        self.has_signatures = history is not None
+        """Whether the exports carry the signatures' history (documents before it do not)."""
+        self._signatures: dict[tuple[str, str], Mapping[str, Any]] = {
+            (str(entry["repo"]).lower(), str(entry["signature"])): entry
+            for entry in (history or {}).get("entries", [])
+        }
         for entry in (document or {}).get("entries", []):
             key = (str(entry["repo"]).lower(), str(entry["workflow"]), str(entry["failure_class"]))
             self._entries[key] = RetryPrior(
@@ -53,3 +85,24 @@ class PriorTable:
         if specific is not None and specific.reruns >= min_history:
             return specific
         return self._entries.get((repo, workflow, "any")) or specific
+
+    def recurrence(
+        self, repository: str, signature: str, *, head_sha: str | None, before: datetime, since: datetime
+    ) -> Recurrence:
+        """Runs of ``repository`` that failed with ``signature`` on other commits, in ``[since, before)``.
+
+        A commit counts with all its runs when it was first seen before ``before`` and last seen
+        at or after ``since``; the commit ``head_sha`` (the run being judged, and its own re-runs)
+        never counts. An unknown signature, or exports without the signatures' history, give none.
+        """
+        entry = self._signatures.get((repository.lower(), signature))
+        if entry is None:
+            return Recurrence(0, None)
+        runs, first = 0, None
+        for commit in entry["recent_commits"]:
+            seen, last = _moment(commit["first_seen"]), _moment(commit["last_seen"])
+            if (head_sha and commit["head_sha"] == head_sha) or seen >= before or last < since:
+                continue
+            runs += int(commit["runs"])
+            first = seen if first is None else min(first, seen)
+        return Recurrence(runs, first, int(entry["rerun_failures"]))

@@ -13,7 +13,13 @@ import polars as pl
 from actions.common.exports import Exports
 from actions.prediction.model import ExportedModels
 from pipelines.exports.documents import activity_document, reviewers_document, scores_document
-from pipelines.exports.rerun_priors import PublicPriors, configured_public_priors, rerun_priors_document
+from pipelines.exports.rerun_priors import (
+    SIGNATURE_COMMITS,
+    SIGNATURE_DAYS,
+    PublicPriors,
+    configured_public_priors,
+    rerun_priors_document,
+)
 from pipelines.exports.writer import SourceInfo, write_exports
 from pipelines.features.reviewers import author_history
 from warehouse.db import data_as_of, sql, table_exists
@@ -55,17 +61,22 @@ def _author_history(conn: duckdb.DuckDBPyConnection, as_of: datetime | None) -> 
 def rerun_priors_from_warehouse(
     conn: duckdb.DuckDBPyConnection, public: PublicPriors | None, *, generated_at: datetime
 ) -> dict[str, Any]:
-    """The ``rerun_priors`` document: re-runs by workflow, and by failure class once they are built."""
-    by_class = (
-        read_query(conn, "exports/rerun_history_by_class", {}).to_dicts()
-        if table_exists(conn, "features", "failure_classes")
-        else []
+    """The ``rerun_priors`` document: re-runs by workflow; by class and signatures once classes are built."""
+    classified = table_exists(conn, "features", "failure_classes")
+    by_class = read_query(conn, "exports/rerun_history_by_class", {}).to_dicts() if classified else []
+    signatures = (
+        read_query(
+            conn, "exports/failure_signatures", {"days": SIGNATURE_DAYS, "max_commits": SIGNATURE_COMMITS}
+        ).to_dicts()
+        if classified
+        else None
     )
     return rerun_priors_document(
         read_query(conn, "exports/rerun_history", {}).to_dicts(),
         public,
         generated_at=generated_at,
         by_class=by_class,
+        signatures=signatures,
     )
 
 

@@ -29,6 +29,16 @@ The weights are fixed rather than fitted (an empirical-Bayes beta-binomial fit):
 at most three classes, too few to estimate how much its classes' rates spread. The heal action
 uses a class's entry once it has ``min_history`` re-runs of its own, else the workflow's.
 
+The document also carries the failure signatures' history (``signatures``, from
+``warehouse/sql/exports/failure_signatures.sql`` once ``features.failure_classes`` is built): for
+each repository and signature (:func:`actions.healing.signatures.signature`), the failed runs,
+distinct head commits, first and last seen, the re-runs and how many failed again the same way, and
+the most recently seen commits. The heal action turns a transient failure that already failed in
+enough earlier runs on other commits into a permanent one (``persistent_after``). It is part of this
+export rather than one of its own because it is the same kind of knowledge, the warehouse's re-run
+history telling the heal action when a re-run is pointless, read at the same moment by the same
+reader; the key is optional, so earlier documents stay valid.
+
 The public data is read only from the folder the caller passes (the exports resource's
 ``rerun_priors`` field); nothing of it is committed, and only aggregate rates reach the export.
 """
@@ -53,6 +63,10 @@ PRIOR_WEIGHT = 2.0
 """Pseudo re-runs the prior rate counts for in each workflow's rate."""
 CLASS_PRIOR_WEIGHT = 2.0
 """Pseudo re-runs a workflow's rate counts for in the rate of each class of its failures."""
+SIGNATURE_DAYS = 90
+"""Days of failures (before the newest classified one) the signatures' history covers."""
+SIGNATURE_COMMITS = 10
+"""Most recently seen commits kept per signature (the heal action counts runs on other commits)."""
 MIN_FILE_RERUNS = 50
 """Public re-runs of a workflow file name needed before its own rate is the prior."""
 WORKFLOW_RERUNS_FILE = "dataframe_workflow_rerun_distinct.csv.gz"
@@ -131,12 +145,41 @@ def _rounded(rate: float | None) -> float | None:
     return None if rate is None else round(float(rate), 6)
 
 
+def signatures_section(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The ``signatures`` part of the document from rows of ``exports/failure_signatures``."""
+    entries = [
+        {
+            "repo": str(row["repo"]),
+            "signature": str(row["signature"]),
+            "failed_runs": int(row["failed_runs"]),
+            "commits": int(row["commits"]),
+            "first_seen": iso(row["first_seen"]),
+            "last_seen": iso(row["last_seen"]),
+            "reruns": int(row["reruns"]),
+            "rerun_failures": int(row["rerun_failures"]),
+            "recent_commits": [
+                {
+                    "head_sha": str(commit["head_sha"]),
+                    "runs": int(commit["runs"]),
+                    "first_seen": iso(commit["first_seen"]),
+                    "last_seen": iso(commit["last_seen"]),
+                }
+                for commit in row["recent_commits"]
+            ],
+        }
+        for row in rows
+    ]
+    entries.sort(key=lambda e: (e["repo"], e["signature"]))
+    return {"window_days": SIGNATURE_DAYS, "max_commits": SIGNATURE_COMMITS, "entries": entries}
+
+
 def rerun_priors_document(
     history: Iterable[Mapping[str, Any]],
     public: PublicPriors | None,
     *,
     generated_at: datetime,
     by_class: Iterable[Mapping[str, Any]] = (),
+    signatures: Iterable[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The ``rerun_priors`` export from the warehouse's re-run counts and the public priors.
 
@@ -147,6 +190,7 @@ def rerun_priors_document(
         generated_at: when the exports are made.
         by_class: rows of ``exports/rerun_history_by_class`` (``repo``, ``workflow``,
             ``failure_class``, ``reruns``, ``successes``); each workflow must be in ``history``.
+        signatures: rows of ``exports/failure_signatures``, or None (no ``signatures`` key).
 
     Raises:
         ValueError: when a class row's workflow has no row in ``history``.
@@ -202,7 +246,7 @@ def rerun_priors_document(
             }
         )
     entries.sort(key=lambda e: (e["repo"], e["workflow"], e["failure_class"] != "any", e["failure_class"]))
-    return {
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": iso(generated_at),
         "prior": {
@@ -214,3 +258,6 @@ def rerun_priors_document(
         },
         "entries": entries,
     }
+    if signatures is not None:
+        document["signatures"] = signatures_section(signatures)
+    return document

@@ -8,6 +8,11 @@ the dashboard shows the classes the action would act on. The lines the classifie
 kept as the reason, each with where it sits in the log (``job:line``) when it is one of the
 excerpt's lines.
 
+Each classified excerpt also gets its failure signature
+(:func:`actions.healing.signatures.signature`, the function the heal action applies to the
+excerpt it reads): the same failure in different builds has the same signature, so the exports can
+say how often a failure recurred (``exports/failure_signatures.sql``).
+
 Attempts without an excerpt (logs expired, not read yet, too large, corrupt) keep their row with
 a null class, so the share of unexplained failures stays visible.
 """
@@ -20,6 +25,7 @@ from typing import Any
 import polars as pl
 
 from actions.healing.classify import classify_failure
+from actions.healing.signatures import signature
 from pipelines.features.frames import as_utc, require_columns
 from pipelines.features.schemas import UTC_TIME
 
@@ -53,6 +59,7 @@ FAILURE_CLASS_SCHEMA: dict[str, pl.DataType] = {
     "reason_line_refs": pl.List(pl.String()),
     "matched_rules": pl.List(pl.String()),
     "classifier": pl.String(),
+    "signature": pl.String(),
 }
 """Columns of ``features.failure_classes``."""
 
@@ -60,7 +67,8 @@ Classifier = Callable[[str], dict[str, Any]]
 
 
 def _classify(lines: list[str], refs: list[str], classify: Classifier) -> dict[str, Any]:
-    result = classify("\n".join(lines))
+    excerpt = "\n".join(lines)
+    result = classify(excerpt)
     where: dict[str, str] = {}
     for text, ref in zip(lines, refs, strict=False):
         where.setdefault(text.strip(), ref)
@@ -74,6 +82,7 @@ def _classify(lines: list[str], refs: list[str], classify: Classifier) -> dict[s
         "reason_line_refs": [where.get(line.strip()) for line in matched],
         "matched_rules": list(dict.fromkeys(str(name) for name in result.get("matched_rules", []))),
         "classifier": str(result.get("source", "")),
+        "signature": signature(excerpt),
     }
 
 
@@ -86,6 +95,7 @@ _UNCLASSIFIED: dict[str, Any] = {
     "reason_line_refs": [],
     "matched_rules": [],
     "classifier": None,
+    "signature": None,
 }
 
 

@@ -18,6 +18,19 @@ threshold on P(transient) + P(dependency) (:data:`THRESHOLDS`), and how rules an
 together (:data:`COMBINES`). The benchmark wraps this in an outer grouped cross-validation
 (``--data``) or a train/test pair (``--train/--test``): test rows are never seen by any choice.
 
+Persistence (LogChunks' labelling rule 3, "persistence overrides surface wording"): a failure the
+model calls transient whose signature (:func:`actions.healing.signatures.signature` of its excerpt)
+failed at least ``k`` times in earlier builds of the same repository becomes permanent
+(:func:`actions.healing.signatures.persistent`, the heal action's own policy; it never touches
+dependency predictions, see that module). Each chunk's earlier occurrences are counted among the
+chunks of its repository in the same file, in build order: the build id of the ``log`` column
+(``Lang/owner@repo/failed/<build_id>.log``), else the row order (noted in the report). They use no
+label, only what the action would find in the warehouse. ``k`` (:data:`PERSISTENCE`, off first) is
+chosen by the inner cross-validation with the other settings; the model's figures include it and
+``without_persistence_*`` gives the same model's figures without it. The baselines never get the
+recurrence signal; ``curated_rules_with_persistence_*`` (not a baseline) is the shipped rules with
+it, at the threshold each fold chose for the model, to show what the model adds beyond both.
+
 Two baselines: ``rules_*`` is FlakeRanker's seeded patterns alone (what the issue calls "the
 seeded rules alone"); ``curated_rules_*`` is the rule set the action ships (curated plus
 FlakeRanker's). The curated rules were written and revised while studying errors on LogChunks, so
@@ -35,8 +48,10 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import sys
 import time
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,6 +88,7 @@ from actions.healing.rules import (
     match_rules,
     rule_scores,
 )
+from actions.healing.signatures import persistent, signature
 
 GRID: tuple[tuple[float, float], ...] = tuple((c, s) for c in (0.25, 1.0, 4.0, 16.0) for s in (0.5, 2.0, 8.0))
 """(C, rule feature scale) pairs tried by the inner cross-validation. With one C for all features, a
@@ -91,6 +107,8 @@ COMBINES = ("model", "rules_first", "both", "rules")
 """How rules and model make the decision, also chosen by the inner cross-validation: the model alone;
 the rules when they name a retryable cause, else the model (``rules_first``); retry only when both
 say so (``both``, the category from the model); the rules alone. See :func:`combine`."""
+PERSISTENCE: tuple[int | None, ...] = (None, 1, 2, 3)
+"""Persistence thresholds tried by the inner cross-validation (None: off; tried first, so it wins ties)."""
 MAX_FEATURES = 20_000
 MIN_DF = 2
 CONFIDENCE_WEIGHTS = {"high": 1.0, "medium": 0.75, "low": 0.5}
@@ -111,6 +129,7 @@ class Example:
     label: str
     source: str
     confidence: str
+    log: str = ""
 
 
 def read_labelled(path: Path) -> list[Example]:
@@ -136,11 +155,66 @@ def read_labelled(path: Path) -> list[Example]:
                     label,
                     (row.get("source") or "").strip() or f"row{number}",
                     (row.get("confidence") or "high").strip().lower(),
+                    (row.get("log") or "").strip(),
                 )
             )
     if not rows:
         raise ValueError(f"{path}: no rows")
     return rows
+
+
+_BUILD_ID = re.compile(r"/(\d+)\.log$")
+
+
+def build_order(examples: Sequence[Example]) -> tuple[list[int], str]:
+    """A sort key per example in its repository's history, and how it was found.
+
+    The build id of the ``log`` column (``Lang/owner@repo/failed/<build_id>.log``; Travis build
+    ids grow with time) when every row has one, else the row order.
+    """
+    ids = [_BUILD_ID.search(example.log) for example in examples]
+    if ids and all(match is not None for match in ids):
+        return [int(match.group(1)) for match in ids if match is not None], "build id from the log column"
+    return list(range(len(examples))), "row order (no build id in a log column)"
+
+
+def earlier_occurrences(examples: Sequence[Example], excerpts: Sequence[str]) -> tuple[Ints, str]:
+    """For each example, how many earlier builds of its repository failed with the same signature.
+
+    Chunks of the same build (equal keys) do not count for each other. Returns the counts and how
+    the order was found (see :func:`build_order`).
+    """
+    order, how = build_order(examples)
+    keys = [(example.source, signature(text)) for example, text in zip(examples, excerpts, strict=True)]
+    seen: dict[tuple[str, str], list[int]] = {}
+    for key, position in zip(keys, order, strict=True):
+        seen.setdefault(key, []).append(position)
+    for positions in seen.values():
+        positions.sort()
+    counts = [bisect_left(seen[key], position) for key, position in zip(keys, order, strict=True)]
+    return np.array(counts, dtype=np.int64), how
+
+
+def persistence_mask(earlier: Ints, min_recurrences: int | None) -> npt.NDArray[np.bool_]:
+    """``(3, n)``: whether :func:`persistent` holds for each category (row) and each count (column).
+
+    Computed once per threshold so that tuning does not call the policy for every candidate.
+    """
+    return np.array(
+        [[persistent(category, int(count), min_recurrences) for count in earlier] for category in CATEGORIES],
+        dtype=bool,
+    ).reshape(len(CATEGORIES), len(earlier))
+
+
+def apply_persistence(predicted: Ints, mask: npt.NDArray[np.bool_]) -> Ints:
+    """``predicted`` with the predictions that ``mask`` (:func:`persistence_mask`) marks made permanent."""
+    changed = mask[predicted, np.arange(len(predicted))]
+    return np.where(changed, CLASS_INDEX[PERMANENT], predicted).astype(np.int64)
+
+
+def with_persistence(predicted: Ints, earlier: Ints, min_recurrences: int | None) -> Ints:
+    """``predicted`` with the transient predictions of persistent failures made permanent."""
+    return apply_persistence(predicted, persistence_mask(earlier, min_recurrences))
 
 
 MODEL_RULES = ("all", "flakeranker", "none")
@@ -190,6 +264,8 @@ class Prepared:
     weights: Floats
     groups: npt.NDArray[np.str_]
     excerpts: list[str]  # what the rules and the model read (for the baselines' rule sets)
+    earlier: Ints  # earlier builds of the same repository with the same signature
+    order: str = ""  # how the builds were ordered (see build_order)
 
 
 def prepare(examples: Sequence[Example], rules: Sequence[Rule]) -> Prepared:
@@ -220,6 +296,7 @@ def prepare(examples: Sequence[Example], rules: Sequence[Rule]) -> Prepared:
     )
     counter = CountVectorizer(analyzer=_identity)
     counts = counter.fit_transform(analysed).tocsr()
+    earlier, order = earlier_occurrences(examples, excerpts)
     return Prepared(
         counts,
         counter.get_feature_names_out(),
@@ -229,6 +306,8 @@ def prepare(examples: Sequence[Example], rules: Sequence[Rule]) -> Prepared:
         weights,
         np.array([example.source for example in examples]),
         excerpts,
+        earlier,
+        order,
     )
 
 
@@ -462,19 +541,21 @@ class Choice:
     score: float
     term_set: str = "all"
     min_repositories: int = 1
+    persistent_after: int | None = None
 
 
 def tune(data: Prepared, index: Ints, seed: int) -> Choice:
     """Choose every setting of the model by grouped cross-validation inside ``index`` only.
 
-    The settings: term set and minimum repositories per term, (C, rule scale), retry threshold and
-    combination. The score is the mean of macro-F1 and retry F1 over the pooled out-of-fold
-    predictions; the first best in grid order wins ties, so the rules alone (last) win only when
-    strictly better.
+    The settings: term set and minimum repositories per term, (C, rule scale), retry threshold,
+    combination and persistence threshold (:data:`PERSISTENCE`). The score is the mean of macro-F1
+    and retry F1 over the pooled out-of-fold predictions; the first best in grid order wins ties,
+    so the rules alone (last) win only when strictly better, and persistence only when it helps.
     """
     folds = _folds(data, index, INNER_FOLDS, seed)
     y = data.y[index]
     rules_pred = rules_predictions(data)[index]
+    masks = {after: persistence_mask(data.earlier[index], after) for after in PERSISTENCE}
     best: Choice | None = None
     for term_set in TERM_SETS:
         for spread in MIN_REPOSITORIES:
@@ -486,10 +567,12 @@ def tune(data: Prepared, index: Ints, seed: int) -> Choice:
                     oof[valid] = fit_model(data, train, c, scale, text=text).proba_rows(data, valid)
                 for threshold in THRESHOLDS:
                     for how in COMBINES:
-                        predicted = combine(oof[index], threshold, how, rules_pred)
-                        score = 0.5 * (macro_f1(y, predicted) + retry_f1(y, predicted))
-                        if best is None or score > best.score + 1e-12:
-                            best = Choice(c, scale, threshold, how, score, term_set, spread)
+                        combined = combine(oof[index], threshold, how, rules_pred)
+                        for after in PERSISTENCE:
+                            predicted = apply_persistence(combined, masks[after])
+                            score = 0.5 * (macro_f1(y, predicted) + retry_f1(y, predicted))
+                            if best is None or score > best.score + 1e-12:
+                                best = Choice(c, scale, threshold, how, score, term_set, spread, after)
     assert best is not None  # noqa: S101 - GRID, THRESHOLDS and COMBINES are not empty
     return best
 
@@ -595,6 +678,7 @@ def _choice_dict(choice: Choice) -> dict[str, Any]:
         "combine": choice.combine,
         "term_set": choice.term_set,
         "min_repositories": choice.min_repositories,
+        "persistent_after": choice.persistent_after,
         "inner_cv_score": choice.score,
     }
 
@@ -691,6 +775,17 @@ def _report(
     return report
 
 
+def _persistence_effect(y: Ints, without: Ints, with_: Ints) -> dict[str, int]:
+    """What the persistence policy changed: predictions, of which right (permanent), retries lost."""
+    changed = without != with_
+    permanent = CLASS_INDEX[PERMANENT]
+    return {
+        "changed": int(changed.sum()),
+        "changed_to_correct": int((changed & (y == permanent)).sum()),
+        "retries_lost": int((changed & (y != permanent) & (without == y)).sum()),
+    }
+
+
 def _speed(artefact: dict[str, Any], texts: Sequence[str]) -> float:
     """Mean milliseconds per ``classify_failure`` call with the exported artefact (pure Python)."""
     sample = list(texts)[:100]
@@ -742,18 +837,24 @@ def _benchmark(
     started = time.perf_counter()
     rules, dropped = rule_set(patterns, model_rules)
     fold_info: list[dict[str, Any]] = []
+    chosen_after: list[tuple[Ints, int | None]] = []  # test positions and the threshold their fold chose
     if data is not None and train is None and test is None:
         examples = read_labelled(data)
         prepared = prepare(examples, rules)
         test_index = np.arange(len(examples), dtype=np.int64)
         model_pred = np.zeros(len(examples), dtype=np.int64)
+        without = np.zeros(len(examples), dtype=np.int64)
         all_rules = rules_predictions(prepared)
         for number, (train_index, fold_test) in enumerate(_folds(prepared, test_index, folds, seed)):
             choice = tune(prepared, train_index, seed + 1 + number)
             model = fit_choice(prepared, train_index, choice)
-            model_pred[fold_test] = combine(
+            without[fold_test] = combine(
                 model.proba_rows(prepared, fold_test), choice.threshold, choice.combine, all_rules[fold_test]
             )
+            model_pred[fold_test] = with_persistence(
+                without[fold_test], prepared.earlier[fold_test], choice.persistent_after
+            )
+            chosen_after.append((fold_test, choice.persistent_after))
             fold_info.append(
                 {
                     "fold": number,
@@ -761,6 +862,9 @@ def _benchmark(
                     "test_rows": len(fold_test),
                     "test_repositories": len(set(prepared.groups[fold_test].tolist())),
                     **_choice_dict(choice),
+                    "persistence": _persistence_effect(
+                        prepared.y[fold_test], without[fold_test], model_pred[fold_test]
+                    ),
                 }
             )
         mode = {
@@ -772,32 +876,66 @@ def _benchmark(
     elif train is not None and test is not None and data is None:
         train_examples, examples = read_labelled(train), read_labelled(test)
         prepared = prepare([*train_examples, *examples], rules)
+        # Each file is its own history: a test chunk's earlier builds are those of the test file.
+        train_earlier, train_order = earlier_occurrences(
+            train_examples, prepared.excerpts[: len(train_examples)]
+        )
+        test_earlier, test_order = earlier_occurrences(examples, prepared.excerpts[len(train_examples) :])
+        prepared.earlier = np.concatenate([train_earlier, test_earlier])
+        prepared.order = f"train: {train_order}; test: {test_order}"
         train_index = np.arange(len(train_examples), dtype=np.int64)
         test_index = np.arange(len(train_examples), len(train_examples) + len(examples), dtype=np.int64)
         choice = tune(prepared, train_index, seed)
         model = fit_choice(prepared, train_index, choice)
-        model_pred = combine(
+        without = combine(
             model.proba_rows(prepared, test_index),
             choice.threshold,
             choice.combine,
             rules_predictions(prepared)[test_index],
         )
-        fold_info.append(_choice_dict(choice))
+        model_pred = with_persistence(without, prepared.earlier[test_index], choice.persistent_after)
+        chosen_after.append((np.arange(len(examples), dtype=np.int64), choice.persistent_after))
+        fold_info.append(
+            {
+                **_choice_dict(choice),
+                "persistence": _persistence_effect(prepared.y[test_index], without, model_pred),
+            }
+        )
+        without = np.concatenate([np.zeros(len(train_examples), dtype=np.int64), without])
         mode = {"mode": "train_test", "train": str(train), "test": str(test), "inner_folds": INNER_FOLDS}
     else:
         raise ValueError("failure-text: give --train and --test, or --data alone")
 
     y, groups = prepared.y[test_index], prepared.groups[test_index]
     excerpts = [prepared.excerpts[i] for i in test_index]
-    predictions = {"": model_pred}
+    predictions = {"": model_pred, "without_persistence": without[test_index]}
     for name, baseline in baseline_rule_sets(patterns).items():
         predictions[name] = predictions_of_rules(excerpts, baseline)
+    # Not a baseline: the shipped rules with the recurrence signal, at the threshold each fold chose
+    # for the model, to show what the model adds beyond rules and persistence together.
+    rules_with = predictions["curated_rules"].copy()
+    earlier = prepared.earlier[test_index]
+    for rows, after in chosen_after:
+        rules_with[rows] = with_persistence(rules_with[rows], earlier[rows], after)
+    predictions["curated_rules_with_persistence"] = rules_with
     report = {
         **mode,
         "seed": seed,
         "model_rules": model_rules,
         **_report(y, predictions, groups, bootstrap, seed),
         "folds": fold_info,
+        "persistence": {
+            "order": prepared.order,
+            "thresholds_tried": list(PERSISTENCE),
+            "chosen": [fold["persistent_after"] for fold in fold_info],
+            **_persistence_effect(y, without[test_index], model_pred),
+            "note": (
+                "the model's figures include the persistence policy chosen by the inner CV; "
+                "without_persistence_* are the same models without it; the baselines never use it; "
+                "curated_rules_with_persistence_* (not a baseline) is the curated rules with the "
+                "threshold each fold chose"
+            ),
+        },
         "rules": {**_rule_counts(rules), "dropped": dropped},
         "baselines": {
             "rules": "FlakeRanker's seeded patterns alone (the issue's 'seeded rules alone')",
@@ -861,5 +999,20 @@ def _print(report: dict[str, Any]) -> None:
     print(f"  model errors: {sum(errors.values())} in {len(errors)} groups; most: {top}")
     chosen = Counter(str(fold.get("combine")) for fold in report.get("folds", []))
     print(f"  decision chosen by the inner CV: {dict(chosen)}")
+    persistence = report["persistence"]
+    print(
+        f"  without persistence: macro-F1 {line('without_persistence_macro_f1')}  "
+        f"retry F1 {line('without_persistence_retry_f1')}"
+    )
+    print(
+        f"  curated rules + persistence (not a baseline): macro-F1 "
+        f"{line('curated_rules_with_persistence_macro_f1')}  "
+        f"retry F1 {line('curated_rules_with_persistence_retry_f1')}"
+    )
+    print(
+        f"  persistence (order: {persistence['order']}): thresholds chosen {persistence['chosen']}; "
+        f"changed {persistence['changed']} predictions, {persistence['changed_to_correct']} to the right "
+        f"class, {persistence['retries_lost']} correct retries lost"
+    )
     print(f"  classify_failure: {report['classify_ms_per_failure']:.1f} ms per failure (pure Python)")
     print(f"  seconds: {report['seconds']:.1f}")

@@ -18,6 +18,7 @@ from actions.common.github import connect as connect_github
 from actions.common.report import run_cli
 from actions.healing.classify import classify_failure
 from actions.healing.logs import excerpt_from_jobs, read_log_archive
+from actions.healing.signatures import signature
 from pipelines.exports.build import rerun_priors_from_warehouse
 from pipelines.exports.documents import scores_document
 from pipelines.exports.rerun_priors import rerun_priors_document
@@ -28,7 +29,7 @@ from pipelines.sources.recording import JSON
 from pipelines.sources.sample import generate_sample_org
 from tests.actions.rerun_support import SAMPLE_END, failed_with_logs, restored
 from tests.conftest import FAKE_TOKEN
-from tests.healing.rerun_warehouse import Run, build_rerun_warehouse, reruns
+from tests.healing.rerun_warehouse import Attempt, Run, build_rerun_warehouse, reruns
 from warehouse.db import connect
 
 
@@ -368,6 +369,7 @@ def test_priors_skip_retries_that_rarely_succeed(
     [skipped] = _heal(repo, run, "--exports", str(poor))
     assert skipped["decision"] == "skip" and "below min_success_rate" in skipped["reason"]
     assert skipped["prior"]["reruns"] == 40 and skipped["prior"]["rate"] < 0.3
+    assert skipped["persistence"] is None  # exports without the signatures' history: nothing known
     good = _exports_with_priors(tmp_path / "good", repo, str(run["name"]), reruns=40, successes=30)
     [retried] = _heal(repo, run, "--exports", str(good), "--dry-run")
     assert retried["action"] == "would_rerun" and retried["prior"]["rate"] > 0.7
@@ -474,6 +476,12 @@ def test_the_pipeline_exports_rerun_priors(demo_home: Path) -> None:
     by_class = classed.group_by("failure_class").agg(pl.col("successes").sum() / pl.col("reruns").sum())
     rates = dict(by_class.iter_rows())
     assert rates["transient"] > rates["permanent"]  # the sample re-runs transient failures more successfully
+    # and the failure signatures' history: the pipeline's own signatures of the sample's excerpts
+    signatures = pl.DataFrame(document["signatures"]["entries"])
+    assert signatures.height > 0 and (signatures["failed_runs"] >= signatures["commits"]).all()
+    assert (signatures["rerun_failures"] <= signatures["reruns"]).all()
+    assert (signatures["first_seen"] <= signatures["last_seen"]).all()
+    assert (signatures["recent_commits"].list.len() <= document["signatures"]["max_commits"]).all()
 
 
 def test_the_repository_is_not_fetched_and_pygithub_warns_of_nothing(
@@ -495,3 +503,79 @@ def test_the_repository_is_not_fetched_and_pygithub_warns_of_nothing(
     fetched = lazy.get_workflow_run(int(run["id"]))  # lazy too, as with get_repo(..., lazy=True)
     assert len(double.requests) == before
     assert fetched.conclusion == run["conclusion"] and len(double.requests) == before + 1
+
+
+def _exports_with_history(tmp_path: Path, repo: str, runs: list[Run]) -> Path:
+    """Exports whose re-run priors (with the signatures' history) come from a warehouse of ``runs``."""
+    path = build_rerun_warehouse(tmp_path / "warehouse.duckdb", runs)
+    with connect(path) as conn:
+        document = rerun_priors_from_warehouse(conn, None, generated_at=SAMPLE_END)
+    return _exports_with(tmp_path, repo, document)
+
+
+def _excerpt_lines(double: GitHubDouble, repo: str, run: JSON) -> tuple[str, ...]:
+    archive = double.recording.logs[(repo, run["id"], run["run_attempt"])]
+    return tuple(excerpt_from_jobs(read_log_archive(archive)).text.splitlines())
+
+
+def _earlier(repo: str, run: JSON, lines: tuple[str, ...], heads: list[str]) -> list[Run]:
+    """Failed runs of ``repo`` a day apart before ``run``, one per head commit, with the excerpt ``lines``."""
+    created = datetime.fromisoformat(str(run["created_at"]).replace("Z", "+00:00"))
+    return [
+        Run(repo, str(run["name"]), (Attempt("failure", lines=lines),), head, created - timedelta(days=n + 1))
+        for n, head in enumerate(heads)
+    ]
+
+
+def test_a_transient_failure_that_keeps_recurring_is_not_rerun(
+    double: GitHubDouble, classes: dict[str, list[tuple[str, JSON]]], tmp_path: Path
+) -> None:
+    repo, run = classes["transient"][0]
+    lines = _excerpt_lines(double, repo, run)
+    exports = _exports_with_history(tmp_path, repo, _earlier(repo, run, lines, ["a1", "a2", "a3"]))
+    now = _finished(run) + timedelta(seconds=10)
+    [result] = _heal(repo, run, "--exports", str(exports), "--max-sleep", "900", now=now)
+    assert (result["category"], result["classified_category"]) == ("permanent", "transient")
+    assert (result["decision"], result["action"]) == ("skip", "none")
+    # the earliest of the three: three days before, plus the warehouse helper's minute per attempt
+    first = datetime.fromisoformat(str(run["created_at"]).replace("Z", "+00:00")) - timedelta(
+        days=3, minutes=-1
+    )
+    assert result["reason"].startswith(f"persistent: same failure in 3 earlier runs since {_iso(first)}")
+    assert result["persistence"] == {"earlier_runs": 3, "since": _iso(first), "rerun_failures": 0}
+    assert result["signature"] == signature("\n".join(lines))
+    assert double.writes.reruns == [] and double.count(method="POST") == 0
+    audit = json.loads((tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert (
+        audit["details"]["classified_category"] == "transient" and audit["details"]["category"] == "permanent"
+    )
+
+    # turned off in the configuration, or a higher threshold than the history holds: retried
+    config = tmp_path / "self-healing.yml"
+    for setting, earlier in (("persistent_after: 0", None), ("persistent_after: 4", 3)):
+        config.write_text(setting + "\n", encoding="utf-8")
+        argv = ["--exports", str(exports), "--config", str(config), "--dry-run", "--max-sleep", "900"]
+        [retried] = _heal(repo, run, *argv, now=now)
+        assert (retried["category"], retried["action"]) == ("transient", "would_rerun"), setting
+        assert (retried["persistence"] or {}).get("earlier_runs") == earlier
+
+
+def test_a_new_transient_failure_is_rerun(
+    double: GitHubDouble, classes: dict[str, list[tuple[str, JSON]]], tmp_path: Path
+) -> None:
+    """Other failures on other commits, and this failure on this run's own commit, are no recurrence."""
+    repo, run = classes["transient"][0]
+    lines = _excerpt_lines(double, repo, run)
+    other = ("curl: (6) Could not resolve host: example.org", "Error: Process completed with exit code 6.")
+    assert signature("\n".join(other)) != signature("\n".join(lines))
+    history = [
+        *_earlier(repo, run, other, ["b1", "b2", "b3"]),
+        *_earlier(repo, run, lines, [str(run["head_sha"])] * 3),
+    ]
+    exports = _exports_with_history(tmp_path, repo, history)
+    now = _finished(run) + timedelta(seconds=10)
+    [result] = _heal(repo, run, "--exports", str(exports), "--max-sleep", "900", now=now)
+    assert (result["category"], result["classified_category"]) == ("transient", "transient")
+    assert (result["decision"], result["action"]) == ("retry", "rerun_requested")
+    assert result["persistence"] == {"earlier_runs": 0, "since": None, "rerun_failures": 0}
+    assert double.writes.reruns == [(repo, run["id"], "rerun-failed-jobs")]

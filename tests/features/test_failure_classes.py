@@ -11,6 +11,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from actions.healing.classify import classify_failure
+from actions.healing.signatures import signature
 from pipelines.features.failure_classes import FAILURE_CLASS_SCHEMA, failure_classes
 from pipelines.sources.base import RecordingSource
 from pipelines.sources.ingest import land_stream
@@ -109,12 +110,15 @@ def test_each_failed_attempt_gets_its_class_and_reason_lines() -> None:
     )
     expected = pl.DataFrame(
         [
-            ("o/a", 5, 1, "lint", "timed_out", T0, "unavailable", None, None, None, None, [], [], [], None),
+            ("o/a", 5, 1, "lint", "timed_out", T0, "unavailable", None, None, None, None, [], [], [], None,
+             None),
             ("o/a", 6, 1, "ci", "failure", T1, "excerpt", "dependency", 0.75, True, "rules: dependency",
-             ["dependency missing"], ["test:2"], ["dependency_rule"], "rules"),
-            ("o/a", 8, 1, "ci", "failure", T1, None, None, None, None, None, [], [], [], None),
+             ["dependency missing"], ["test:2"], ["dependency_rule"], "rules",
+             signature("x\ndependency missing")),
+            ("o/a", 8, 1, "ci", "failure", T1, None, None, None, None, None, [], [], [], None, None),
             ("o/b", 7, 2, "ci", "failure", T1, "excerpt", "transient", 0.75, True, "rules: transient",
-             ["  a transient blip  "], ["build:11"], ["transient_rule"], "rules"),
+             ["  a transient blip  "], ["build:11"], ["transient_rule"], "rules",
+             signature("setup\n  a transient blip  \ndone")),
         ],
         schema=FAILURE_CLASS_SCHEMA,
         orient="row",

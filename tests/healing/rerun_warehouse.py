@@ -42,6 +42,7 @@ class Attempt:
     conclusion: str | None
     log: str | None = None
     status: str = "completed"
+    lines: tuple[str, ...] = ()  # the excerpt, instead of the class's one in LOGS
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Run:
     repo: str
     workflow: str
     attempts: tuple[Attempt, ...]
+    head_sha: str | None = None
+    created_at: datetime | None = None  # of the first attempt; T0 plus the run's number of hours if None
 
 
 def reruns(repo: str, workflow: str, log: str | None, failed_then: Iterable[str]) -> list[Run]:
@@ -64,7 +67,7 @@ def build_rerun_warehouse(path: Path, runs: Iterable[Run]) -> Path:
     excerpt_rows: list[tuple[object, ...]] = []
     for run_id, run in enumerate(runs, start=1):
         for number, attempt in enumerate(run.attempts, start=1):
-            created = T0 + timedelta(hours=run_id, minutes=number)
+            created = (run.created_at or T0 + timedelta(hours=run_id)) + timedelta(minutes=number)
             run_rows.append(
                 (
                     "github",
@@ -76,10 +79,11 @@ def build_rerun_warehouse(path: Path, runs: Iterable[Run]) -> Path:
                     attempt.status,
                     attempt.conclusion,
                     created,
+                    run.head_sha,
                 )
             )
-            if attempt.log is not None:
-                lines = list(LOGS[attempt.log])
+            if attempt.log is not None or attempt.lines:
+                lines = list(attempt.lines or LOGS[str(attempt.log)])
                 excerpt_rows.append(
                     (
                         run_id,
@@ -96,7 +100,7 @@ def build_rerun_warehouse(path: Path, runs: Iterable[Run]) -> Path:
         build_core(conn)
         conn.executemany(
             "INSERT INTO core.ci_runs (source, id, run_attempt, repo, workflow_name, workflow_path, status, "
-            "conclusion, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "conclusion, created_at, head_sha) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             run_rows,
         )
         conn.executemany(

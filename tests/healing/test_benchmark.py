@@ -78,6 +78,25 @@ def _check_report(report: dict[str, object]) -> None:
             reference = report[f"{baseline or 'rules_'}{metric}"]
             assert delta == pytest.approx(report[metric] - reference)  # type: ignore[operator]
     assert report["seconds"] > 0  # type: ignore[operator]
+    _check_persistence(report)
+
+
+def _check_persistence(report: dict[str, Any]) -> None:
+    """The persistence policy only turns transient predictions permanent, as many as it reports."""
+    persistence = report["persistence"]
+    assert set(persistence["chosen"]) <= {None, 1, 2, 3}
+    assert [fold["persistent_after"] for fold in report["folds"]] == persistence["chosen"]
+    with_ = report["confusion_matrix"]["rows_true_columns_predicted"]
+    without = report["without_persistence_confusion_matrix"]["rows_true_columns_predicted"]
+    moved = [with_[row][2] - without[row][2] for row in range(3)]
+    assert [with_[row][1] for row in range(3)] == [without[row][1] for row in range(3)]
+    assert [without[row][0] - with_[row][0] for row in range(3)] == moved and min(moved) >= 0
+    assert sum(moved) == persistence["changed"] and moved[2] == persistence["changed_to_correct"]
+    assert 0.0 <= report["without_persistence_macro_f1"] <= 1.0
+    rules_with = report["curated_rules_with_persistence_confusion_matrix"]["rows_true_columns_predicted"]
+    rules = report["curated_rules_confusion_matrix"]["rows_true_columns_predicted"]
+    assert [rules_with[row][1] for row in range(3)] == [rules[row][1] for row in range(3)]
+    assert all(rules_with[row][2] >= rules[row][2] for row in range(3))
 
 
 def test_grouped_cv_writes_figures_and_artefact(
@@ -100,6 +119,7 @@ def test_grouped_cv_writes_figures_and_artefact(
     report = json.loads(out.read_text())
     _check_report(report)
     assert report["mode"] == "grouped_cv" and len(report["folds"]) == 2
+    assert report["persistence"]["order"] == "build id from the log column"
     assert report["rules"]["flakeranker"] > 0
     assert "macro-F1" in capsys.readouterr().out
     artefact = json.loads(model.read_text())
@@ -184,6 +204,7 @@ def test_benchmark_on_synthetic_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     report = json.loads(out.read_text())
     _check_report(report)
     assert report["rules"]["flakeranker"] == 0
+    assert report["persistence"]["order"].startswith("row order")
     # No patterns.csv: FlakeRanker's baseline has no rule, so it calls everything permanent.
     y = [row["label"] for row in rows]
     assert report["rules_confusion_matrix"]["rows_true_columns_predicted"] == [
