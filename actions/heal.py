@@ -10,7 +10,7 @@ exports. Unless ``--dry-run``, a retry is requested through "re-run failed jobs"
 
 Persistence overrides surface wording: a failure classified transient whose signature
 (:func:`~actions.healing.signatures.signature` of the excerpt) already failed in at least
-``persistent_after`` earlier runs of the repository on other commits (the exports' signature
+``persistent_after`` earlier commits of the repository (the exports' signature
 history, within ``persistence_window_days``) is not retried; it is reported as permanent, with the
 classifier's own category kept as ``classified_category``
 (:func:`~actions.healing.signatures.persistent`).
@@ -292,11 +292,12 @@ def heal_run(
     recurrence = _recurrence(settings, repository, failure_signature, data, state)
     if recurrence is not None:
         result["persistence"] = {
+            "earlier_commits": recurrence.commits,
             "earlier_runs": recurrence.runs,
             "since": None if recurrence.first_seen is None else _iso(recurrence.first_seen),
             "rerun_failures": recurrence.rerun_failures,
         }
-        if persistent(category, recurrence.runs, settings.config.persistent_after):
+        if persistent(category, recurrence.commits, settings.config.persistent_after):
             category = "permanent"
     prior = settings.priors.lookup(
         repository, state.workflow, category, min_history=settings.config.min_history
@@ -324,8 +325,9 @@ def heal_run(
     reason = f"{decision.reason}; classified {category} ({classified['reason']})"
     if category != result["classified_category"] and recurrence is not None and recurrence.first_seen:
         reason = (
-            f"persistent: same failure in {recurrence.runs} earlier runs since {_iso(recurrence.first_seen)} "
-            f"on other commits: a re-run will not fix it, so it counts as permanent and is not re-run; "
+            f"persistent: same failure on {recurrence.commits} earlier commits ({recurrence.runs} runs) "
+            f"since {_iso(recurrence.first_seen)}: a re-run will not fix it, so it counts as permanent "
+            "and is not re-run; "
             f"classified {result['classified_category']} ({classified['reason']})"
         )
     if decision.decision == "wait":

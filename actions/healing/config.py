@@ -10,7 +10,7 @@ Every key has a default; an unknown key is an error naming it. Example::
     min_success_rate: 0.3     # skip retries that rarely succeed (re-run history, priors)
     min_history: 5            # re-runs needed before the history overrides the prior
     retry_categories: [transient, dependency]
-    persistent_after: 2       # a transient failure seen in 2 earlier runs on other commits is permanent
+    persistent_after: 2       # a transient failure seen on 2 earlier commits is permanent
     persistence_window_days: 90
 """
 
@@ -45,12 +45,13 @@ class SelfHealingConfig(BaseModel):
     retry_categories: tuple[Category, ...] = ("transient", "dependency")
     exempt_workflows: tuple[str, ...] = ()
     persistent_after: int | None = Field(default=2, ge=0, le=100)
-    """A failure classified transient whose signature already failed in at least this many earlier
-    runs of the repository on other commits (within ``persistence_window_days``) is persistent:
+    """A failure classified transient whose signature already failed on at least this many earlier
+    commits of the repository (other than the run's own, within ``persistence_window_days``; several
+    runs of one commit count once) is persistent:
     treated as permanent and not re-run (a re-run will not fix what keeps failing). 0 or null turns
     it off. Dependency failures are never changed: they recur by nature until upstream clears."""
     persistence_window_days: int = Field(default=90, ge=1, le=365)
-    """How far back earlier runs count for ``persistent_after`` (the exports hold 90 days)."""
+    """How far back earlier commits count for ``persistent_after`` (the exports hold 90 days)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> SelfHealingConfig:

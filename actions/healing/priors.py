@@ -22,11 +22,14 @@ class Recurrence:
     """Earlier failed runs of a repository with one failure signature, on commits other than this one.
 
     Attributes:
+        commits: the commits those runs built (what persistence counts: several workflows failing
+            the same way on one push are one outage, not a recurrence).
         runs: those runs (counted over the export's most recently seen commits).
         first_seen: when the earliest of them failed, or None when there are none.
         rerun_failures: re-runs of the signature's failures that failed again the same way (all commits).
     """
 
+    commits: int
     runs: int
     first_seen: datetime | None
     rerun_failures: int = 0
@@ -89,7 +92,7 @@ class PriorTable:
     def recurrence(
         self, repository: str, signature: str, *, head_sha: str | None, before: datetime, since: datetime
     ) -> Recurrence:
-        """Runs of ``repository`` that failed with ``signature`` on other commits, in ``[since, before)``.
+        """Other commits (and their runs) of ``repository`` failing with ``signature`` in ``[since, before)``.
 
         A commit counts with all its runs when it was first seen before ``before`` and last seen
         at or after ``since``; the commit ``head_sha`` (the run being judged, and its own re-runs)
@@ -97,12 +100,13 @@ class PriorTable:
         """
         entry = self._signatures.get((repository.lower(), signature))
         if entry is None:
-            return Recurrence(0, None)
-        runs, first = 0, None
+            return Recurrence(0, 0, None)
+        commits, runs, first = 0, 0, None
         for commit in entry["recent_commits"]:
             seen, last = _moment(commit["first_seen"]), _moment(commit["last_seen"])
             if (head_sha and commit["head_sha"] == head_sha) or seen >= before or last < since:
                 continue
+            commits += 1
             runs += int(commit["runs"])
             first = seen if first is None else min(first, seen)
-        return Recurrence(runs, first, int(entry["rerun_failures"]))
+        return Recurrence(commits, runs, first, int(entry["rerun_failures"]))

@@ -541,8 +541,15 @@ def test_a_transient_failure_that_keeps_recurring_is_not_rerun(
     first = datetime.fromisoformat(str(run["created_at"]).replace("Z", "+00:00")) - timedelta(
         days=3, minutes=-1
     )
-    assert result["reason"].startswith(f"persistent: same failure in 3 earlier runs since {_iso(first)}")
-    assert result["persistence"] == {"earlier_runs": 3, "since": _iso(first), "rerun_failures": 0}
+    assert result["reason"].startswith(
+        f"persistent: same failure on 3 earlier commits (3 runs) since {_iso(first)}"
+    )
+    assert result["persistence"] == {
+        "earlier_commits": 3,
+        "earlier_runs": 3,
+        "since": _iso(first),
+        "rerun_failures": 0,
+    }
     assert result["signature"] == signature("\n".join(lines))
     assert double.writes.reruns == [] and double.count(method="POST") == 0
     audit = json.loads((tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()[-1])
@@ -557,7 +564,7 @@ def test_a_transient_failure_that_keeps_recurring_is_not_rerun(
         argv = ["--exports", str(exports), "--config", str(config), "--dry-run", "--max-sleep", "900"]
         [retried] = _heal(repo, run, *argv, now=now)
         assert (retried["category"], retried["action"]) == ("transient", "would_rerun"), setting
-        assert (retried["persistence"] or {}).get("earlier_runs") == earlier
+        assert (retried["persistence"] or {}).get("earlier_commits") == earlier
 
 
 def test_a_new_transient_failure_is_rerun(
@@ -577,5 +584,10 @@ def test_a_new_transient_failure_is_rerun(
     [result] = _heal(repo, run, "--exports", str(exports), "--max-sleep", "900", now=now)
     assert (result["category"], result["classified_category"]) == ("transient", "transient")
     assert (result["decision"], result["action"]) == ("retry", "rerun_requested")
-    assert result["persistence"] == {"earlier_runs": 0, "since": None, "rerun_failures": 0}
+    assert result["persistence"] == {
+        "earlier_commits": 0,
+        "earlier_runs": 0,
+        "since": None,
+        "rerun_failures": 0,
+    }
     assert double.writes.reruns == [(repo, run["id"], "rerun-failed-jobs")]

@@ -150,13 +150,18 @@ def test_the_export_sql_counts_runs_commits_and_failed_reruns(tmp_path: Path) ->
     timed_out = signature("\n".join(TIMEOUT))
     since = START - timedelta(days=30)
     later = table.recurrence("O/A", timed_out, head_sha="c9", before=START + timedelta(days=10), since=since)
-    assert (later.runs, later.first_seen, later.rerun_failures) == (4, START + timedelta(minutes=1), 1)
+    assert (later.commits, later.runs, later.first_seen, later.rerun_failures) == (
+        3,
+        4,
+        START + timedelta(minutes=1),
+        1,
+    )
     same_commit = table.recurrence(
         "o/a", timed_out, head_sha="c1", before=START + timedelta(days=10), since=since
     )
-    assert same_commit.runs == 2  # c1's own runs do not count
+    assert (same_commit.commits, same_commit.runs) == (2, 2)  # c1's own runs do not count
     early = table.recurrence("o/a", timed_out, head_sha="c9", before=START + timedelta(days=1), since=since)
-    assert early.runs == 2  # only what failed before the judged run
+    assert (early.commits, early.runs) == (1, 2)  # only what failed before; c1's two runs are one commit
     assert table.recurrence("o/a", "0" * 16, head_sha=None, before=START, since=since).runs == 0
 
 
