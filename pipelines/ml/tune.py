@@ -31,8 +31,11 @@ from pipelines.ml.splits import Split
 
 Floats = npt.NDArray[np.float64]
 
-NUM_THREADS = 2
-"""LightGBM threads (the benchmark machine has two cores)."""
+NUM_THREADS = 1
+"""LightGBM threads. One: LightGBM's OpenMP threads spin while they wait, so on a machine whose cores
+are busy with anything else two threads ran a 6-trial tuning 10x slower than one (42 s against 4 s
+at load 3 on two cores); Optuna's trials and the benchmark's models are many small fits, where a
+second thread gains little even on an idle machine."""
 
 MAX_ROUNDS = 2_000
 """Upper bound on boosting rounds; early stopping on each fold's validation block ends sooner."""
