@@ -15,7 +15,8 @@ Three ways to split (the evaluation protocol of ``ARCHITECTURE.md``):
 
 Within the training rows, the latest 20% (by time) are the calibration slice: the calibrator,
 the decision threshold, the risk levels, the baselines' thresholds and the duration interval's
-conformal step are fitted there; tuning runs time-series cross-validation on the rest. The test
+conformal step are fitted there; tuning runs time-series cross-validation on the rest. The
+failure booster is then refitted on all training rows (see :mod:`pipelines.ml.train`). The test
 rows are touched once, for the figures.
 """
 
@@ -256,7 +257,7 @@ def evaluate(
     failure["calibration"] = {
         k: v
         for k, v in failure_model.report.items()
-        if k.startswith("ece_") or k in {"calibration_method", "calibration_rows", "fit_rows"}
+        if k.startswith("ece_") or k in {"calibration_method", "calibration_rows", "fit_rows", "refit_rows"}
     }
     baselines = baseline_failure_metrics(test, fallbacks)
     failure["balanced_accuracy_over_previous_outcome"] = (
