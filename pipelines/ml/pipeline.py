@@ -20,7 +20,7 @@ import polars as pl
 from actions.common.schemas import SCHEMA_VERSION
 from actions.prediction.explain import RISK_LEVELS
 from pipelines.features.runs import feature_docs
-from pipelines.ml.benchmark import clean_report, evaluate, fit_models
+from pipelines.ml.benchmark import ROW_ORDER, clean_report, evaluate, fit_models
 from pipelines.ml.card import build_model_card
 from pipelines.ml.dataset import fit_spec, make_dataset
 from pipelines.ml.splits import time_split
@@ -92,7 +92,7 @@ def train_models(features: pl.DataFrame, *, trials: int = 20, seed: int = 0) -> 
             f"only {frame['failed'].drop_nulls().len()} runs with a known outcome; "
             f"at least {MIN_LABELLED_RUNS} are needed to train and judge a model"
         )
-    frame = frame.sort("created_at")
+    frame = frame.sort(ROW_ORDER)
     times = frame["created_at"].to_numpy()
     groups = frame["attempt_group"].to_numpy()
     split = time_split(times, groups, train_fraction=0.8)

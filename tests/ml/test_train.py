@@ -63,6 +63,25 @@ def test_risk_levels_rise_on_synthetic_data(train_test: tuple[Dataset, Dataset])
     assert low < medium < high
 
 
+def test_refit_learns_from_the_calibration_slice_and_keeps_its_calibration(
+    train_test: tuple[Dataset, Dataset],
+) -> None:
+    train, test = train_test
+    fit, calibration = calibration_split(train)
+    kept = train_failure_model(fit, calibration, params=PARAMS, num_boost_round=100, refit=False)
+    refitted = train_failure_model(fit, calibration, params=PARAMS, num_boost_round=100)
+    labelled = int(fit.has_failure_label.sum() + calibration.has_failure_label.sum())
+    assert refitted.report["refit_rows"] == labelled
+    assert kept.report["refit_rows"] == 0
+    # calibration, threshold and levels come from the fit-only booster on the slice
+    assert refitted.calibrator.to_dict() == kept.calibrator.to_dict()
+    assert refitted.threshold == kept.threshold
+    assert refitted.risk == kept.risk
+    x, y = _known(test)
+    assert not np.allclose(refitted.margin(x), kept.margin(x))
+    assert roc_auc(y, refitted.probability(x)) > 0.65
+
+
 def test_risk_levels_and_confidence_by_hand() -> None:
     levels = RiskLevels.from_decision_threshold(0.4)
     assert levels.thresholds == pytest.approx((0.2, 0.4, 0.7))
