@@ -56,6 +56,7 @@ from actions.common.github import (
     connect,
     event_path,
     parse_now,
+    parse_time,
     positive_number,
     read_event,
     repository_name,
@@ -172,23 +173,13 @@ class Settings:
     max_sleep: float
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def run_state(data: Mapping[str, Any]) -> RunState:
     """The policy's view of a run's REST JSON.
 
     Raises:
         InputError: when the run has no id, attempt or creation time the decision can rely on.
     """
-    created = _time(data.get("created_at"))
+    created = parse_time(data.get("created_at"))
     attempt = data.get("run_attempt", 1)
     if created is None or isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise InputError("the workflow run has no usable created_at or run_attempt")
@@ -318,7 +309,7 @@ def heal_run(
             "failure_class": prior.failure_class,
         },
     )
-    finished = _time(data.get("updated_at")) or state.created_at
+    finished = parse_time(data.get("updated_at")) or state.created_at
     decision = decide_retry(
         state, category, settings.config, now=settings.now, prior=prior, rng=_rng(run_id, state.run_attempt)
     )

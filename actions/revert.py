@@ -41,6 +41,7 @@ from actions.common.github import (
     add_common_arguments,
     connect,
     event_path,
+    parse_time,
     positive_number,
     read_event,
     repository_name,
@@ -100,16 +101,6 @@ def event_run(path: Path) -> tuple[str, int]:
     if not isinstance(run, dict):
         raise InputError("the event is not a workflow_run event; pass --repo and --run-id instead")
     return repository_name(repository["full_name"]), positive_number(run.get("id"), "workflow_run.id")
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _model(model: type[BaseModel], data: Mapping[str, Any], what: str) -> Any:
@@ -200,7 +191,7 @@ def read_reverts(
     for scanned, data in enumerate(listing):
         if scanned >= MAX_SCANNED_PULLS:
             raise ActionError(f"more than {MAX_SCANNED_PULLS} pull requests to check for earlier reverts")
-        created = _parse_time(data.get("created_at"))
+        created = parse_time(data.get("created_at"))
         if created is None or created < since:
             break
         labels = [label.get("name", "") for label in data.get("labels") or [] if isinstance(label, dict)]

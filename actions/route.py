@@ -26,7 +26,6 @@ import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from actions.common.github import (
     check_token_scopes,
     connect,
     event_path,
+    parse_time,
     positive_number,
     read_event,
     repository_name,
@@ -169,15 +169,6 @@ def _login(user: object) -> str | None:
     return login if isinstance(login, str) and login else None
 
 
-def _instant(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _base(data: Mapping[str, Any], what: str) -> tuple[str, tuple[str, ...], str]:
     """Author, labels and state of an issue or pull request JSON.
 
@@ -210,7 +201,7 @@ def read_pull(repo: Repository, number: int) -> LiveItem:
         author=author,
         kind="pull_request",
         labels=labels,
-        created_at=_instant(data.get("created_at")),
+        created_at=parse_time(data.get("created_at")),
     )
     return LiveItem(routed, state, bool(data.get("draft")), tuple(existing))
 
@@ -227,7 +218,11 @@ def read_issue(repo: Repository, number: int) -> LiveItem:
     author, labels, state = _base(data, f"issue #{number}")
     existing = tuple(login for login in map(_login, data.get("assignees") or []) if login)
     routed = RoutedItem(
-        number=number, author=author, kind="issue", labels=labels, created_at=_instant(data.get("created_at"))
+        number=number,
+        author=author,
+        kind="issue",
+        labels=labels,
+        created_at=parse_time(data.get("created_at")),
     )
     return LiveItem(routed, state, False, existing)
 

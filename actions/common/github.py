@@ -212,6 +212,20 @@ def check_token_scopes(client: Github, needs: TokenNeeds) -> list[str] | None:
     return sorted({s.strip() for s in scopes if s.strip()})
 
 
+def parse_time(value: object) -> datetime | None:
+    """A GitHub timestamp (ISO 8601, ``Z`` accepted) as an aware UTC datetime; None when absent or invalid.
+
+    A time without an offset is taken as UTC, as GitHub's own are.
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def parse_now(text: str | None) -> datetime:
     """``--now`` as an aware UTC datetime (the current time when not given).
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from actions.common.exports import Exports
+from actions.common.github import parse_time
 from actions.healing.policy import RetryPrior
 
 EXPORT = "rerun_priors"
@@ -33,10 +34,6 @@ class Recurrence:
     runs: int
     first_seen: datetime | None
     rerun_failures: int = 0
-
-
-def _moment(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
 
 
 class PriorTable:
@@ -103,7 +100,9 @@ class PriorTable:
             return Recurrence(0, 0, None)
         commits, runs, first = 0, 0, None
         for commit in entry["recent_commits"]:
-            seen, last = _moment(commit["first_seen"]), _moment(commit["last_seen"])
+            seen, last = parse_time(commit["first_seen"]), parse_time(commit["last_seen"])
+            if seen is None or last is None:  # the schema requires both; nothing to count without them
+                continue
             if (head_sha and commit["head_sha"] == head_sha) or seen >= before or last < since:
                 continue
             commits += 1

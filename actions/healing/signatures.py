@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from actions.healing.logs import strip_ansi
+
 SIGNATURE_CHARS = 400
 """Characters of the normalised excerpt a signature covers (its start, where the error usually is)."""
 
@@ -29,7 +31,6 @@ out of the question)."""
 
 # Not classify.normalise: the model's text drops paths and URLs whole (they name the repository, not
 # the cause); a signature keeps file names and hosts, since another failing file is another failure.
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\[(?:\d{1,3};?)*m")
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()]+")
 # A path of two or more components (absolute, home- or drive-relative, or relative with a
 # separator): build directories, temporary folders and checkouts differ between builds, file names
@@ -50,7 +51,7 @@ def normalise(excerpt: str) -> str:
     durations, line numbers, ports, build numbers); whitespace collapses to one space. The result
     is cut to :data:`SIGNATURE_CHARS` characters.
     """
-    text = _ANSI.sub("", excerpt).lower()
+    text = strip_ansi(excerpt).lower()
     text = _URL.sub(lambda m: "url:" + (m.group(0).split("://", 1)[1].split("/", 1)[0]), text)
     text = _PATH.sub(lambda m: "…/" + m.group(1), text)
     text = _HEX.sub("#", text)
