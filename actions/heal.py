@@ -293,6 +293,10 @@ def heal_run(
     prior = settings.priors.lookup(
         repository, state.workflow, category, min_history=settings.config.min_history
     )
+    own = settings.priors.signature_prior(repository, failure_signature, prior)
+    if own is not None and own.reruns >= settings.config.min_history:
+        # The most specific history with enough re-runs decides, as a class's does over its workflow's.
+        prior = own
     result.update(
         category=category,
         confidence=classified["confidence"],

@@ -20,6 +20,8 @@ from actions.common.conclusions import HEALABLE_CONCLUSIONS
 from actions.healing.config import GITHUB_MAX_AGE_DAYS, GITHUB_MAX_ATTEMPTS, SelfHealingConfig
 
 Decision = Literal["retry", "wait", "skip"]
+SIGNATURE_SCOPE = "signature"
+"""The ``failure_class`` of a prior that counts the re-runs of one failure signature."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class RetryPrior:
         source: where the numbers come from (``warehouse``, ``gha-reruns``, ``none``).
         smoothed_rate: the rate shrunk towards a prior (the ``rerun_priors`` export's ``rate``),
             used instead of ``successes / reruns`` when given.
-        failure_class: the class of failure the numbers are for (``any``: every failure).
+        failure_class: the class of failure the numbers are for (``any``: every failure;
+            ``signature``: this very failure, by its signature).
     """
 
     reruns: int = 0
@@ -93,6 +96,8 @@ class RetryDecision:
 def _what(prior: RetryPrior) -> str:
     if prior.failure_class == "any":
         return "this workflow"
+    if prior.failure_class == SIGNATURE_SCOPE:
+        return "this same failure"
     return f"{prior.failure_class} failures of this workflow"
 
 

@@ -1,7 +1,7 @@
 """Re-run priors read from the exports (``rerun_priors.json``).
 
-How often re-running a run succeeded, and how often each failure signature failed before
-(:class:`Recurrence`).
+How often re-running a run succeeded (by workflow and failure class, and by failure signature), and
+how often each failure signature failed before (:class:`Recurrence`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from actions.common.exports import Exports
 from actions.common.github import parse_time
-from actions.healing.policy import RetryPrior
+from actions.healing.policy import SIGNATURE_SCOPE, RetryPrior
 
 EXPORT = "rerun_priors"
 
@@ -45,6 +45,8 @@ class PriorTable:
         history = (document or {}).get("signatures")
         self.has_signatures = history is not None
         """Whether the exports carry the signatures' history (documents before it do not)."""
+        weight = ((document or {}).get("prior") or {}).get("class_weight")
+        self._signature_weight = float(weight or 0.0)
         self._signatures: dict[tuple[str, str], Mapping[str, Any]] = {
             (str(entry["repo"]).lower(), str(entry["signature"])): entry
             for entry in (history or {}).get("entries", [])
@@ -85,6 +87,33 @@ class PriorTable:
         if specific is not None and specific.reruns >= min_history:
             return specific
         return self._entries.get((repo, workflow, "any")) or specific
+
+    def signature_prior(
+        self, repository: str, signature: str, fallback: RetryPrior | None
+    ) -> RetryPrior | None:
+        """How re-runs of this very failure (its signature, in any workflow) went; None without any.
+
+        The rate is shrunk towards ``fallback``'s (the workflow's or class's prior the decision
+        would use otherwise) with the export's ``class_weight`` pseudo re-runs, as a class's rate is
+        shrunk towards its workflow's. Entries written before ``rerun_successes`` existed give None.
+        """
+        entry = self._signatures.get((repository.lower(), signature))
+        if entry is None or "rerun_successes" not in entry or not int(entry["reruns"]):
+            return None
+        reruns, successes = int(entry["reruns"]), int(entry["rerun_successes"])
+        base = None if fallback is None else fallback.rate
+        rate = (
+            successes / reruns
+            if base is None
+            else (successes + self._signature_weight * base) / (reruns + self._signature_weight)
+        )
+        return RetryPrior(
+            reruns=reruns,
+            successes=successes,
+            source="warehouse",
+            smoothed_rate=rate,
+            failure_class=SIGNATURE_SCOPE,
+        )
 
     def recurrence(
         self, repository: str, signature: str, *, head_sha: str | None, before: datetime, since: datetime

@@ -156,6 +156,7 @@ def signatures_section(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             "first_seen": iso(row["first_seen"]),
             "last_seen": iso(row["last_seen"]),
             "reruns": int(row["reruns"]),
+            "rerun_successes": int(row["rerun_successes"]),
             "rerun_failures": int(row["rerun_failures"]),
             "recent_commits": [
                 {

@@ -425,6 +425,36 @@ def test_class_priors_from_the_warehouse_change_the_decision(
     assert double.count(method="POST") == 0
 
 
+def test_a_failure_whose_own_reruns_keep_failing_is_not_rerun(
+    double: GitHubDouble, classes: dict[str, list[tuple[str, JSON]]], tmp_path: Path
+) -> None:
+    """Transient failures of the workflow usually heal on a re-run, but this very failure (its
+    signature) failed again on all five of its re-runs: its own history decides and it is skipped.
+    Its re-runs all on the run's own commit, so persistence (other commits) plays no part."""
+    repo, run = classes["transient"][0]
+    workflow, head = str(run["name"]), str(run["head_sha"])
+    lines = _excerpt_lines(double, repo, run)
+    own = [
+        Run(repo, workflow, (Attempt("failure", lines=lines), Attempt("failure", lines=lines)), head)
+        for _ in range(5)
+    ]
+    healing = reruns(repo, workflow, "transient", ["success"] * 12 + ["failure"] * 3)
+    result = _heal_on_warehouse(tmp_path / "a", repo, run, [*own, *healing], classes=True)
+    assert (result["category"], result["decision"], result["action"]) == ("transient", "skip", "none")
+    assert result["persistence"]["earlier_commits"] == 0
+    assert result["prior"]["failure_class"] == "signature"
+    assert (result["prior"]["reruns"], result["prior"]["successes"]) == (5, 0)
+    # 0 of 5, shrunk by 2 pseudo re-runs towards the transient class's rate: 12 of 20, as are the
+    # workflow's and the organisation's, so their own shrinking leaves it at 0.6
+    assert result["prior"]["rate"] == pytest.approx((0 + 2 * 0.6) / (5 + 2), abs=1e-6)
+    assert result["reason"].startswith("re-runs of this same failure succeed")
+
+    # fewer than min_history re-runs of its own: the class decides, and the run is re-run
+    result = _heal_on_warehouse(tmp_path / "b", repo, run, [*own[:4], *healing], classes=True)
+    assert result["prior"]["failure_class"] == "transient" and result["decision"] == "retry"
+    assert double.count(method="POST") == 0
+
+
 def test_devlake_runs(
     devlake_double: GitHubDouble, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from actions.common.schemas import problems
 from actions.healing.config import SelfHealingConfig
+from actions.healing.policy import RetryPrior
 from actions.healing.priors import PriorTable
 from actions.healing.signatures import SIGNATURE_LENGTH, normalise, persistent, signature
 from pipelines.exports.build import rerun_priors_from_warehouse
@@ -137,6 +138,7 @@ def test_the_export_sql_counts_runs_commits_and_failed_reruns(tmp_path: Path) ->
         3,
         1,
     )
+    assert timeout["rerun_successes"] == 1  # c2's; c3's re-run failed another way
     assert timeout["first_seen"] == START + timedelta(minutes=1)
     assert timeout["last_seen"] == START + timedelta(days=3, minutes=1)
     assert [(c["head_sha"], c["runs"]) for c in timeout["recent_commits"]] == [("c3", 1), ("c2", 1)]
@@ -163,6 +165,28 @@ def test_the_export_sql_counts_runs_commits_and_failed_reruns(tmp_path: Path) ->
     early = table.recurrence("o/a", timed_out, head_sha="c9", before=START + timedelta(days=1), since=since)
     assert (early.commits, early.runs) == (1, 2)  # only what failed before; c1's two runs are one commit
     assert table.recurrence("o/a", "0" * 16, head_sha=None, before=START, since=since).runs == 0
+
+    # the signature's own re-runs: 1 of 3 passed, shrunk towards the fallback by class_weight (2) re-runs
+    fallback = RetryPrior(reruns=40, successes=36, smoothed_rate=0.9, failure_class="transient")
+    own = table.signature_prior("O/A", timed_out, fallback)
+    assert own is not None and (own.reruns, own.successes, own.failure_class) == (3, 1, "signature")
+    assert own.rate == pytest.approx((1 + 2 * 0.9) / (3 + 2))
+    unshrunk = table.signature_prior("o/a", timed_out, None)
+    assert unshrunk is not None and unshrunk.rate == pytest.approx(1 / 3)
+    assert table.signature_prior("o/a", signature("\n".join(OTHER)), fallback) is None  # never re-run
+    assert table.signature_prior("o/a", "0" * 16, fallback) is None
+    older = {
+        **document,
+        "signatures": {
+            **document["signatures"],
+            "entries": [
+                {k: v for k, v in e.items() if k != "rerun_successes"}
+                for e in document["signatures"]["entries"]
+            ],
+        },
+    }
+    assert problems("rerun_priors", older) == []  # documents written before the field stay valid
+    assert PriorTable(older).signature_prior("o/a", timed_out, fallback) is None
 
 
 def test_old_documents_without_signatures_stay_valid(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 -- Failure signatures by repository (features.failure_classes.signature: the same failure in different
 -- builds has the same signature) over the $days days before the newest classified failure: failed
--- runs with that signature, distinct head commits, first and last seen, re-runs of those failures and
--- how many failed again with the same signature, and the $max_commits most recently seen commits
+-- runs with that signature, distinct head commits, first and last seen, re-runs of those failures, how
+-- many passed and how many failed again with the same signature, and the $max_commits most recently seen commits
 -- (runs, first and last seen each), from which the heal action counts earlier runs on other commits.
 -- A run without a known head commit counts as a commit of its own ('').
 WITH failures AS (
@@ -18,6 +18,7 @@ again AS (
         f.repo,
         f.signature,
         count(*) AS reruns,
+        count(*) FILTER (WHERE n.conclusion = 'success') AS rerun_successes,
         count(*) FILTER (WHERE g.signature = f.signature) AS rerun_failures
     FROM failures AS f
     JOIN core.ci_runs AS n
@@ -46,6 +47,7 @@ SELECT
     min(c.first_seen) AS first_seen,
     max(c.last_seen) AS last_seen,
     coalesce(any_value(a.reruns), 0) AS reruns,
+    coalesce(any_value(a.rerun_successes), 0) AS rerun_successes,
     coalesce(any_value(a.rerun_failures), 0) AS rerun_failures,
     list(
         {'head_sha': c.head_sha, 'runs': c.runs, 'first_seen': c.first_seen, 'last_seen': c.last_seen}
