@@ -17,12 +17,16 @@ from dagster import (
     asset_check,
 )
 
+from pipelines.defs.quality import refuse_after_failed_checks
 from pipelines.defs.resources import WarehouseResource
 from pipelines.ml.card import build_model_card
 from pipelines.ml.pipeline import InsufficientHistoryError, promotion_verdict, train_models
 from warehouse.frames import read_relation
 
 ML_GROUP = "ml"
+
+PROMOTION_GATE = "promotion_gate"
+"""Name of the blocking check that decides whether a candidate may be promoted."""
 
 
 class ModelTrainingConfig(Config):
@@ -45,6 +49,7 @@ def candidate_models(
     Written to ``$REPOPILOT_HOME/models/candidate`` with the model card; judged on a later time
     window than it was trained on, next to the naive baselines.
     """
+    refuse_after_failed_checks(context)
     with warehouse.connect(read_only=True) as conn:
         features = read_relation(conn, "features.run_features")
     target = warehouse.home_path / "models" / "candidate"
@@ -80,7 +85,10 @@ def candidate_models(
 
 
 @asset_check(
-    asset=candidate_models, blocking=True, description="Beats the baselines and is no worse than current."
+    asset=candidate_models,
+    name=PROMOTION_GATE,
+    blocking=True,
+    description="Beats the baselines and is no worse than current.",
 )
 def promotion_gate(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
     """Refuse a candidate that does not beat the naive baselines or is worse than the current model."""
@@ -101,8 +109,12 @@ def promotion_gate(context: AssetCheckExecutionContext, warehouse: WarehouseReso
 
 
 @asset(group_name=ML_GROUP, deps=[candidate_models], kinds={"lightgbm"})
-def promoted_models(warehouse: WarehouseResource) -> MaterializeResult[None]:
-    """The models in service: the candidate, once its promotion gate passed (the gate blocks this)."""
+def promoted_models(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult[None]:
+    """The models in service: the candidate, once its promotion gate passed (the gate blocks this).
+
+    A run that selects this asset without the candidate checks the gate's latest verdict instead.
+    """
+    refuse_after_failed_checks(context, checks=(PROMOTION_GATE,))
     models = warehouse.home_path / "models"
     current = models / "current"
     staging = models / "promoting"
