@@ -19,6 +19,7 @@ from dagster import (
 
 from pipelines.defs.quality import refuse_after_failed_checks
 from pipelines.defs.resources import WarehouseResource
+from pipelines.exports.build import source_info
 from pipelines.ml.card import build_model_card
 from pipelines.ml.pipeline import InsufficientHistoryError, promotion_verdict, train_models
 from warehouse.frames import read_relation
@@ -52,10 +53,11 @@ def candidate_models(
     refuse_after_failed_checks(context)
     with warehouse.connect(read_only=True) as conn:
         features = read_relation(conn, "features.run_features")
+        synthetic = source_info(conn).synthetic
     target = warehouse.home_path / "models" / "candidate"
     shutil.rmtree(target, ignore_errors=True)
     try:
-        trained = train_models(features, trials=config.trials, seed=config.seed)
+        trained = train_models(features, trials=config.trials, seed=config.seed, synthetic=synthetic)
     except InsufficientHistoryError as exc:
         # Too little history is an outcome to report (the gate then refuses), not a crash.
         context.log.warning("no candidate model: %s", exc)

@@ -80,8 +80,13 @@ class TrainedModels:
         return target
 
 
-def train_models(features: pl.DataFrame, *, trials: int = 20, seed: int = 0) -> TrainedModels:
+def train_models(
+    features: pl.DataFrame, *, trials: int = 20, seed: int = 0, synthetic: bool = False
+) -> TrainedModels:
     """Tune, train, calibrate and evaluate on run features (``features.run_features`` rows).
+
+    ``synthetic`` (the data came from the sample organisation) is recorded in the report's
+    ``data`` and labels the model card, which then makes no claim about model quality.
 
     Raises:
         InsufficientHistoryError: when there are too few labelled runs to split honestly.
@@ -112,6 +117,7 @@ def train_models(features: pl.DataFrame, *, trials: int = 20, seed: int = 0) -> 
         "test_rows": len(test),
         "repositories": frame["repo"].n_unique(),
         "features": len(spec.names),
+        "synthetic": synthetic,
     }
     report["seconds"] = time.perf_counter() - started
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
