@@ -77,7 +77,11 @@ def table_quality_check(
             for asset in tables
             if AssetCheckKey(AssetKey(asset), QUALITY_CHECK) in context.selected_asset_check_keys
         ]
-        previous = {asset: previous_row_count(context, AssetKey(asset)) for asset in selected}
+        # a table that shrank on purpose (a repository removed) is accepted once, by configuration
+        previous = {
+            asset: None if warehouse.accept_row_drop else previous_row_count(context, AssetKey(asset))
+            for asset in selected
+        }
         results: dict[str, QualityResult] = {}
         with warehouse.connect(read_only=True) as conn:
             for asset in selected:
@@ -130,12 +134,31 @@ def quality_checks(
     ]
 
 
-def previous_row_count(context: AssetCheckExecutionContext, asset_key: AssetKey) -> int | None:
-    """``dagster/row_count`` of the asset's latest materialisation before this run, if any.
+ROW_COUNT_HISTORY = 100
+"""Earlier check evaluations searched for the last accepted row count."""
 
-    The latest materialisation is usually the one this very run just made, whose count is
-    the current one, so the one before it is the reference.
+
+def previous_row_count(context: AssetCheckExecutionContext, asset_key: AssetKey) -> int | None:
+    """The row count the table last had when its quality check accepted it (in an earlier run).
+
+    Not simply the previous materialisation's count: a table that lost most of its rows fails
+    its check but stays written, and would be the reference of the next run, which then passes
+    the shrink (the hourly load would accept a vanished history within the hour). Without an
+    accepted evaluation among the last :data:`ROW_COUNT_HISTORY`, the previous materialisation's
+    ``dagster/row_count`` is the reference (instances from before the check kept its count).
     """
+    check_key = AssetCheckKey(asset_key, QUALITY_CHECK)
+    history = context.instance.event_log_storage.get_asset_check_execution_history(
+        check_key, limit=ROW_COUNT_HISTORY
+    )
+    for execution in history:
+        evaluation = execution.event.asset_check_evaluation if execution.event else None
+        if execution.run_id == context.run.run_id or evaluation is None or failed_with_error(evaluation):
+            continue
+        value = evaluation.metadata.get("row_count")
+        count = getattr(value, "value", value)
+        if isinstance(count, int):
+            return count
     records = context.instance.fetch_materializations(asset_key, limit=2).records
     for record in records:
         if record.run_id == context.run.run_id:

@@ -118,3 +118,37 @@ def test_a_candidate_the_gate_refused_is_not_promoted_by_a_later_run(tmp_path: P
     assert run(AssetSelection.assets(promoted_models)).success
     assert json.loads((models / "current" / "report.json").read_text())["failure"]["roc_auc"] == 0.95
     assert json.loads((models / "previous" / "report.json").read_text())["failure"]["roc_auc"] == 0.9
+
+
+def test_a_vanished_history_is_not_accepted_by_running_again(tmp_path: Path) -> None:
+    """The row-count reference is the last accepted count, not the last (refused) materialisation."""
+    small = SampleOrgSpec(
+        repositories=1, pull_requests_per_repo=15, runs_per_repo=40, issues_per_repo=5, with_logs=False
+    )
+    source = RecordingSource(generate_sample_org(small), "test")
+    zone = LandingZone(tmp_path / "landing")
+    for repo in source.repositories():
+        land_repository(source, repo, zone)
+    instance = DagsterInstance.ephemeral()
+    assets = [raw_tables, raw_travis_builds, core_tables, *quality_checks()]
+
+    def run(**warehouse: Any) -> Any:
+        resources = {
+            "warehouse": WarehouseResource(home=str(tmp_path), **warehouse),
+            "history": HistorySourceResource(source="sample"),
+        }
+        return materialize(assets, instance=instance, resources=resources, raise_on_error=False)
+
+    assert run().success
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as db:
+        runs = db.execute("SELECT count(*) FROM core.ci_runs").fetchone()
+        db.execute("DELETE FROM raw.workflow_runs WHERE key <> (SELECT min(key) FROM raw.workflow_runs)")
+    for _ in range(2):  # the hourly load runs again: the shrink must still be refused
+        again = run()
+        assert not again.success
+        assert AssetKey("core_ci_runs") not in {e.asset_key for e in again.get_asset_materialization_events()}
+        assert runs is not None
+        with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as db:
+            assert db.execute("SELECT count(*) FROM core.ci_runs").fetchone() == runs
+    assert run(accept_row_drop=True).success  # removed on purpose: accepted once, by configuration
+    assert run().success  # and the accepted count is the new reference
