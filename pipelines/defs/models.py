@@ -22,6 +22,7 @@ from pipelines.defs.resources import WarehouseResource
 from pipelines.exports.build import source_info
 from pipelines.ml.card import build_model_card
 from pipelines.ml.pipeline import InsufficientHistoryError, promotion_verdict, train_models
+from pipelines.ml.service import promote
 from warehouse.frames import read_relation
 
 ML_GROUP = "ml"
@@ -117,15 +118,7 @@ def promoted_models(context: AssetExecutionContext, warehouse: WarehouseResource
     A run that selects this asset without the candidate checks the gate's latest verdict instead.
     """
     refuse_after_failed_checks(context, checks=(PROMOTION_GATE,))
-    models = warehouse.home_path / "models"
-    current = models / "current"
-    staging = models / "promoting"
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(models / "candidate", staging)
-    if current.exists():
-        shutil.rmtree(models / "previous", ignore_errors=True)
-        current.rename(models / "previous")
-    staging.rename(current)
+    current = promote(warehouse.home_path / "models")
     report = _report(current / "report.json") or {}
     return MaterializeResult(
         metadata={
