@@ -34,14 +34,18 @@ def _latest_run(instance: DagsterInstance, asset: str) -> str | None:
     return event.run_id if event else None
 
 
-def test_features_are_not_built_from_a_core_table_an_earlier_run_refused(tmp_path: Path) -> None:
+def _land_small_sample(home: Path) -> None:
     small = SampleOrgSpec(
         repositories=1, pull_requests_per_repo=15, runs_per_repo=40, issues_per_repo=5, with_logs=False
     )
     source = RecordingSource(generate_sample_org(small), "test")
-    zone = LandingZone(tmp_path / "landing")
+    zone = LandingZone(home / "landing")
     for repo in source.repositories():
         land_repository(source, repo, zone)
+
+
+def test_features_are_not_built_from_a_core_table_an_earlier_run_refused(tmp_path: Path) -> None:
+    _land_small_sample(tmp_path)
     warehouse = WarehouseResource(home=str(tmp_path))
     assets = [raw_tables, raw_travis_builds, core_tables, run_features, *quality_checks()]
     resources = {"warehouse": warehouse, "history": HistorySourceResource(source="sample")}
@@ -122,13 +126,7 @@ def test_a_candidate_the_gate_refused_is_not_promoted_by_a_later_run(tmp_path: P
 
 def test_a_vanished_history_is_not_accepted_by_running_again(tmp_path: Path) -> None:
     """The row-count reference is the last accepted count, not the last (refused) materialisation."""
-    small = SampleOrgSpec(
-        repositories=1, pull_requests_per_repo=15, runs_per_repo=40, issues_per_repo=5, with_logs=False
-    )
-    source = RecordingSource(generate_sample_org(small), "test")
-    zone = LandingZone(tmp_path / "landing")
-    for repo in source.repositories():
-        land_repository(source, repo, zone)
+    _land_small_sample(tmp_path)
     instance = DagsterInstance.ephemeral()
     assets = [raw_tables, raw_travis_builds, core_tables, *quality_checks()]
 
