@@ -23,6 +23,7 @@ from pipelines.defs.resources import (
     WarehouseResource,
 )
 from pipelines.defs.schedules import (
+    daily_exports,
     daily_models,
     exports_job,
     hourly_ingestion,
@@ -59,7 +60,7 @@ def build_definitions(
         ],
         asset_checks=[*quality_checks(), failure_class_check, *MODEL_CHECKS],
         jobs=[ingest_job, refresh_job, models_job, exports_job],
-        schedules=[hourly_ingestion, hourly_warehouse_load, daily_models],
+        schedules=[hourly_ingestion, hourly_warehouse_load, daily_models, daily_exports],
         sensors=[repository_partitions_sensor, exports_after_promotion],
         resources={
             "history": history or HistorySourceResource(),

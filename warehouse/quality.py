@@ -144,6 +144,7 @@ class TableSpec:
         parts.append("*_rate[_N] within [0, 1], *_count[_N] >= 0")
         if self.time_column:
             parts.append(f"freshness of max({self.time_column}) when a maximum age is set")
+        parts.append("no timestamp in the future")
         parts.append("row count not down by more than the allowed drop since the previous materialisation")
         return f"{self.name}: " + "; ".join(parts) + "."
 
@@ -161,6 +162,9 @@ PATTERN_BOUNDS: tuple[tuple[re.Pattern[str], float | None, float | None], ...] =
     (re.compile(r"(^|_)count(_\d+)?$"), 0.0, None),
 )
 """Bounds applied to every column whose name matches: (name pattern, min, max)."""
+
+FUTURE_SKEW = timedelta(hours=1)
+"""How far past the reference time a timestamp may lie (clocks of GitHub and of this host differ)."""
 
 LOWER_CASE_PATTERN = r"^[a-z][a-z0-9_]*$"
 """What a normalised enum value looks like."""
@@ -454,7 +458,25 @@ for _spec in _core_specs():
 for _table, _key in CORE_KEYS.items():
     if f"core.{_table}" not in _SUITES:  # a new core table is at least checked on its key
         register_suite(TableSpec("core", _table, key=_key))
-register_suite(TableSpec("features", "run_features", key=("id", "run_attempt", "repo")))
+register_suite(
+    TableSpec(
+        "features",
+        "run_features",
+        key=("id", "run_attempt", "repo"),
+        # what the splits and the time order rest on
+        not_null=("created_at", "attempt_group"),
+        bounds=(
+            Bounds("hour", min_value=0, max_value=23),
+            Bounds("day_of_week", min_value=1, max_value=7),  # ISO: 1 = Monday
+            *(Bounds(c, min_value=0, max_value=1) for c in ("is_pr", "by_core_member", "prev_failed")),
+            *(Bounds(c, min_value=0, max_value=1) for c in ("src_share", "test_share", "doc_share")),
+            Bounds("coverage", min_value=0, max_value=100),
+            *_non_negative(
+                "duration_seconds", "prev_duration", "fail_streak", "lines_added", "lines_deleted"
+            ),
+        ),
+    )
+)
 register_suite(
     TableSpec(
         "features",
@@ -571,6 +593,7 @@ def _plan(
     spec: TableSpec,
     columns: Sequence[str],
     *,
+    timestamps: Sequence[str] = (),
     previous_row_count: int | None,
     max_row_drop: float,
     max_age: timedelta | None,
@@ -649,6 +672,15 @@ def _plan(
                 (order.later, order.earlier),
                 f"{order.later} is before {order.earlier} on $count rows",
             )
+    # Every table holds history: a timestamp in the future is a parsing or clock error.
+    latest = (now or datetime.now(UTC)) + FUTURE_SKEW
+    for column in timestamps:
+        if has(column):
+            plan.add(
+                gxe.ExpectColumnValuesToBeBetween(column=column, max_value=latest),
+                (column,),
+                f"$count values later than {latest.isoformat()}, in the future (e.g. $samples)",
+            )
     if max_age is not None and spec.time_column and has(spec.time_column):
         oldest = (now or datetime.now(UTC)) - max_age
         plan.add(
@@ -674,12 +706,14 @@ def expectation_suite(
     max_row_drop: float = 0.5,
     max_age: timedelta | None = None,
     now: datetime | None = None,
+    timestamps: Sequence[str] = (),
 ) -> Any:
     """Build the GX suite of ``spec`` for a table with ``columns``.
 
     Args:
         spec: the table's rules.
         columns: the columns the table has (pattern rules such as ``*_rate`` follow them).
+        timestamps: the columns holding timestamps; none may lie after ``now`` (+ :data:`FUTURE_SKEW`).
         previous_row_count: as for :func:`validate_table`.
         max_row_drop: as for :func:`validate_table`.
         max_age: as for :func:`validate_table`.
@@ -691,6 +725,7 @@ def expectation_suite(
     plan = _plan(
         spec,
         columns,
+        timestamps=timestamps,
         previous_row_count=previous_row_count,
         max_row_drop=max_row_drop,
         max_age=max_age,
@@ -717,6 +752,17 @@ def table_columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> l
     return [str(row[0]) for row in rows]
 
 
+def timestamp_columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    """Columns of ``schema.table`` holding instants (``TIMESTAMPTZ``, as the warehouse stores times)."""
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = $schema AND table_name = $table "
+        "AND data_type = 'TIMESTAMP WITH TIME ZONE' ORDER BY ordinal_position",
+        {"schema": schema, "table": table},
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
 def validate_table(
     conn: duckdb.DuckDBPyConnection,
     schema: str,
@@ -738,7 +784,8 @@ def validate_table(
         max_row_drop: largest accepted fractional drop of the row count.
         max_age: when set, the newest value of the spec's time column must be at most this
             old (freshness); ``None`` skips it, as suits recordings and the sample.
-        now: the reference time of the freshness check (default: the current time).
+        now: the reference time of the freshness check and of the rule that no timestamp
+            column holds a time after it (default: the current time).
 
     Returns:
         The typed result; ``success`` is false when an ``error`` expectation failed.
@@ -760,6 +807,7 @@ def validate_table(
     plan = _plan(
         spec,
         columns,
+        timestamps=timestamp_columns(conn, schema, table),
         previous_row_count=previous_row_count,
         max_row_drop=max_row_drop,
         max_age=max_age,

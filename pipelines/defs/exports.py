@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from actions.common.exports import verify
 from pipelines.defs.models import promoted_models
+from pipelines.defs.quality import refuse_after_failed_checks
 from pipelines.defs.resources import ExportsTargetResource, WarehouseResource
 from pipelines.exports.build import build_exports
 from pipelines.exports.publish import publish_exports
@@ -20,16 +21,22 @@ EXPORTS_GROUP = "exports"
         AssetKey("reviewer_stats"),
         AssetKey("activity_by_hour"),
         AssetKey("failure_classes"),
+        # read directly by the exports' SQL (recent run scores, re-run history, author history)
+        AssetKey("run_features"),
+        *(AssetKey(f"core_{t}") for t in ("ci_runs", "pull_requests", "reviews", "comments")),
     ],
     kinds={"json"},
 )
-def exports(warehouse: WarehouseResource, exports_target: ExportsTargetResource) -> MaterializeResult[None]:
+def exports(
+    context: AssetExecutionContext, warehouse: WarehouseResource, exports_target: ExportsTargetResource
+) -> MaterializeResult[None]:
     """``$REPOPILOT_HOME/exports``: what the actions read, each file checked against its JSON Schema.
 
     The manifest, the LightGBM text models, the feature specification, recent run scores, reviewer
     features, activity by hour of week and re-run priors by workflow and failure class
     (``actions/schemas`` has their schemas).
     """
+    refuse_after_failed_checks(context)
     with warehouse.connect(read_only=True) as conn:
         built = build_exports(
             conn,

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from dagster import AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from pipelines.defs.features import FEATURES_GROUP
 from pipelines.defs.partitions import WAREHOUSE_POOL
-from pipelines.defs.quality import table_quality_check
+from pipelines.defs.quality import refuse_after_failed_checks, table_quality_check
 from pipelines.defs.resources import WarehouseResource
 from pipelines.features.failure_classes import FAILURE_CLASSES
 from pipelines.features.failure_classes import failure_classes as classify_failures
@@ -20,12 +20,13 @@ from warehouse.frames import read_query, write_table
     kinds={"polars", "duckdb"},
     pool=WAREHOUSE_POOL,
 )
-def failure_classes(warehouse: WarehouseResource) -> MaterializeResult[None]:
+def failure_classes(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult[None]:
     """features.failure_classes: transient, dependency or permanent per failed attempt, with the reason lines.
 
     Classified by the self-healing action's ``classify_failure`` from the excerpt the ``run_logs``
     stream kept; attempts without a usable log keep a null class.
     """
+    refuse_after_failed_checks(context)
     with warehouse.connect() as conn:
         frame = classify_failures(read_query(conn, "features/failure_inputs", {}))
         rows = write_table(conn, "features", "failure_classes", frame)

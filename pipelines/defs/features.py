@@ -5,9 +5,10 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from dagster import AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from pipelines.defs.partitions import WAREHOUSE_POOL
+from pipelines.defs.quality import refuse_after_failed_checks
 from pipelines.defs.resources import WarehouseResource
 from pipelines.features.activity import activity_by_hour_of_week
 from pipelines.features.reviewers import path_expertise, reviewer_features
@@ -26,13 +27,14 @@ FEATURES_GROUP = "features"
     kinds={"polars", "duckdb"},
     pool=WAREHOUSE_POOL,
 )
-def run_features(warehouse: WarehouseResource) -> MaterializeResult[None]:
+def run_features(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult[None]:
     """features.run_features: one row per run attempt, every feature as of the run's trigger time.
 
     Built from the ``features.run_inputs`` view (all sources in one shape) by
     :func:`pipelines.features.runs.build_run_features`; ``attempt_group`` keeps the attempts of
     one commit and workflow together for the splits.
     """
+    refuse_after_failed_checks(context)
     with warehouse.connect() as conn:
         create_feature_inputs(conn)
         inputs = conform(read_relation(conn, "features.run_inputs"), RUN_INPUT_SCHEMA)
@@ -82,12 +84,13 @@ def _as_of(conn: duckdb.DuckDBPyConnection) -> datetime:
     kinds={"polars", "duckdb"},
     pool=WAREHOUSE_POOL,
 )
-def reviewer_stats(warehouse: WarehouseResource) -> MaterializeResult[None]:
+def reviewer_stats(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult[None]:
     """features.reviewer_stats: per repository and human candidate, as of the newest event.
 
     Expertise (decayed), open workload, median first-response hours, availability (recent
     activity, usual working hours) and review outcome record; the inputs of routing.
     """
+    refuse_after_failed_checks(context)
     with warehouse.connect() as conn:
         as_of = _as_of(conn)
         prs, reviews, files, comments, events = _core(
@@ -103,8 +106,11 @@ def reviewer_stats(warehouse: WarehouseResource) -> MaterializeResult[None]:
     kinds={"polars", "duckdb"},
     pool=WAREHOUSE_POOL,
 )
-def path_expertise_weights(warehouse: WarehouseResource) -> MaterializeResult[None]:
+def path_expertise_weights(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult[None]:
     """features.path_expertise_weights: who knows which paths (decayed weight per path prefix)."""
+    refuse_after_failed_checks(context)
     with warehouse.connect() as conn:
         as_of = _as_of(conn)
         prs, reviews, files = _core(conn, "pull_requests", "reviews", "pr_files")
@@ -122,12 +128,13 @@ def path_expertise_weights(warehouse: WarehouseResource) -> MaterializeResult[No
     kinds={"polars", "duckdb"},
     pool=WAREHOUSE_POOL,
 )
-def activity_by_hour(warehouse: WarehouseResource) -> MaterializeResult[None]:
+def activity_by_hour(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult[None]:
     """features.activity_by_hour: each repository's average activity per hour of the week.
 
     Active users, workflow runs, merges and issue activity per hour (Monday 00:00 UTC = 0) with
     the design's impact score; maintenance windows are the hours where it is lowest.
     """
+    refuse_after_failed_checks(context)
     with warehouse.connect() as conn:
         as_of = _as_of(conn)
         tables = _core(conn, "pull_requests", "reviews", "comments", "issues", "issue_events", "ci_runs")
@@ -140,8 +147,9 @@ def activity_by_hour(warehouse: WarehouseResource) -> MaterializeResult[None]:
     kinds={"polars", "duckdb"},
     pool=WAREHOUSE_POOL,
 )
-def sla_clock_states(warehouse: WarehouseResource) -> MaterializeResult[None]:
+def sla_clock_states(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult[None]:
     """features.sla_clock_states: priority, first response and resolution clocks per issue and PR."""
+    refuse_after_failed_checks(context)
     with warehouse.connect() as conn:
         as_of = _as_of(conn)
         issues, comments, events, reviews = _core(conn, "issues", "comments", "issue_events", "reviews")

@@ -15,6 +15,7 @@ from dagster import (
 )
 
 from pipelines.defs.partitions import GITHUB_POOL, WAREHOUSE_POOL, repository_partitions
+from pipelines.defs.quality import refuse_after_failed_checks
 from pipelines.defs.resources import HistorySourceResource, WarehouseResource
 from pipelines.sources.ingest import land_stream
 from pipelines.sources.streams import RAW_TABLES, STREAMS, Stream
@@ -128,8 +129,11 @@ def raw_travis_builds(
     ],
     pool=WAREHOUSE_POOL,
 )
-def core_tables(warehouse: WarehouseResource) -> Iterator[MaterializeResult[None]]:
+def core_tables(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[MaterializeResult[None]]:
     """Rebuild the core tables from raw with the SQL models in ``warehouse/sql/core``."""
+    refuse_after_failed_checks(context)
     with warehouse.connect() as conn:
         counts = build_core(conn)
         previews = {table: preview(conn, f"core.{table}") for table in CORE_SOURCES}
@@ -159,8 +163,9 @@ MART_SOURCES: dict[str, tuple[str, ...]] = {
     ],
     pool=WAREHOUSE_POOL,
 )
-def marts(warehouse: WarehouseResource) -> Iterator[MaterializeResult[None]]:
+def marts(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult[None]]:
     """Rebuild the marts the dashboard and exports read."""
+    refuse_after_failed_checks(context)
     with warehouse.connect() as conn:
         counts = build_marts(conn)
         previews = {mart: preview(conn, f"marts.{mart}") for mart in MART_SOURCES}

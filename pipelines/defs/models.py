@@ -17,12 +17,18 @@ from dagster import (
     asset_check,
 )
 
+from pipelines.defs.quality import refuse_after_failed_checks
 from pipelines.defs.resources import WarehouseResource
+from pipelines.exports.build import source_info
 from pipelines.ml.card import build_model_card
 from pipelines.ml.pipeline import InsufficientHistoryError, promotion_verdict, train_models
+from pipelines.ml.service import promote
 from warehouse.frames import read_relation
 
 ML_GROUP = "ml"
+
+PROMOTION_GATE = "promotion_gate"
+"""Name of the blocking check that decides whether a candidate may be promoted."""
 
 
 class ModelTrainingConfig(Config):
@@ -45,12 +51,14 @@ def candidate_models(
     Written to ``$REPOPILOT_HOME/models/candidate`` with the model card; judged on a later time
     window than it was trained on, next to the naive baselines.
     """
+    refuse_after_failed_checks(context)
     with warehouse.connect(read_only=True) as conn:
         features = read_relation(conn, "features.run_features")
+        synthetic = source_info(conn).synthetic
     target = warehouse.home_path / "models" / "candidate"
     shutil.rmtree(target, ignore_errors=True)
     try:
-        trained = train_models(features, trials=config.trials, seed=config.seed)
+        trained = train_models(features, trials=config.trials, seed=config.seed, synthetic=synthetic)
     except InsufficientHistoryError as exc:
         # Too little history is an outcome to report (the gate then refuses), not a crash.
         context.log.warning("no candidate model: %s", exc)
@@ -80,7 +88,10 @@ def candidate_models(
 
 
 @asset_check(
-    asset=candidate_models, blocking=True, description="Beats the baselines and is no worse than current."
+    asset=candidate_models,
+    name=PROMOTION_GATE,
+    blocking=True,
+    description="Beats the baselines and is no worse than current.",
 )
 def promotion_gate(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
     """Refuse a candidate that does not beat the naive baselines or is worse than the current model."""
@@ -101,17 +112,13 @@ def promotion_gate(context: AssetCheckExecutionContext, warehouse: WarehouseReso
 
 
 @asset(group_name=ML_GROUP, deps=[candidate_models], kinds={"lightgbm"})
-def promoted_models(warehouse: WarehouseResource) -> MaterializeResult[None]:
-    """The models in service: the candidate, once its promotion gate passed (the gate blocks this)."""
-    models = warehouse.home_path / "models"
-    current = models / "current"
-    staging = models / "promoting"
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(models / "candidate", staging)
-    if current.exists():
-        shutil.rmtree(models / "previous", ignore_errors=True)
-        current.rename(models / "previous")
-    staging.rename(current)
+def promoted_models(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult[None]:
+    """The models in service: the candidate, once its promotion gate passed (the gate blocks this).
+
+    A run that selects this asset without the candidate checks the gate's latest verdict instead.
+    """
+    refuse_after_failed_checks(context, checks=(PROMOTION_GATE,))
+    current = promote(warehouse.home_path / "models")
     report = _report(current / "report.json") or {}
     return MaterializeResult(
         metadata={

@@ -5,18 +5,21 @@ layer in one step means no check still holds the file while the next writer star
 ``dagster dev`` starts one process per layer rather than one per table.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from dagster import (
+    AssetCheckEvaluation,
     AssetCheckExecutionContext,
     AssetCheckKey,
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
     AssetCheckSpec,
+    AssetExecutionContext,
     AssetKey,
+    Failure,
     MetadataValue,
     multi_asset_check,
 )
@@ -74,7 +77,11 @@ def table_quality_check(
             for asset in tables
             if AssetCheckKey(AssetKey(asset), QUALITY_CHECK) in context.selected_asset_check_keys
         ]
-        previous = {asset: previous_row_count(context, AssetKey(asset)) for asset in selected}
+        # a table that shrank on purpose (a repository removed) is accepted once, by configuration
+        previous = {
+            asset: None if warehouse.accept_row_drop else previous_row_count(context, AssetKey(asset))
+            for asset in selected
+        }
         results: dict[str, QualityResult] = {}
         with warehouse.connect(read_only=True) as conn:
             for asset in selected:
@@ -127,12 +134,31 @@ def quality_checks(
     ]
 
 
-def previous_row_count(context: AssetCheckExecutionContext, asset_key: AssetKey) -> int | None:
-    """``dagster/row_count`` of the asset's latest materialisation before this run, if any.
+ROW_COUNT_HISTORY = 100
+"""Earlier check evaluations searched for the last accepted row count."""
 
-    The latest materialisation is usually the one this very run just made, whose count is
-    the current one, so the one before it is the reference.
+
+def previous_row_count(context: AssetCheckExecutionContext, asset_key: AssetKey) -> int | None:
+    """The row count the table last had when its quality check accepted it (in an earlier run).
+
+    Not simply the previous materialisation's count: a table that lost most of its rows fails
+    its check but stays written, and would be the reference of the next run, which then passes
+    the shrink (the hourly load would accept a vanished history within the hour). Without an
+    accepted evaluation among the last :data:`ROW_COUNT_HISTORY`, the previous materialisation's
+    ``dagster/row_count`` is the reference (instances from before the check kept its count).
     """
+    check_key = AssetCheckKey(asset_key, QUALITY_CHECK)
+    history = context.instance.event_log_storage.get_asset_check_execution_history(
+        check_key, limit=ROW_COUNT_HISTORY
+    )
+    for execution in history:
+        evaluation = execution.event.asset_check_evaluation if execution.event else None
+        if execution.run_id == context.run.run_id or evaluation is None or failed_with_error(evaluation):
+            continue
+        value = evaluation.metadata.get("row_count")
+        count = getattr(value, "value", value)
+        if isinstance(count, int):
+            return count
     records = context.instance.fetch_materializations(asset_key, limit=2).records
     for record in records:
         if record.run_id == context.run.run_id:
@@ -165,3 +191,61 @@ def check_result(asset: str, result: QualityResult) -> AssetCheckResult:
         metadata=metadata,
         description=result.summary(),
     )
+
+
+def refuse_after_failed_checks(
+    context: AssetExecutionContext, checks: Sequence[str] = (QUALITY_CHECK,)
+) -> None:
+    """Stop an asset whose inputs failed a blocking check in an earlier run.
+
+    Dagster's blocking checks stop downstream steps only within the run that evaluated them, and
+    a table is written before its check reads it: without this, a later run that selects only
+    the downstream asset (the daily ``train_models`` job, ``export_and_publish``, a ``--select``)
+    would build on the table its check refused, or promote the candidate the gate refused. The
+    latest evaluation of the named checks on every direct upstream asset must not have failed
+    with ERROR severity; materialising that asset again (with its check) clears the refusal.
+
+    Args:
+        context: the asset's execution context.
+        checks: names of the blocking checks to look at on each upstream asset (the instance is
+            asked by name: a run's job only knows the checks it selected).
+
+    Raises:
+        Failure: naming each failed check, its table and why it failed (not retried).
+    """
+    assets = context.assets_def
+    upstream = {dep for key in context.selected_asset_keys for dep in assets.asset_deps.get(key, ())}
+    check_keys = sorted(
+        (AssetCheckKey(asset, name) for asset in upstream for name in checks),
+        key=lambda k: (k.asset_key.to_user_string(), k.name),
+    )
+    refusals = []
+    for check_key in check_keys:
+        record = context.instance.get_latest_asset_check_evaluation_record(check_key)
+        evaluation = record.event.asset_check_evaluation if record and record.event else None
+        if record is None or evaluation is None or not failed_with_error(evaluation):
+            continue
+        refusals.append(
+            f"{check_key.name} on {check_key.asset_key.to_user_string()} failed "
+            f"(run {record.run_id[:8]}): {_why(evaluation)}"
+        )
+    if refusals:
+        raise Failure(
+            description="; ".join(refusals)
+            + ". Once the cause is fixed, materialise the upstream asset again: its checks run with it.",
+            allow_retries=False,
+        )
+
+
+def failed_with_error(evaluation: AssetCheckEvaluation) -> bool:
+    """Whether a check evaluation failed with ERROR severity (a warning does not block)."""
+    return not evaluation.passed and evaluation.severity is AssetCheckSeverity.ERROR
+
+
+def _why(evaluation: AssetCheckEvaluation) -> str:
+    reasons = evaluation.metadata.get("reasons")
+    if reasons is not None:
+        return str(reasons.value)
+    text = evaluation.description or "failed"
+    first, _, rest = text.partition("\n")
+    return first + (" (and more: see the check in the Dagster UI)" if rest else "")

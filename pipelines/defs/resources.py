@@ -71,6 +71,11 @@ class WarehouseResource(ConfigurableResource):  # type: ignore[type-arg]
     """The DuckDB warehouse and the landing zone under ``$REPOPILOT_HOME``."""
 
     home: str = Field(default="", description="data directory; empty: $REPOPILOT_HOME or ./.repopilot")
+    accept_row_drop: bool = Field(
+        default=False,
+        description="let this run's quality checks accept tables that shrank more than allowed "
+        "(after removing data on purpose); the accepted counts become the new reference",
+    )
 
     @property
     def home_path(self) -> Path:

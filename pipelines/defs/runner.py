@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dagster import AssetKey, AssetSelection, DagsterError, DagsterInstance, ExecuteInProcessResult
+from dagster_shared.error import SerializableErrorInfo
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.partitions import GITHUB_POOL, WAREHOUSE_POOL, repository_partitions
@@ -47,20 +50,52 @@ def _refusals(result: ExecuteInProcessResult) -> list[str]:
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.passed:
             continue
-        reasons = evaluation.metadata.get("reasons")
         text = f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
-        if reasons is not None:
-            text += f": {reasons.value}"
+        why = _check_reason(evaluation.metadata)
+        if why:
+            text += f": {why}"
         (refused if evaluation.check_name in TOLERATED_CHECKS else failures).append(text)
+    # several steps failing for one reason (a locked warehouse) are one line
+    steps_by_cause: dict[str, list[str]] = {}
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data is not None:
             error = event.step_failure_data.error
-            if error is not None and error.cls_name == "DagsterAssetCheckFailedError" and not failures:
-                continue
-            failures.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
+            if (
+                error is not None
+                and error.cls_name == "DagsterAssetCheckFailedError"
+                and (refused or failures)
+            ):
+                continue  # the failed checks above say why
+            cause = _root_cause(error) if error else "failed"
+            steps_by_cause.setdefault(cause, []).append(str(event.step_key))
+    failures += [f"{', '.join(steps)}: {cause}" for cause, steps in steps_by_cause.items()]
     if failures:
         raise RunFailedError("; ".join(failures))
     return refused
+
+
+def _check_reason(metadata: Mapping[str, Any]) -> str:
+    """Why a check failed: the gate's ``reasons``, or a quality check's first failed expectation."""
+    reasons = metadata.get("reasons")
+    if reasons is not None:
+        return str(reasons.value)
+    failed = metadata.get("failed_expectations")
+    messages = list(failed.value) if failed is not None and isinstance(failed.value, list) else []
+    if not messages:
+        return ""
+    more = f" (and {len(messages) - 1} more failed expectations)" if len(messages) > 1 else ""
+    return f"{messages[0]}{more}"
+
+
+def _root_cause(error: SerializableErrorInfo) -> str:
+    """The message of the exception that failed a step, not Dagster's wrapper around it.
+
+    A step's error is ``DagsterExecutionStepExecutionError: Error occurred while executing op``
+    with the real error (a locked or corrupt warehouse, a refused token) as its cause.
+    """
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip() or str(error.cls_name)
 
 
 def dagster_instance(home: Path) -> DagsterInstance:

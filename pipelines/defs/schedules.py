@@ -75,3 +75,14 @@ def hourly_warehouse_load(context: ScheduleEvaluationContext) -> RunRequest:
 def daily_models(context: ScheduleEvaluationContext) -> RunRequest:
     """Every night at 03:15 UTC, after that hour's load: features, a candidate model, the gate."""
     return RunRequest(run_key=context.scheduled_execution_time.strftime("%Y-%m-%d"))
+
+
+@schedule(cron_schedule="45 4 * * *", job=exports_job, execution_timezone="UTC")
+def daily_exports(context: ScheduleEvaluationContext) -> RunRequest:
+    """Every day at 04:45 UTC, after the night's training, export and publish even if nothing was promoted.
+
+    The promotion sensor alone would leave the reviewer workloads, activity, re-run priors and run
+    scores the actions read as old as the last promotion: a refused candidate keeps the model in
+    service, not the knowledge of the organisation. The current model is exported again unchanged.
+    """
+    return RunRequest(run_key=context.scheduled_execution_time.strftime("%Y-%m-%d"))

@@ -22,6 +22,7 @@ from pipelines.exports.rerun_priors import (
 )
 from pipelines.exports.writer import SourceInfo, write_exports
 from pipelines.features.reviewers import author_history
+from pipelines.ml.service import models_in_service
 from warehouse.db import data_as_of, sql, table_exists
 from warehouse.frames import read_query, read_relation
 
@@ -105,14 +106,14 @@ def build_exports(
             conn, configured_public_priors(rerun_priors), generated_at=generated_at
         ),
     }
-    current = home / "models" / "current"
+    current = models_in_service(home / "models")
 
     def scores(models: ExportedModels | None) -> dict[str, object]:
         return scores_document(runs, models, generated_at=generated_at)
 
     return write_exports(
         home / "exports",
-        models_dir=current if current.is_dir() else None,
+        models_dir=current,
         source=source_info(conn),
         documents=documents,
         scores=scores,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -128,9 +128,16 @@ def write_exports(
 
     Raises:
         ValueError: if a document breaks its schema (the previous exports stay in place).
+        OSError: if the new folder cannot be swapped in (the previous exports are put back).
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".exports-", dir=target.parent))
+    previous = target.with_name(f"{target.name}.previous")
+    if not target.exists() and previous.is_dir():
+        # a run stopped between the two renames below: the previous exports are the valid ones
+        previous.rename(target)
+    # mkdir, not mkdtemp: mkdtemp makes the folder private (0700) and the swap would keep that
+    staging = target.parent / f".exports-{uuid.uuid4().hex}"
+    staging.mkdir()
     try:
         folder = _Folder(staging)
         model: dict[str, Any] | None = None
@@ -147,11 +154,15 @@ def write_exports(
             folder.add_json(name, document)
         folder.add_json("scores", scores(models))
         folder.seal(source, model, generated_at)
-        previous = target.with_name(f"{target.name}.previous")
         shutil.rmtree(previous, ignore_errors=True)
         if target.exists():
             target.rename(previous)
-        staging.rename(target)
+        try:
+            staging.rename(target)
+        except OSError:
+            if previous.is_dir() and not target.exists():
+                previous.rename(target)
+            raise
         shutil.rmtree(previous, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -204,6 +204,15 @@ def build_model_card(report: dict[str, Any], *, title: str = "CI failure and dur
     lines = [
         f"# {title}",
         "",
+        *(
+            [
+                "> **Synthetic data.** Trained and judged on the sample organisation repopilot "
+                "generates: the figures below show the pipeline works, not how good the models are.",
+                "",
+            ]
+            if data.get("synthetic")
+            else []
+        ),
         "## Data",
         "",
         _table(["", ""], [[k.replace("_", " "), _list(v)] for k, v in data.items()]),

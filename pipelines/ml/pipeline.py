@@ -9,6 +9,7 @@ protocol's metrics next to the naive baselines.
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,8 +80,13 @@ class TrainedModels:
         return target
 
 
-def train_models(features: pl.DataFrame, *, trials: int = 20, seed: int = 0) -> TrainedModels:
+def train_models(
+    features: pl.DataFrame, *, trials: int = 20, seed: int = 0, synthetic: bool = False
+) -> TrainedModels:
     """Tune, train, calibrate and evaluate on run features (``features.run_features`` rows).
+
+    ``synthetic`` (the data came from the sample organisation) is recorded in the report's
+    ``data`` and labels the model card, which then makes no claim about model quality.
 
     Raises:
         InsufficientHistoryError: when there are too few labelled runs to split honestly.
@@ -111,10 +117,15 @@ def train_models(features: pl.DataFrame, *, trials: int = 20, seed: int = 0) -> 
         "test_rows": len(test),
         "repositories": frame["repo"].n_unique(),
         "features": len(spec.names),
+        "synthetic": synthetic,
     }
     report["seconds"] = time.perf_counter() - started
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return TrainedModels(version, failure, duration, clean_report(report))
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
 
 
 def promotion_verdict(
@@ -128,6 +139,24 @@ def promotion_verdict(
     """
     reasons: list[str] = []
     failure, baselines, duration = report["failure"], report["baselines"], report["duration"]
+    # The report stores a metric that could not be computed (a test window with one class, no
+    # durations) as null: such a candidate cannot be shown to beat anything, so it is refused.
+    judged = {
+        "ROC-AUC": failure.get("roc_auc"),
+        "PR-AUC": failure.get("pr_auc"),
+        "balanced accuracy": failure.get("balanced_accuracy"),
+        "duration MAE": duration.get("mae"),
+        "the rolling-rate baseline's ROC-AUC": baselines.get("rolling_rate", {}).get("roc_auc"),
+        "the previous-outcome baseline's balanced accuracy": baselines.get("previous_outcome", {}).get(
+            "balanced_accuracy"
+        ),
+        "the baseline's duration MAE": duration.get("baseline_mae"),
+    }
+    undefined = [name for name, value in judged.items() if not _finite(value)]
+    if undefined:
+        return False, [
+            f"undefined on the test window, so the candidate cannot be judged: {', '.join(undefined)}"
+        ]
     if failure["roc_auc"] <= baselines["rolling_rate"]["roc_auc"]:
         reasons.append(
             f"ROC-AUC {failure['roc_auc']:.3f} does not beat the rolling-rate baseline's "
@@ -145,7 +174,10 @@ def promotion_verdict(
         )
     if current is not None:
         for metric in ("roc_auc", "pr_auc"):
-            drop = current["failure"][metric] - failure[metric]
+            before = current["failure"].get(metric)
+            if not _finite(before):  # a current model judged without it: nothing to lose against
+                continue
+            drop = before - failure[metric]
             if drop > tolerance:
                 reasons.append(
                     f"{metric} fell by {drop:.3f} against the current model (tolerance {tolerance})"

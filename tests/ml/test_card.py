@@ -45,3 +45,10 @@ def test_charts_escape_text() -> None:
     assert "a&lt;b" in svg
     ET.fromstring(svg)
     ET.fromstring(line_chart("t", [("s", [(0.0, 0.0), (1.0, 1.0)])], xlabel="x", ylabel="y", diagonal=True))
+
+
+def test_a_card_of_synthetic_data_says_so_before_any_figure() -> None:
+    synthetic = {**REPORT, "data": {**REPORT.get("data", {}), "synthetic": True}}
+    markdown = build_model_card(synthetic).markdown
+    assert markdown.index("**Synthetic data.**") < markdown.index("ROC-AUC")
+    assert "Synthetic data" not in build_model_card({**REPORT, "data": {"synthetic": False}}).markdown

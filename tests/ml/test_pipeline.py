@@ -61,3 +61,37 @@ def test_promotion_gate(trained: Any) -> None:
     assert not ok and "pr_auc fell by 0.050" in reasons[0]
     ok, _ = promotion_verdict(report, copy.deepcopy(report))
     assert ok
+
+
+def _judgeable() -> dict[str, Any]:
+    return {
+        "failure": {"roc_auc": 0.8, "pr_auc": 0.5, "balanced_accuracy": 0.7},
+        "baselines": {"rolling_rate": {"roc_auc": 0.6}, "previous_outcome": {"balanced_accuracy": 0.6}},
+        "duration": {"mae": 80.0, "baseline_mae": 100.0},
+    }
+
+
+@pytest.mark.parametrize("undefined", [None, float("nan")])
+@pytest.mark.parametrize(
+    ("section", "metric"),
+    [("failure", "roc_auc"), ("failure", "pr_auc"), ("failure", "balanced_accuracy"), ("duration", "mae")],
+)
+def test_a_candidate_with_an_undefined_metric_is_refused(
+    section: str, metric: str, undefined: float | None
+) -> None:
+    """A one-class test window leaves ROC-AUC undefined (null in report.json, NaN in memory)."""
+    report = _judgeable()
+    assert promotion_verdict(report, _judgeable()) == (True, [])
+    report[section][metric] = undefined
+    ok, reasons = promotion_verdict(report, _judgeable())
+    assert not ok and "cannot be judged" in reasons[0]
+
+
+def test_a_current_model_without_a_metric_does_not_block_a_judgeable_candidate() -> None:
+    current = _judgeable()
+    current["failure"]["pr_auc"] = None
+    current["failure"]["roc_auc"] = 0.9
+    ok, reasons = promotion_verdict(_judgeable(), current)
+    assert not ok and reasons == ["roc_auc fell by 0.100 against the current model (tolerance 0.01)"]
+    current["failure"]["roc_auc"] = 0.8
+    assert promotion_verdict(_judgeable(), current) == (True, [])

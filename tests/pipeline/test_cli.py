@@ -46,3 +46,42 @@ def test_bad_input_fails_with_a_clear_message(
     assert message in err
     assert "Traceback" not in err
     assert not (home / "warehouse.duckdb").exists()
+
+
+def test_a_locked_warehouse_fails_with_the_lock_error_once_and_keeps_the_data(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    import duckdb
+
+    for name in ("GITHUB_TOKEN", "REPOPILOT_REPOS", "REPOPILOT_SOURCE"):
+        monkeypatch.delenv(name, raising=False)
+    database = home / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as db:
+        db.execute("CREATE TABLE kept AS SELECT 42 AS answer")
+    holder = subprocess.Popen(  # another process writing: DuckDB allows one writer at a time
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(database)!r}); print('ok'); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        code = main(["--home", str(home), "run", "--select", "group:features"])
+    finally:
+        holder.communicate("", timeout=30)
+    err = capsys.readouterr().err
+    assert code == 1
+    # the cause, not Dagster's "Error occurred while executing op" wrapper, and one line for all steps
+    (line,) = [line for line in err.splitlines() if line.startswith("repopilot: error:")]
+    assert "Error occurred while executing op" not in line
+    assert line.count("Could not set lock on file") == 1
+    assert "run_features" in line and "reviewer_stats" in line
+    with duckdb.connect(str(database), read_only=True) as db:
+        assert db.execute("SELECT answer FROM kept").fetchone() == (42,)

@@ -140,6 +140,21 @@ def test_models_daily_and_exports_after_each_promotion() -> None:
     assert not again.run_requests  # the same promotion is exported once
 
 
+def test_exports_are_refreshed_daily_without_a_promotion() -> None:
+    """Reviewer workloads, activity and re-run priors must not wait for the next promoted model."""
+    from datetime import UTC, datetime
+
+    from dagster import build_schedule_context
+
+    from pipelines.defs.schedules import daily_exports
+
+    schedule = definitions.defs.get_schedule_def("daily_exports")
+    assert schedule.job_name == "export_and_publish"
+    context = build_schedule_context(scheduled_execution_time=datetime(2026, 11, 27, 4, 45, tzinfo=UTC))
+    request = daily_exports(context)
+    assert request.run_key == "2026-11-27"  # type: ignore[union-attr]
+
+
 def test_rerun_priors_folder_comes_from_the_environment_through_the_exports_resource(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -173,6 +173,20 @@ CORRUPTIONS: list[tuple[str, str, str, str, str]] = [
         "'lgtm'",
     ),
     (
+        "ci_runs",
+        "UPDATE core.ci_runs SET run_started_at = TIMESTAMPTZ '2099-01-01 00:00:00+00' WHERE {key}",
+        "expect_column_values_to_be_between",
+        "run_started_at",
+        "in the future (e.g. '2099-01-01",
+    ),
+    (
+        "pull_requests",
+        "UPDATE core.pull_requests SET merged_at = now() + INTERVAL 2 HOUR WHERE {key}",
+        "expect_column_values_to_be_between",
+        "merged_at",
+        "in the future",
+    ),
+    (
         "pull_requests",
         "UPDATE core.pull_requests SET state = NULL WHERE {key}",
         "expect_column_values_to_not_be_null",
@@ -221,12 +235,24 @@ def test_offending_keys_are_capped_at_five(conn: duckdb.DuckDBPyConnection) -> N
     assert len(set(failure.sample_values)) == len(failure.sample_values) <= 5
 
 
+def _add_spec_columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
+    """Give a hand-made table the other columns its suite names, with values that pass."""
+    present = {r[0] for r in conn.execute(f"DESCRIBE {schema}.{table}").fetchall()}
+    for column in suite_spec(schema, table).columns():
+        if column in present:
+            continue
+        kind = {"created_at": "TIMESTAMPTZ DEFAULT TIMESTAMPTZ '2026-01-01 00:00:00+00'"}.get(column)
+        kind = kind or ("VARCHAR DEFAULT 'g'" if column == "attempt_group" else "DOUBLE DEFAULT 1")
+        conn.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {column} {kind}")
+
+
 def test_feature_tables_check_rates_counts_and_their_key(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(
         "CREATE OR REPLACE TABLE features.run_features AS SELECT * FROM (VALUES "
         "(1, 1, 'a/b', 0.5, 2), (2, 1, 'a/b', 1.5, 0), (2, 1, 'a/b', 0.0, -1)"
         ") AS t(id, run_attempt, repo, fail_rate_5, review_count)"
     )
+    _add_spec_columns(conn, "features", "run_features")
     result = validate_table(conn, "features", "run_features")
     assert sorted(_failed(result)) == [
         ("expect_column_values_to_be_between", "fail_rate_5"),
@@ -236,6 +262,36 @@ def test_feature_tables_check_rates_counts_and_their_key(conn: duckdb.DuckDBPyCo
     rate = next(o for o in result.failures if o.column == "fail_rate_5")
     assert rate.offending_keys == ({"id": 2, "run_attempt": 1, "repo": "a/b"},)
     assert "outside [0, 1]" in rate.message
+
+
+@pytest.mark.parametrize(
+    ("corruption", "column", "shown"),
+    [
+        ("hour = 24", "hour", "outside [0, 23] (e.g. 24"),
+        ("day_of_week = 0", "day_of_week", "outside [1, 7]"),
+        ("is_pr = 2", "is_pr", "outside [0, 1]"),
+        ("duration_seconds = -3", "duration_seconds", "outside [0, inf]"),
+        ("coverage = 140", "coverage", "outside [0, 100]"),
+        ("attempt_group = NULL", "attempt_group", "1 null values"),
+        ("created_at = TIMESTAMPTZ '2099-01-01 00:00:00+00'", "created_at", "in the future"),
+    ],
+)
+def test_run_features_out_of_range_or_missing_values_fail(
+    conn: duckdb.DuckDBPyConnection, corruption: str, column: str, shown: str
+) -> None:
+    """The table the failure model trains on: values it cannot hold fail it, naming the row."""
+    conn.execute(
+        "CREATE OR REPLACE TABLE features.run_features AS SELECT * FROM (VALUES "
+        "(1, 1, 'a/b', 5, 1, 0, 30.0::DOUBLE, 80.0::DOUBLE), (2, 1, 'a/b', 23, 7, 1, 0.0, 0.0)"
+        ") AS t(id, run_attempt, repo, hour, day_of_week, is_pr, duration_seconds, coverage)"
+    )
+    _add_spec_columns(conn, "features", "run_features")
+    assert validate_table(conn, "features", "run_features").success
+    conn.execute(f"UPDATE features.run_features SET {corruption} WHERE id = 2")
+    result = validate_table(conn, "features", "run_features")
+    assert [o.column for o in result.failures] == [column]
+    assert shown in result.failures[0].message
+    assert result.failures[0].offending_keys == ({"id": 2, "run_attempt": 1, "repo": "a/b"},)
 
 
 def test_a_missing_table_fails_and_validate_all_skips_it(conn: duckdb.DuckDBPyConnection) -> None:
