@@ -4,8 +4,9 @@ Runs as a step of a GitHub Actions workflow (``actions/automerge/action.yml``) o
 review, check suite or workflow run events, or by hand with ``--repo`` and ``--pr``. For each pull
 request it reads the state GitHub reports, the configuration (``.github/auto-merge.yml`` from the
 checkout, else from the default branch through the API) and, when an exports location is given,
-the exported failure risk of the head commit; :func:`~actions.merging.engine.check_eligibility`
-decides. Unless ``--dry-run``, an eligible pull request is merged with the head commit pinned (a
+the exported failure risk of the head commit, or for a commit newer than the export the live
+prediction the predict action posted on it as a ``repopilot/risk`` status (from a trusted creator);
+:func:`~actions.merging.engine.check_eligibility` decides. Unless ``--dry-run``, an eligible pull request is merged with the head commit pinned (a
 push in between makes GitHub refuse), its branch deleted, labelled and commented on; when its base
 branch uses a merge queue it is enqueued instead (pinned to the head too), and the queue merges it.
 Every decision is printed as JSON, written to the step outputs and summary, and appended to the audit log.
@@ -49,7 +50,7 @@ from actions.common.report import (
 )
 from actions.merging.config import MERGE_MARKER, AutoMergeConfig
 from actions.merging.engine import check_eligibility
-from actions.merging.github_state import event_pull_numbers, head_risk, pull_state
+from actions.merging.github_state import event_pull_numbers, head_risk, pull_state, status_risk
 from actions.merging.graphql import GraphQLRefusedError, enqueue, merge_queue_of
 from actions.merging.settings import read_config
 
@@ -172,7 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = read_config(args.config, repo)
         for number in numbers:
             state = pull_state(repo, repo.get_pull(number), merge_queue_of(client, repository, number))
-            result = check_eligibility(state, config, head_risk(exports, repository, state.head_sha))
+            risk, missing = head_risk(exports, repository, state.head_sha), ""
+            if risk is None:
+                risk, missing = status_risk(repo, state, config.risk)
+            result = check_eligibility(state, config, risk, risk_missing=missing or None)
             result["repository"] = repository
             result["dry_run"] = args.dry_run
             result["actions"] = []

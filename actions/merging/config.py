@@ -10,7 +10,7 @@ Example ``.github/auto-merge.yml``::
     required_checks: [build, test]
     merge_method: squash
     coverage: {minimum: 80}
-    risk: {max_probability: 0.3, on_missing: block}
+    risk: {max_probability: 0.3, on_missing: block, status_creators: [github-actions[bot]]}
     blocking_labels: [do-not-merge, wip]
     revert: {daily_cap: 2, opt_out_label: no-auto-revert}
 """
@@ -20,6 +20,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from actions.common.risk_status import RISK_CONTEXT
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 MergeMethod = Literal["merge", "squash", "rebase"]
@@ -46,13 +48,30 @@ class CoverageGate(BaseModel):
 
 
 class RiskGate(BaseModel):
-    """The exported failure risk of the head commit's run as an extra gate."""
+    """The failure risk of the head commit's runs as an extra gate.
+
+    The risk comes from the exported ``scores.json`` or, for a commit pushed after the last export,
+    from the ``repopilot/risk`` commit status the predict action posts. Anything holding
+    ``statuses: write`` on the repository can post a status of any context, so a status counts only
+    when its creator is one of ``status_creators``. The default, ``github-actions[bot]``, is every
+    workflow of the repository using its ``GITHUB_TOKEN`` with ``statuses: write`` (a fork's
+    ``pull_request`` workflow gets a read-only token): it is as trustworthy as the workflows anyone with
+    write access can change.
+    A GitHub App's bot login narrows it to the app; an empty list ignores the statuses.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_probability: float = Field(default=0.5, ge=0.0, le=1.0, description="highest failure risk merged")
     on_missing: Literal["block", "allow"] = Field(
-        default="block", description="what a head commit without an exported score does (fail closed)"
+        default="block", description="what a head commit without any score does (fail closed)"
+    )
+    status_context: Name = Field(
+        default=RISK_CONTEXT, description="context of the live prediction status the predict action posts"
+    )
+    status_creators: tuple[Name, ...] = Field(
+        default=("github-actions[bot]",),
+        description="logins whose live prediction statuses are believed; empty: statuses are not used",
     )
 
 

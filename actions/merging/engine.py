@@ -2,8 +2,8 @@
 
 Everything here is pure. The decision fails closed: a check that is pending, missing, of an unknown
 state or errored never counts as passed, mergeability GitHub has not computed yet is not
-mergeability, and a head commit without an exported risk score is blocked unless the configuration
-explicitly allows it. A pull request merges only when every check in the result passed.
+mergeability, and a head commit without a risk score (exported, or the live prediction's commit
+status, :mod:`actions.common.risk_status`) is blocked unless the configuration explicitly allows it. A pull request merges only when every check in the result passed.
 
 When the base branch uses a merge queue (GitHub reports ``isMergeQueueEnabled``, or the
 configuration says ``merge_queue: true``), the up-to-date check gives way to the queue, which tests
@@ -105,8 +105,11 @@ class MergeQueueState(BaseModel):
     node_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
+RiskSource = Literal["exported score", "live prediction status"]
+
+
 class RunRisk(BaseModel):
-    """The exported failure risk of a run of the head commit."""
+    """The failure risk of a run of the head commit, and where it was read."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -114,6 +117,7 @@ class RunRisk(BaseModel):
     probability: float = Field(ge=0.0, le=1.0)
     risk_level: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
     workflow: str | None = None
+    source: RiskSource = "exported score"
 
 
 def _check(name: str, passed: bool, detail: str) -> dict[str, Any]:
@@ -255,17 +259,14 @@ def _coverage(pr: PullState, config: AutoMergeConfig) -> dict[str, Any]:
     return _check("coverage", value >= minimum, f"{value:.2f}% from {origin} (minimum {minimum:.2f}%)")
 
 
-def _risk(risk: RunRisk | None, config: AutoMergeConfig) -> dict[str, Any]:
+def _risk(risk: RunRisk | None, config: AutoMergeConfig, missing: str | None) -> dict[str, Any]:
     gate = config.risk
     if risk is None:
         allowed = gate.on_missing == "allow"
-        return _check(
-            "risk",
-            allowed,
-            "no exported risk score for the head commit" + ("" if allowed else " (fail closed)"),
-        )
+        detail = "no exported risk score for the head commit" + ("" if allowed else " (fail closed)")
+        return _check("risk", allowed, detail + (f"; {missing}" if missing else ""))
     detail = (
-        f"{risk.probability:.0%} failure risk ({risk.risk_level}, run {risk.run_id}); "
+        f"{risk.probability:.1%} failure risk ({risk.risk_level}, run {risk.run_id}) from the {risk.source}; "
         f"limit {gate.max_probability:.0%}"
     )
     return _check("risk", risk.probability <= gate.max_probability, detail)
@@ -299,8 +300,12 @@ def skip_reason(pr: PullState, config: AutoMergeConfig) -> str | None:
     return None
 
 
-def check_eligibility(pr: PullState, config: AutoMergeConfig, risk: RunRisk | None) -> dict[str, Any]:
+def check_eligibility(
+    pr: PullState, config: AutoMergeConfig, risk: RunRisk | None, *, risk_missing: str | None = None
+) -> dict[str, Any]:
     """Whether ``pr`` may be merged now, and why: the design's result shape.
+
+    ``risk_missing`` says, when ``risk`` is None, why no live prediction status gave one either.
 
     Returns:
         ``eligible``; ``decision`` (``merge``, ``enqueue`` when the base branch uses a merge queue,
@@ -315,7 +320,7 @@ def check_eligibility(pr: PullState, config: AutoMergeConfig, risk: RunRisk | No
         _conflicts(pr),
         _up_to_date(pr, config),
         _coverage(pr, config),
-        _risk(risk, config),
+        _risk(risk, config, risk_missing),
         _labels(pr, config),
     ]
     skipped = skip_reason(pr, config)

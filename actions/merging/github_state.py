@@ -1,4 +1,8 @@
-"""Reading what the auto-merge decision needs from GitHub, and the exported risk of a head commit."""
+"""Reading what the auto-merge decision needs from GitHub, and the risk of a head commit.
+
+The risk is the exported score (:func:`head_risk`) or, when the export predates the commit, the live
+prediction the predict action posted as a commit status (:func:`status_risk`).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 from pydantic import ValidationError
 
+from actions.common import risk_status
 from actions.common.errors import InputError
 from actions.common.exports import Exports
 from actions.common.github import positive_number, read_event
+from actions.merging.config import RiskGate
 from actions.merging.engine import PullState, RunRisk
 
 
@@ -104,6 +110,56 @@ def head_risk(exports: Exports | None, repository: str, head_sha: str) -> RunRis
         risk_level=worst["risk_level"],
         workflow=worst["workflow"],
     )
+
+
+def status_risk(repo: Repository, state: PullState, gate: RiskGate) -> tuple[RunRisk | None, str]:
+    """The highest risk among the live prediction statuses on the head commit, or why there is none.
+
+    The combined status (read by :func:`pull_state`) shows whether any status of the context exists;
+    only then are the commit's statuses listed, newest first, since only that listing names each
+    status's creator. A status from a login outside ``gate.status_creators`` is ignored. Of the
+    trusted ones the newest per run counts (a later attempt supersedes an earlier one) and the worst
+    run wins, as with exported scores. A trusted status that cannot be read blocks (fail closed).
+
+    Returns:
+        ``(risk, "")``, or ``(None, reason)`` with the reason said in the risk check.
+    """
+    context = gate.status_context
+    if not any(status.context == context for status in state.statuses):
+        return None, f"no {context} status either"
+    if not gate.status_creators:
+        return None, f"{context} statuses are not used (risk.status_creators is empty)"
+    trusted = {login.lower() for login in gate.status_creators}
+    newest: dict[int, risk_status.StatusRisk] = {}
+    untrusted: set[str] = set()
+    for status in repo.get_commit(state.head_sha).get_statuses():
+        if status.context != context:
+            continue
+        login = status.creator.login if status.creator is not None else "ghost"
+        if login.lower() not in trusted:
+            untrusted.add(login)
+            continue
+        try:
+            parsed = risk_status.parse(status.description)
+        except ValueError as error:
+            return None, f"the {context} status {status.id} by {login}: {error} (fail closed)"
+        newest.setdefault(parsed.run_id, parsed)
+    if not newest:
+        who = ", ".join(sorted(untrusted)[:3])
+        return None, (
+            f"{context} status ignored: created by {who}, not one of risk.status_creators "
+            f"({', '.join(gate.status_creators)})"
+        )
+    worst = max(newest.values(), key=lambda found: found.probability)
+    risk = RunRisk.model_validate(
+        {
+            "run_id": worst.run_id,
+            "probability": worst.probability,
+            "risk_level": worst.risk_level,
+            "source": "live prediction status",
+        }
+    )
+    return risk, ""
 
 
 def event_pull_numbers(path: Path) -> tuple[str, list[int]]:

@@ -174,8 +174,8 @@ def test_a_head_pushed_after_the_decision_is_not_merged(
     number = _safe_pull(sample_double)
     real = automerge.check_eligibility
 
-    def then_push(*args: Any) -> dict[str, Any]:
-        result = real(*args)
+    def then_push(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        result = real(*args, **kwargs)
         sample_double.configure_pull(REPO, number, head_sha="c" * 40)  # a push lands mid-decision
         return result
 

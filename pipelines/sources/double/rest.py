@@ -553,7 +553,12 @@ def combined_state(statuses: list[JSON]) -> str:
 @_route(r"/commits/(?P<sha>[^/]+)/status")
 def _combined_status(request: RestRequest, view: RecordingView, repo: str, hit: re.Match[str]) -> Reply:
     sha = unquote(hit["sha"])
-    statuses = view.recording.commit_statuses.get((repo, sha), [])
+    # the newest status of each context (statuses are kept newest first), without its creator,
+    # as GitHub's combined status gives them
+    newest: dict[str, JSON] = {}
+    for status in view.recording.commit_statuses.get((repo, sha), []):
+        newest.setdefault(str(status.get("context")), {k: v for k, v in status.items() if k != "creator"})
+    statuses = list(newest.values())
     page = paginate(request, statuses, wrap="statuses")
     body = {
         "state": combined_state(statuses),

@@ -369,6 +369,7 @@ class WriteState:
                     for name, status, conclusion in checks
                 ]
             if statuses is not None:
+                # given oldest first, kept newest first as GitHub lists them
                 rec.commit_statuses[(repo, sha)] = [
                     {
                         "id": self.next_id(),
@@ -378,9 +379,10 @@ class WriteState:
                         "target_url": None,
                         "created_at": self.stamp(),
                         "updated_at": self.stamp(),
+                        "creator": _user(self.actor),
                     }
                     for context, state, description in statuses
-                ]
+                ][::-1]
             if reviews is not None:
                 rec.reviews[(repo, number)] = [
                     {
@@ -1303,20 +1305,80 @@ def _get_rest_commit(
     sha = hit["sha"]
     commit = state.store(repo).commits.get(sha)
     if commit is None:
-        # a commit the recording only knows by its checks, statuses or pull requests: no content
-        view = state.recording_view()
-        with view.lock:
-            rec = view.recording
-            known = (repo, sha) in rec.check_runs or (repo, sha) in rec.commit_statuses
-            known = known or any(
-                sha in (p["head"].get("sha"), p.get("merge_commit_sha"))
-                for p in rec.pull_requests.get(repo, [])
-            )
-            known = known or any(run.get("head_sha") == sha for run in rec.workflow_runs.get(repo, []))
-        if not known:
+        if not _known_commit(state, repo, sha):
             raise not_found()
+        # a commit the recording only knows by its checks, statuses or pull requests: no content
         commit = {"message": "", "tree": _object_id("tree", b""), "parents": []}
     return Reply(200, _rest_commit(request, repo, sha, commit))
+
+
+def _known_commit(state: WriteState, repo: str, sha: str) -> bool:
+    """Whether the git store or the recording (checks, statuses, pull requests, runs) knows the commit."""
+    if sha in state.store(repo).commits:
+        return True
+    view = state.recording_view()
+    with view.lock:
+        rec = view.recording
+        known = (repo, sha) in rec.check_runs or (repo, sha) in rec.commit_statuses
+        known = known or any(
+            sha in (p["head"].get("sha"), p.get("merge_commit_sha")) for p in rec.pull_requests.get(repo, [])
+        )
+        return known or any(run.get("head_sha") == sha for run in rec.workflow_runs.get(repo, []))
+
+
+STATUS_STATES = frozenset({"error", "failure", "pending", "success"})
+STATUSES_PER_CONTEXT = 1000
+"""GitHub's limit of statuses per commit and context: one more is a validation error."""
+
+
+@_route("POST", r"/statuses/(?P<sha>[^/]+)")
+def _create_status(
+    state: WriteState, request: RestRequest, repo: str, hit: re.Match[str], body: JSON
+) -> Reply:
+    """``POST /repos/{o}/{r}/statuses/{sha}``: 201 with the status (its creator the token's user).
+
+    GitHub answers 422 for a state outside error/failure/pending/success, a description over 140
+    characters, an unknown commit and the 1001st status of one context; the context defaults to
+    ``default``. The commit's statuses are kept newest first, as GitHub lists them, and the combined
+    status shows the newest of each context.
+    """
+    if body.get("state") not in STATUS_STATES:
+        raise validation_failed("state")
+    values = {key: body.get(key) for key in ("target_url", "description", "context")}
+    if any(value is not None and not isinstance(value, str) for value in values.values()):
+        raise validation_failed(
+            next(k for k, v in values.items() if v is not None and not isinstance(v, str))
+        )
+    if values["description"] is not None and len(values["description"]) > 140:
+        raise RestError(422, "Validation Failed: description is too long (maximum is 140 characters)")
+    sha = unquote(hit["sha"])
+    if not _known_commit(state, repo, sha):
+        raise RestError(422, f"No commit found for SHA: {sha}")
+    context = values["context"] or "default"
+    view = state.recording_view()
+    with view.lock:
+        statuses = view.recording.commit_statuses.setdefault((repo, sha), [])
+        if sum(1 for s in statuses if s.get("context") == context) >= STATUSES_PER_CONTEXT:
+            raise RestError(
+                422, "Validation Failed: This SHA and context has reached the maximum number of statuses."
+            )
+        status_id = state.next_id()
+        status = {
+            "url": f"{_repo_url(request, repo)}/statuses/{sha}",
+            "avatar_url": None,
+            "id": status_id,
+            "node_id": base64.b64encode(f"011:StatusContext{status_id}".encode()).decode(),
+            "state": body["state"],
+            "description": values["description"],
+            "target_url": values["target_url"],
+            "context": context,
+            "created_at": state.stamp(),
+            "updated_at": state.stamp(),
+            "creator": _user(state.actor),
+        }
+        statuses.insert(0, status)
+        view.invalidate()
+        return Reply(201, status)
 
 
 @_route("GET", r"/commits/(?P<sha>[0-9a-f]{40})/pulls")
