@@ -6,9 +6,10 @@ request it reads the state GitHub reports, the configuration (``.github/auto-mer
 checkout, else from the default branch through the API) and, when an exports location is given,
 the exported failure risk of the head commit, or for a commit newer than the export the live
 prediction the predict action posted on it as a ``repopilot/risk`` status (from a trusted creator);
-:func:`~actions.merging.engine.check_eligibility` decides. Unless ``--dry-run``, an eligible pull request is merged with the head commit pinned (a
-push in between makes GitHub refuse), its branch deleted, labelled and commented on; when its base
-branch uses a merge queue it is enqueued instead (pinned to the head too), and the queue merges it.
+:func:`~actions.merging.engine.check_eligibility` decides. Unless ``--dry-run``, an eligible pull
+request is merged with the head commit pinned (a push in between makes GitHub refuse), its branch
+deleted, labelled and commented on; when its base branch uses a merge queue it is enqueued instead
+(pinned to the head too), and the queue merges it.
 Every decision is printed as JSON, written to the step outputs and summary, and appended to the audit log.
 
 Environment: ``GITHUB_TOKEN`` (``contents: write``, ``pull-requests: write``, ``checks: read``,

@@ -5,11 +5,18 @@ Runs as a step of a GitHub Actions workflow (``actions/predict/action.yml``), ty
 local folder, or the branch the publish asset writes), computes the run's features from the
 GitHub API exactly as the warehouse does, and prints the design's ``predict_workflow_outcome``
 result as JSON; in Actions it also sets step outputs, writes a step-summary table of the
-factors and appends an audit record. It only reads from GitHub.
+factors and appends an audit record.
+
+With ``--post-status`` (and not ``--dry-run``) it also publishes the result on the run's head commit
+as a ``repopilot/risk`` commit status (:mod:`actions.common.risk_status`): state ``success``, so it
+is informational and blocks nothing unless branch protection requires it, its description the risk
+and the run, its link the run. Auto-merge reads it for a head commit newer than the exported scores.
+That is the only write; without it the action only reads.
 
 Configuration comes from the environment: ``GITHUB_TOKEN`` (``actions: read``,
-``contents: read``, ``pull-requests: read``), ``GITHUB_API_URL``, ``REPOPILOT_EXPORTS``
-(the exports location), ``GITHUB_EVENT_PATH`` (the event payload in Actions).
+``contents: read``, ``pull-requests: read``; ``statuses: write`` to post the status),
+``GITHUB_API_URL``, ``REPOPILOT_EXPORTS`` (the exports location), ``GITHUB_EVENT_PATH`` (the event
+payload in Actions).
 """
 
 from __future__ import annotations
@@ -23,7 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from github import GithubException
+from github.GithubObject import NotSet
+from github.Repository import Repository
 
+from actions.common import risk_status
 from actions.common.errors import ActionError, InputError
 from actions.common.exports import exports_from_arguments
 from actions.common.github import (
@@ -50,7 +60,9 @@ from actions.prediction.model import ExportedModels, import_lightgbm_alone
 
 ACTION = "predict"
 TOKEN_NEEDS = TokenNeeds(
-    ACTION, required=frozenset({"repo", "public_repo"}), allowed=frozenset({"repo", "public_repo"})
+    ACTION,
+    required=frozenset({"repo", "public_repo"}),
+    allowed=frozenset({"repo", "public_repo", "repo:status"}),
 )
 
 
@@ -60,7 +72,41 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--repo", help="owner/name (with --run-id)")
     parser.add_argument("--run-id", help="workflow run id (with --repo)")
     parser.add_argument("--max-history", type=int, default=300, help="earlier runs of the repository to read")
+    parser.add_argument(
+        "--post-status",
+        action="store_true",
+        help="publish the result as a commit status on the run's head commit (needs statuses: write)",
+    )
+    parser.add_argument(
+        "--status-context",
+        default=risk_status.RISK_CONTEXT,
+        help="context of that status (default: %(default)s)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="write nothing to GitHub (no status)")
     return parser
+
+
+def _post_status(
+    repo: Repository, result: Mapping[str, Any], context: str, run_url: object
+) -> dict[str, Any]:
+    """Post the result as an informational commit status on the run's head commit; what was posted.
+
+    Raises:
+        GithubException: when GitHub refuses (a token without ``statuses: write`` gets 403).
+    """
+    description = risk_status.describe(
+        float(result["probability"]),
+        str(result["risk_level"]),
+        int(result["run_id"]),
+        int(result["run_attempt"]),
+    )
+    posted = repo.get_commit(str(result["head_sha"])).create_status(
+        "success",
+        target_url=run_url if isinstance(run_url, str) and run_url.startswith("https://") else NotSet,
+        description=description,
+        context=context,
+    )
+    return {"context": context, "sha": result["head_sha"], "id": posted.id, "description": description}
 
 
 def _event_run(path: Path) -> tuple[str, Mapping[str, Any]]:
@@ -104,6 +150,9 @@ def _summary(result: Mapping[str, Any]) -> str:
         for f in result["factors"]
     ]
     lines += ["", markdown_table(("factor", "value", "log-odds", "effect"), rows)]
+    if "status" in result:
+        status = result["status"]
+        lines.append(f"\nPosted as the `{status['context']}` status on {str(status['sha'])[:12]}.")
     lines.append(f"\n<sub>model {result['model_version']} · exports {result['exports']}</sub>")
     return "\n".join(lines)
 
@@ -116,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_token_scopes(client, TOKEN_NEEDS)
     if args.max_history < 1:
         raise InputError("--max-history must be at least 1")
+    if not args.status_context.strip() or len(args.status_context) > 100:
+        raise InputError("--status-context must be 1 to 100 characters")
     exports = exports_from_arguments(args, client, needed_for="the models come from them")
     models = ExportedModels.load(exports)
 
@@ -157,6 +208,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "synthetic_training_data": bool(exports.manifest["source"]["synthetic"]),
         "history_runs": len(runs),
     }
+    refused: str | None = None
+    if args.post_status and not args.dry_run:
+        try:
+            result["status"] = _post_status(repo, result, args.status_context, data.get("html_url"))
+        except GithubException as error:
+            # the prediction is still printed and recorded; the step fails after that
+            refused = (
+                f"GitHub answered HTTP {error.status} when the {args.status_context} status was posted on "
+                f"{str(result['head_sha'])[:12]} (the workflow needs permissions: statuses: write)"
+            )
     text = json.dumps(result, indent=2, sort_keys=True)
     print(text)
     if args.output:
@@ -170,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if result["predicted_duration_seconds"] is None
             else f"{result['predicted_duration_seconds']:.0f}",
             "recommendation": result["recommendation"],
+            "status-posted": "true" if "status" in result else "false",
             "result": result,
         }
     )
@@ -180,14 +242,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             repository=repository,
             subject=f"run {target['id']} attempt {target['run_attempt']}",
             decision=str(result["risk_level"]),
-            dry_run=True,
+            dry_run="status" not in result,
             details={
                 "probability": result["probability"],
                 "model_version": result["model_version"],
                 "factors": [f["feature"] for f in result["factors"]],
+                "status": result.get("status"),
+                "status_refused": refused,
             },
         )
     )
+    if refused is not None:
+        raise ActionError(refused)
     return 0
 
 

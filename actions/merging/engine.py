@@ -3,7 +3,8 @@
 Everything here is pure. The decision fails closed: a check that is pending, missing, of an unknown
 state or errored never counts as passed, mergeability GitHub has not computed yet is not
 mergeability, and a head commit without a risk score (exported, or the live prediction's commit
-status, :mod:`actions.common.risk_status`) is blocked unless the configuration explicitly allows it. A pull request merges only when every check in the result passed.
+status, :mod:`actions.common.risk_status`) is blocked unless the configuration explicitly allows it.
+A pull request merges only when every check in the result passed.
 
 When the base branch uses a merge queue (GitHub reports ``isMergeQueueEnabled``, or the
 configuration says ``merge_queue: true``), the up-to-date check gives way to the queue, which tests

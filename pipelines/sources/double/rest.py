@@ -572,6 +572,7 @@ def _combined_status(request: RestRequest, view: RecordingView, repo: str, hit: 
     return Reply(200, body, page.link)
 
 
+@_route(r"/statuses/(?P<sha>[^/]+)")  # the older path of the same listing, which PyGithub calls
 @_route(r"/commits/(?P<sha>[^/]+)/statuses")
 def _statuses(request: RestRequest, view: RecordingView, repo: str, hit: re.Match[str]) -> Reply:
     return paginate(request, view.recording.commit_statuses.get((repo, unquote(hit["sha"])), []))
