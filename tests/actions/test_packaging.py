@@ -97,3 +97,27 @@ def test_the_revert_action_starts_light_and_its_workflow_only_acts_on_default_br
         assert condition in job["if"], condition
     assert workflow["permissions"] == {"contents": "read", "pull-requests": "read", "actions": "read"}
     assert job["steps"][0]["with"]["dry-run"] == "true"
+
+
+def test_the_predict_workflow_posts_the_risk_status_with_only_statuses_write() -> None:
+    action = yaml.safe_load((ROOT / "actions" / "predict" / "action.yml").read_text())
+    assert action["inputs"]["post-status"]["default"] == "false"  # opt in: it needs statuses: write
+    assert action["inputs"]["status-context"]["default"] == "repopilot/risk"
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "predict")
+    assert step["env"]["POST_STATUS"] == "${{ inputs.post-status }}"
+    assert step["env"]["DRY_RUN"] == "${{ inputs.dry-run }}"
+    assert "--post-status" in step["run"] and "--dry-run" in step["run"]
+    workflow = yaml.safe_load((ROOT / "actions" / "workflows" / "repopilot-predict.yml").read_text())
+    writes = {name for name, level in workflow["permissions"].items() if level == "write"}
+    assert writes == {"statuses"}
+    assert workflow["jobs"]["predict"]["steps"][0]["with"]["post-status"] == "true"
+    # the option is off in a plain run of the program: posting is asked for, never implied
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    helptext = subprocess.run(
+        [sys.executable, "-m", "actions.predict", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert "--post-status" in helptext and "--status-context" in helptext and "--dry-run" in helptext
