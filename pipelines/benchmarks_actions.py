@@ -1,7 +1,8 @@
 """``repopilot benchmark actions``: each action's whole process, start to exit, in dry run.
 
 One scene is built once, then every action's real CLI (``python -m actions.<name> --dry-run``) runs
-against it as a separate process, ``runs`` times each:
+against it as a separate process, ``runs`` times each (and predict once more without ``--dry-run``,
+posting its ``repopilot/risk`` status: ``predict_status``):
 
 * the API: the sample organisation (:mod:`pipelines.sources.sample`, ``people`` people, log
   archives of failed attempts) served by the GitHub API double on loopback, with what each action
@@ -75,8 +76,19 @@ from pipelines.sources.double import GitHubDouble
 from pipelines.sources.recording import Recording
 from pipelines.sources.sample import SampleOrgSpec, generate_sample_org
 
-ACTIONS: tuple[str, ...] = ("predict", "automerge", "revert", "route", "heal", "maintain", "sla_watch")
-"""The action modules timed, in report order."""
+ACTIONS: tuple[str, ...] = (
+    "predict",
+    "predict_status",
+    "automerge",
+    "revert",
+    "route",
+    "heal",
+    "maintain",
+    "sla_watch",
+)
+"""What is timed, in report order: the action modules, and predict once more posting its status for real."""
+MODULES: dict[str, str] = {"predict_status": "predict"}
+"""The module of an entry not named after its module."""
 
 ORG = "synthetic-org"
 """Owner of the activity export's repositories beyond the sample organisation's."""
@@ -439,8 +451,14 @@ def build_scene(
     common = ["--dry-run", "--exports", str(exports)]
 
     run = max(rec.workflow_runs[repo], key=lambda r: (r.get("pull_requests") != [], r["created_at"]))
-    scene.commands["predict"] = [["--repo", repo, "--run-id", str(run["id"]), *common[1:]]]
+    predict = ["--repo", repo, "--run-id", str(run["id"]), "--post-status", "--exports", str(exports)]
+    scene.commands["predict"] = [[*predict, "--dry-run"]]
     scene.checks["predict"] = lambda out: str(_one(out)["risk_level"])
+    # not a dry run: the repopilot/risk status, predict's one write, posted to the double each time
+    scene.commands["predict_status"] = [predict]
+    scene.checks["predict_status"] = lambda out: (
+        f"{_one(out)['risk_level']}, {_one(out)['status']['context']}"
+    )
 
     safe = _fresh_pull(double, token, repo, "topic/benchmark-safe")
     double.configure_pull(
@@ -584,7 +602,8 @@ def run_actions_benchmark(
                 wall, cpu, requests, decisions = [], [], [], []
                 variants = scene.commands[name]
                 for index in range(runs):
-                    argv = [sys.executable, "-m", f"actions.{name}", *variants[index % len(variants)]]
+                    module = MODULES.get(name, name)
+                    argv = [sys.executable, "-m", f"actions.{module}", *variants[index % len(variants)]]
                     before = len(double.requests)
                     seconds, used, code, stdout, stderr = _timed(argv, env)
                     if code != 0:
@@ -601,7 +620,7 @@ def run_actions_benchmark(
                     "requests": _stats(requests),
                     "exit_code": 0,
                     "decisions": sorted(set(decisions)),
-                    "command": f"python -m actions.{name} " + " ".join(variants[0]),
+                    "command": f"python -m actions.{MODULES.get(name, name)} " + " ".join(variants[0]),
                 }
             load_end = os.getloadavg()
     report: dict[str, Any] = {
@@ -622,17 +641,18 @@ def run_actions_benchmark(
         "actions": figures,
     }
     print(
-        f"actions, dry run, whole process: {people:,} people, {issues:,} issues, {runs} runs each "
+        f"actions, whole process, dry run (predict_status: posting): {people:,} people, {issues:,} issues, "
+        f"{runs} runs each "
         f"(load average {report['load_average_start'][0]} at start, {report['load_average_end'][0]} at end)"
     )
     print(
-        f"  {'action':<10} {'wall median':>11} {'min':>7} {'max':>7} {'CPU median':>10} "
+        f"  {'action':<14} {'wall median':>11} {'min':>7} {'max':>7} {'CPU median':>10} "
         f"{'requests':>8}  decision"
     )
     for name, fig in figures.items():
         w, c = fig["wall_seconds"], fig["cpu_seconds"]
         print(
-            f"  {name:<10} {w['median']:>10.3f}s {w['min']:>6.3f}s {w['max']:>6.3f}s {c['median']:>9.3f}s "
+            f"  {name:<14} {w['median']:>10.3f}s {w['min']:>6.3f}s {w['max']:>6.3f}s {c['median']:>9.3f}s "
             f"{fig['requests']['median']:>8g}  {', '.join(fig['decisions'])}"
         )
     if json_path is not None:
