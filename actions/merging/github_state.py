@@ -144,6 +144,8 @@ def status_risk(repo: Repository, state: PullState, gate: RiskGate) -> tuple[Run
         except ValueError as error:
             return None, f"the {context} status {status.id} by {login}: {error} (fail closed)"
         newest.setdefault(parsed.run_id, parsed)
+    if not newest and not untrusted:  # the combined status listed one the listing no longer has
+        return None, f"no {context} status either"
     if not newest:
         who = ", ".join(sorted(untrusted)[:3])
         return None, (
