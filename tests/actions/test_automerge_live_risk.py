@@ -17,21 +17,37 @@ from tests.conftest import FAKE_TOKEN
 GATE = "coverage: {minimum: 80}\nrisk: {max_probability: 0.3}\n"
 
 
-def _post(
-    double: GitHubDouble, number: int, description: str, *, creator: str = "github-actions[bot]"
-) -> None:
-    """A status on the pull request's head commit, posted through the API as ``creator``."""
-    double.writes.actor = creator
-    repo = Github(base_url=double.url, auth=Auth.Token(FAKE_TOKEN), retry=None).get_repo(REPO, lazy=True)
-    sha = repo.get_pull(number).head.sha
-    repo.get_commit(sha).create_status("success", description=description, context="repopilot/risk")
-    double.writes.actor = "repopilot-bot"
+class Live:
+    """A safe pull request in the double, statuses posted on its head, auto-merge deciding on it."""
+
+    def __init__(self, double: GitHubDouble, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.double, self.tmp_path, self.capsys = double, tmp_path, capsys
+        self.number = _safe_pull(double)
+
+    def post(self, description: str, *, creator: str = "github-actions[bot]") -> None:
+        """A status on the head commit, posted through the API as ``creator``."""
+        self.double.writes.actor = creator
+        client = Github(base_url=self.double.url, auth=Auth.Token(FAKE_TOKEN), retry=None)
+        repo = client.get_repo(REPO, lazy=True)
+        sha = repo.get_pull(self.number).head.sha
+        repo.get_commit(sha).create_status("success", description=description, context="repopilot/risk")
+        self.double.writes.actor = "repopilot-bot"
+
+    def decide(self, config: str = GATE, *extra: str) -> dict[str, object]:
+        path = _config(self.tmp_path, config)
+        assert main(["--repo", REPO, "--pr", str(self.number), "--config", str(path), *extra]) == 0
+        result: dict[str, object] = json.loads(self.capsys.readouterr().out)[0]
+        return result
 
 
-def _decide(number: int, config: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, object]:
-    assert main(["--repo", REPO, "--pr", str(number), "--config", str(config), *extra]) == 0
-    result: dict[str, object] = json.loads(capsys.readouterr().out)[0]
-    return result
+@pytest.fixture
+def live(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> Live:
+    return Live(sample_double, tmp_path, capsys)
 
 
 def _risk_check(result: dict[str, object]) -> dict[str, object]:
@@ -41,17 +57,11 @@ def _risk_check(result: dict[str, object]) -> dict[str, object]:
     return found
 
 
-def test_a_low_live_risk_merges_and_says_where_it_came_from(
-    sample_double: GitHubDouble,
-    action_env: dict[str, Path],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    number = _safe_pull(sample_double)
-    _post(sample_double, number, describe(0.6, "HIGH", 501, 1))
-    _post(sample_double, number, describe(0.12, "LOW", 501, 2))  # the re-run's attempt supersedes
-    _post(sample_double, number, describe(0.05, "LOW", 502, 1))
-    result = _decide(number, _config(tmp_path, GATE), capsys)
+def test_a_low_live_risk_merges_and_says_where_it_came_from(live: Live, action_env: dict[str, Path]) -> None:
+    live.post(describe(0.6, "HIGH", 501, 1))
+    live.post(describe(0.12, "LOW", 501, 2))  # the re-run's attempt supersedes
+    live.post(describe(0.05, "LOW", 502, 1))
+    result = live.decide()
     check = _risk_check(result)
     assert check["passed"] and check["detail"] == (
         "12.0% failure risk (LOW, run 501) from the live prediction status; limit 30%"
@@ -68,21 +78,15 @@ def test_a_low_live_risk_merges_and_says_where_it_came_from(
     assert audit["details"]["risk"]["source"] == "live prediction status"
 
 
-def test_a_live_risk_above_the_limit_blocks(
-    sample_double: GitHubDouble,
-    action_env: dict[str, Path],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    number = _safe_pull(sample_double)
-    _post(sample_double, number, describe(0.05, "LOW", 601, 1))
-    _post(sample_double, number, describe(0.3001, "MEDIUM", 602, 1))  # shown as 30.1%: above 30%
-    result = _decide(number, _config(tmp_path, GATE), capsys)
+def test_a_live_risk_above_the_limit_blocks(live: Live) -> None:
+    live.post(describe(0.05, "LOW", 601, 1))
+    live.post(describe(0.3001, "MEDIUM", 602, 1))  # shown as 30.1%: above 30%
+    result = live.decide()
     assert result["decision"] == "blocked" and not result["merged"]
     assert result["blocking_reasons"] == [
         "risk: 30.1% failure risk (MEDIUM, run 602) from the live prediction status; limit 30%"
     ]
-    assert sample_double.writes.merges == []
+    assert live.double.writes.merges == []
 
 
 @pytest.mark.parametrize(
@@ -114,36 +118,23 @@ def test_a_live_risk_above_the_limit_blocks(
     ids=["no-status", "untrusted-creator", "statuses-off", "unreadable"],
 )
 def test_without_a_trusted_readable_status_it_fails_closed(
-    sample_double: GitHubDouble,
-    action_env: dict[str, Path],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    posts: list[tuple[str, str]],
-    config: str,
-    reason: str,
+    live: Live, posts: list[tuple[str, str]], config: str, reason: str
 ) -> None:
-    number = _safe_pull(sample_double)
     for creator, description in posts:
-        _post(sample_double, number, description, creator=creator)
-    result = _decide(number, _config(tmp_path, config), capsys)
+        live.post(description, creator=creator)
+    result = live.decide(config)
     detail = str(_risk_check(result)["detail"])
     assert result["decision"] == "blocked" and not _risk_check(result)["passed"]
     assert reason in detail and detail.startswith(
         "no exported risk score for the head commit (fail closed); "
     )
-    assert sample_double.writes.merges == []
+    assert live.double.writes.merges == []
 
 
-def test_an_untrusted_status_can_neither_lower_nor_raise_a_trusted_one(
-    sample_double: GitHubDouble,
-    action_env: dict[str, Path],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    number = _safe_pull(sample_double)
-    _post(sample_double, number, describe(0.6, "HIGH", 801, 1))
-    _post(sample_double, number, describe(0.01, "LOW", 801, 2), creator="mallory")
-    result = _decide(number, _config(tmp_path, GATE), capsys, "--dry-run")
+def test_an_untrusted_status_can_neither_lower_nor_raise_a_trusted_one(live: Live) -> None:
+    live.post(describe(0.6, "HIGH", 801, 1))
+    live.post(describe(0.01, "LOW", 801, 2), creator="mallory")
+    result = live.decide(GATE, "--dry-run")
     assert result["decision"] == "blocked" and "60.0% failure risk (HIGH, run 801)" in str(
         _risk_check(result)["detail"]
     )
