@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,9 +27,8 @@ from actions.common.errors import ActionError, InputError
 from actions.common.exports import exports_from_arguments
 from actions.common.github import (
     TokenNeeds,
+    action_client,
     add_common_arguments,
-    check_token_scopes,
-    connect,
     event_path,
     positive_number,
     read_event,
@@ -111,9 +109,7 @@ def _summary(result: Mapping[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Predict one run; print the result JSON. Returns the exit code."""
     args = _parser().parse_args(argv)
-    token = os.environ.get("GITHUB_TOKEN") or None
-    client = connect(token, os.environ.get("GITHUB_API_URL"))
-    check_token_scopes(client, TOKEN_NEEDS)
+    client = action_client(TOKEN_NEEDS)
     if args.max_history < 1:
         raise InputError("--max-history must be at least 1")
     exports = exports_from_arguments(args, client, needed_for="the models come from them")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -38,8 +37,9 @@ from pydantic import BaseModel, ValidationError
 from actions.common.conclusions import FAILED_CONCLUSIONS
 from actions.common.errors import ActionError, InputError
 from actions.common.github import (
+    TokenNeeds,
+    action_client,
     add_common_arguments,
-    connect,
     event_path,
     parse_time,
     positive_number,
@@ -73,6 +73,12 @@ from actions.merging.revert import (
 from actions.merging.settings import read_config
 
 ACTION = "revert"
+TOKEN_NEEDS = TokenNeeds(
+    ACTION,
+    required=frozenset({"repo", "public_repo"}),
+    # reverting a pull request that changed .github/workflows takes the workflow scope
+    allowed=frozenset({"repo", "public_repo", "workflow"}),
+)
 MAX_SCANNED_PULLS = 3000
 """Most pull requests read back (newest first) looking for earlier reverts; beyond it, fail closed."""
 
@@ -395,7 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if event is None:
             raise InputError("no run given: pass --repo and --run-id, or run on a workflow_run event")
         repository, run_id = event_run(event)
-    client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
+    client = action_client(TOKEN_NEEDS)
     try:
         repo = client.get_repo(repository)
         config = read_config(args.config, repo).revert

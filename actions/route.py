@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -37,9 +36,8 @@ from actions.common.errors import ActionError, ExportError, InputError
 from actions.common.exports import exports_from_arguments
 from actions.common.github import (
     TokenNeeds,
+    action_client,
     add_common_arguments,
-    check_token_scopes,
-    connect,
     event_path,
     parse_time,
     positive_number,
@@ -471,8 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     target = _target(args)
     round_robin = _read_state(args.round_robin_state)
-    client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
-    check_token_scopes(client, TOKEN_NEEDS)
+    client = action_client(TOKEN_NEEDS)
     exports = exports_from_arguments(args, client, needed_for="routing needs reviewers.json")
     if not exports.has("reviewers"):
         raise ExportError(f"the exports at {exports.origin} have no reviewers.json (routing needs it)")

@@ -34,7 +34,7 @@ from github import GithubException
 
 from actions.common.config import read_action_config
 from actions.common.errors import ActionError, InputError
-from actions.common.github import connect, parse_now, repository_name
+from actions.common.github import TokenNeeds, action_client, parse_now, repository_name
 from actions.common.report import (
     append_audit,
     audit_record,
@@ -52,6 +52,9 @@ from actions.sla.store import IncidentStore
 
 ACTION = "sla"
 CONFIG_FILE = "sla.yml"
+TOKEN_NEEDS = TokenNeeds(
+    ACTION, required=frozenset({"repo", "public_repo"}), allowed=frozenset({"repo", "public_repo"})
+)
 _TRANSITIONS = frozenset({"opened", "escalated", "resolved", "resolve_failed"})
 
 
@@ -222,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     now = parse_now(args.now)
     repos = _repos(args.repos)
     incident_repo = repository_name(args.incident_repo) if args.incident_repo else repos[0]
-    client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
+    client = action_client(TOKEN_NEEDS)
     requester = client.requester
     try:
         config = read_action_config(

@@ -212,6 +212,20 @@ def check_token_scopes(client: Github, needs: TokenNeeds) -> list[str] | None:
     return sorted({s.strip() for s in scopes if s.strip()})
 
 
+def action_client(needs: TokenNeeds) -> Github:
+    """The client of an action's process (``$GITHUB_TOKEN`` at ``$GITHUB_API_URL``), its token checked first.
+
+    Every action calls this before it reads anything, so a token carrying an excluded scope is
+    refused by all of them alike (:func:`check_token_scopes`).
+
+    Raises:
+        ActionError: naming an excluded scope, or when GitHub refuses the token.
+    """
+    client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
+    check_token_scopes(client, needs)
+    return client
+
+
 def parse_time(value: object) -> datetime | None:
     """A GitHub timestamp (ISO 8601, ``Z`` accepted) as an aware UTC datetime; None when absent or invalid.
 
