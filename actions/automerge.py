@@ -27,13 +27,14 @@ from typing import Any
 from github import GithubException
 from github.Repository import Repository
 
-from actions.common.errors import ActionError, InputError
+from actions.common.errors import InputError
 from actions.common.exports import exports_from_arguments
 from actions.common.github import (
     TokenNeeds,
     action_client,
     add_common_arguments,
     event_path,
+    github_failure,
     positive_number,
     repository_name,
 )
@@ -202,9 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
     except GithubException as error:
-        raise ActionError(
-            f"GitHub answered HTTP {error.status} while reading or merging the pull request"
-        ) from None
+        raise github_failure(error, "reading or merging the pull request") from None
     text = json.dumps(results, indent=2, sort_keys=True)
     print(text)
     if args.output:

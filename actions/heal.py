@@ -56,6 +56,7 @@ from actions.common.github import (
     action_client,
     add_common_arguments,
     event_path,
+    github_failure,
     parse_now,
     parse_time,
     positive_number,
@@ -549,9 +550,7 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
     except LogDownloadError as error:
         raise LogDownloadError(f"run {run_id}: {error}") from None
     except GithubException as error:
-        raise ActionError(
-            f"GitHub answered HTTP {error.status} while reading or re-running the run"
-        ) from None
+        raise github_failure(error, "reading or re-running the run") from None
 
     for result in results:
         if result["action"] != "error":

@@ -40,7 +40,14 @@ from github.Workflow import Workflow
 from actions.common.config import read_action_config
 from actions.common.errors import ActionError, ExportError, InputError
 from actions.common.exports import Exports, exports_from_arguments
-from actions.common.github import TokenNeeds, action_client, add_common_arguments, parse_now, repository_name
+from actions.common.github import (
+    TokenNeeds,
+    action_client,
+    add_common_arguments,
+    github_failure,
+    parse_now,
+    repository_name,
+)
 from actions.common.report import (
     append_audit,
     audit_record,
@@ -353,9 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
     except GithubException as error:
-        raise ActionError(
-            f"GitHub answered HTTP {error.status} while planning or starting the maintenance"
-        ) from None
+        raise github_failure(error, "planning or starting the maintenance") from None
     text = json.dumps(results, indent=2, sort_keys=True)
     print(text)
     if args.output:

@@ -23,13 +23,14 @@ from typing import Any
 
 from github import GithubException
 
-from actions.common.errors import ActionError, InputError
+from actions.common.errors import InputError
 from actions.common.exports import exports_from_arguments
 from actions.common.github import (
     TokenNeeds,
     action_client,
     add_common_arguments,
     event_path,
+    github_failure,
     positive_number,
     read_event,
     repository_name,
@@ -135,9 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             target.update(change_of(repo.get_pull(int(target["pull_number"])), target))
         runs = history(repo, target, max_runs=args.max_history)
     except GithubException as error:
-        raise ActionError(
-            f"GitHub answered HTTP {error.status} while reading the run and its history"
-        ) from None
+        raise github_failure(error, "reading the run and its history") from None
 
     features = run_features(target, [*runs, target])
     prediction = models.predict([features])[0]

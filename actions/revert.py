@@ -41,6 +41,7 @@ from actions.common.github import (
     action_client,
     add_common_arguments,
     event_path,
+    github_failure,
     parse_time,
     positive_number,
     read_event,
@@ -425,9 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if result["decision"] == "revert" and not args.dry_run:
             result["actions"] = _open_revert(client, repo, facts, config, result)
     except GithubException as error:
-        raise ActionError(
-            f"GitHub answered HTTP {error.status} while reading the run or its pull request"
-        ) from None
+        raise github_failure(error, "reading the run or its pull request") from None
     result["reverted"] = result["decision"] == "revert" and result["revert_pull_request"] is not None
     write_summary(_summary(result, args.dry_run))
     append_audit(

@@ -39,6 +39,7 @@ from actions.common.github import (
     action_client,
     add_common_arguments,
     event_path,
+    github_failure,
     parse_time,
     positive_number,
     read_event,
@@ -483,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except GithubException as error:
         noun = "pull request" if target.kind == "pull_request" else "issue"
-        raise ActionError(f"GitHub answered HTTP {error.status} while reading the {noun}") from None
+        raise github_failure(error, f"reading the {noun}") from None
     result["exports"] = exports.origin
     text = json.dumps(result, indent=2, sort_keys=True)
     print(text)

@@ -34,7 +34,7 @@ from github import GithubException
 
 from actions.common.config import read_action_config
 from actions.common.errors import ActionError, InputError
-from actions.common.github import TokenNeeds, action_client, parse_now, repository_name
+from actions.common.github import TokenNeeds, action_client, github_failure, parse_now, repository_name
 from actions.common.report import (
     append_audit,
     audit_record,
@@ -292,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ):
                 store.save(state, state["open"])
     except GithubException as error:
-        raise ActionError(f"GitHub answered HTTP {error.status} while checking the SLA") from None
+        raise github_failure(error, "checking the SLA") from None
 
     notifications = [*(acknowledgement or {}).get("notifications", []), *outcome["notifications"]]
     result = _scrub(

@@ -20,7 +20,8 @@ from github import GithubException
 from github.Repository import Repository
 from pydantic import BaseModel, ValidationError
 
-from actions.common.errors import ActionError, InputError
+from actions.common.errors import InputError
+from actions.common.github import github_failure
 from actions.common.report import redact
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -105,7 +106,7 @@ def load_repo_config(repo: Repository, filename: str, model: type[Model], ref: s
     except GithubException as error:
         if error.status == 404:
             return model()
-        raise ActionError(f"cannot read {path}: GitHub answered HTTP {error.status}") from None
+        raise github_failure(error, f"reading {path}") from None
     if isinstance(contents, list):
         raise InputError(f"{path} is a directory, not a file")
     try:

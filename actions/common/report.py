@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from github import GithubException
+
 from actions.common.errors import ActionError
+from actions.common.github import github_failure
 
 SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "REPOPILOT_TOKEN", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY")
 """Environment variables whose values are secrets wherever they appear."""
@@ -126,7 +129,8 @@ def append_audit(record: Mapping[str, Any], path: str | Path | None = None) -> N
 def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
     """Run an action's ``main`` and turn failures into one clear, redacted line and an exit code.
 
-    An :class:`ActionError` prints its message; anything else prints only its type (a stack
+    An :class:`ActionError` prints its message, an uncaught GitHub answer what it means
+    (:func:`~actions.common.github.github_failure`); anything else prints only its type (a stack
     trace could carry request headers or payloads), unless ``RUNNER_DEBUG=1`` asks for details.
     """
     try:
@@ -134,6 +138,10 @@ def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | N
     except ActionError as error:
         print(f"::error::{redact(str(error))}", file=sys.stderr)
         return error.exit_code
+    except GithubException as error:  # one no action caught: still one line saying what it means
+        failure = github_failure(error, "talking to GitHub")
+        print(f"::error::{redact(str(failure))}", file=sys.stderr)
+        return failure.exit_code
     except Exception as error:
         detail = f": {redact(str(error))}" if os.environ.get("RUNNER_DEBUG") == "1" else ""
         print(f"::error::internal error ({type(error).__name__}){detail}", file=sys.stderr)

@@ -1,0 +1,106 @@
+"""What every action says when GitHub refuses: one line naming the cause, a bounded wait, no secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import urllib3.util.retry
+
+from actions.common.report import run_cli
+from actions.route import main as route_main
+from pipelines.sources.double import GitHubDouble
+from tests.actions.test_route_action import _hand_exports, _open_pull, _person
+from tests.conftest import FAKE_TOKEN
+
+REPO = "repopilot-sample/web-frontend"
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The sleeps urllib3's retry asks for; a long one fails the test instead of stalling it."""
+    asked: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        asked.append(seconds)
+        if seconds > 120:
+            raise AssertionError(f"the action would sleep {seconds:.0f} s")
+
+    monkeypatch.setattr(urllib3.util.retry.time, "sleep", sleep)
+    return asked
+
+
+def _route(double: GitHubDouble, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    pull = _open_pull(double, repo=REPO)
+    exports = _hand_exports(tmp_path, [_person("ana", events_last_14d=2)])
+    code = run_cli(route_main, ["--repo", REPO, "--pull", str(pull["number"]), "--exports", str(exports)])
+    captured = capsys.readouterr()
+    assert FAKE_TOKEN not in captured.out + captured.err
+    return code, captured.err
+
+
+def test_an_exhausted_rate_limit_stops_the_action_instead_of_sleeping_until_the_reset(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    sleeps: list[float],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    pull = _open_pull(sample_double, repo=REPO)
+    exports = _hand_exports(tmp_path, [_person("ana", events_last_14d=2)])
+    sample_double.rate_remaining = 0  # the reset is an hour away
+    code = run_cli(route_main, ["--repo", REPO, "--pull", str(pull["number"]), "--exports", str(exports)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.startswith("::error::")]
+    assert len(lines) == 1 and "HTTP 403" in lines[0] and "rate limit is used up until" in lines[0], err
+    assert "try again later" in lines[0] and FAKE_TOKEN not in err
+    assert all(s <= 60 for s in sleeps)
+    assert not action_env["audit.jsonl"].exists()
+
+
+def test_a_long_retry_after_is_not_slept(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    sleeps: list[float],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    sample_double.retry_after_seconds = 3600
+    sample_double.inject("429_secondary", times=10)
+    code, err = _route(sample_double, tmp_path, capsys)
+    assert code == 2, err
+    assert "HTTP 429" in err and "retry after 3600 s" in err and "try again later" in err
+    assert all(s <= 60 for s in sleeps)
+
+
+def test_a_short_retry_after_is_waited_out(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    sleeps: list[float],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    sample_double.retry_after_seconds = 1
+    sample_double.inject("429_secondary", times=1)
+    code, err = _route(sample_double, tmp_path, capsys)
+    assert code == 0, err
+    assert 1 in sleeps
+
+
+def test_an_unknown_repository_and_a_refused_token_are_named(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    exports = _hand_exports(tmp_path, [_person("ana", events_last_14d=2)])
+    code = run_cli(route_main, ["--repo", "nobody/nothing", "--pull", "1", "--exports", str(exports)])
+    err = capsys.readouterr().err
+    assert code == 2 and "HTTP 404" in err and "no such repository or object" in err, err
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_wrongtoken000000000000000000000000")
+    code = run_cli(route_main, ["--repo", REPO, "--pull", "1", "--exports", str(exports)])
+    err = capsys.readouterr().err
+    assert code == 2 and "HTTP 401" in err and "the token is invalid or expired" in err, err
+    assert "wrongtoken" not in err
