@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster import AssetKey, AssetSelection, DagsterError, DagsterInstance, ExecuteInProcessResult
 
@@ -11,6 +12,9 @@ from pipelines.definitions import build_definitions
 from pipelines.defs.partitions import GITHUB_POOL, WAREHOUSE_POOL, repository_partitions
 from pipelines.defs.resources import HistorySourceResource, WarehouseResource
 from warehouse.db import CORE_TABLES, derived_table_counts, table_counts
+
+if TYPE_CHECKING:
+    from dagster_shared.error import SerializableErrorInfo
 
 
 class RunFailedError(RuntimeError):
@@ -38,6 +42,13 @@ TOLERATED_CHECKS = frozenset({"promotion_gate"})
 """Blocking checks whose failure stops what depends on them but is not a failed run."""
 
 
+def _cause(error: SerializableErrorInfo) -> str:
+    """The innermost cause of a step's error: what went wrong, not Dagster's "error while executing op"."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
+
+
 def _refusals(result: ExecuteInProcessResult) -> list[str]:
     """Refusals by tolerated gates; raises for any other failure of the run."""
     if result.success:
@@ -52,12 +63,14 @@ def _refusals(result: ExecuteInProcessResult) -> list[str]:
         if reasons is not None:
             text += f": {reasons.value}"
         (refused if evaluation.check_name in TOLERATED_CHECKS else failures).append(text)
+    steps: dict[str, list[str]] = {}  # one line per cause, naming every step it stopped
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data is not None:
             error = event.step_failure_data.error
             if error is not None and error.cls_name == "DagsterAssetCheckFailedError" and not failures:
                 continue
-            failures.append(f"{event.step_key}: {error.message.strip() if error else 'failed'}")
+            steps.setdefault(_cause(error) if error else "failed", []).append(str(event.step_key))
+    failures += [f"{', '.join(keys)}: {cause}" for cause, keys in steps.items()]
     if failures:
         raise RunFailedError("; ".join(failures))
     return refused
@@ -80,11 +93,14 @@ def run_assets(
     warehouse: WarehouseResource,
     select: str | None = None,
     instance: DagsterInstance | None = None,
+    *,
+    verbose: bool = False,
 ) -> RunSummary:
     """Materialise the selection (Dagster selection syntax; default: everything).
 
     Repository-partitioned assets run once per repository of the source, then the
-    unpartitioned ones (loader, models) run once.
+    unpartitioned ones (loader, models) run once. Dagster's own log (warnings, and the traceback
+    of a failed step) is shown only when ``verbose``.
 
     Raises:
         RunFailedError: when a step fails (message from the step).
@@ -94,7 +110,8 @@ def run_assets(
     graph = defs.resolve_asset_graph()
     try:
         selection = AssetSelection.from_string(select) if select else AssetSelection.all()
-        keys = selection.resolve(graph)
+        # one asset of a multi-asset (the raw loader) cannot run alone: its siblings come with it
+        keys = selection.required_multi_asset_neighbors().resolve(graph)
     except (DagsterError, ValueError) as exc:
         raise ValueError(f"invalid asset selection {select!r}: {exc}") from None
     if not keys:
@@ -109,7 +126,9 @@ def run_assets(
     partition_name = repository_partitions.name or "repository"
     instance.add_dynamic_partitions(partition_name, repos)
 
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    # a failed step is reported once, by its cause (RunFailedError); its traceback only when verbose
+    level = "WARNING" if verbose else "CRITICAL"
+    quiet = {"loggers": {"console": {"config": {"log_level": level}}}}
     partitioned = sorted((k for k in keys if graph.get(k).is_partitioned), key=AssetKey.to_user_string)
     unpartitioned = sorted((k for k in keys if not graph.get(k).is_partitioned), key=AssetKey.to_user_string)
     for group, partition_keys in ((partitioned, repos), (unpartitioned, [None])):
