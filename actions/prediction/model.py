@@ -107,6 +107,32 @@ def combine_duration(
     return np.maximum(point, 0.0), np.maximum(low, 0.0), np.maximum(high, 0.0)
 
 
+def model_text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a whole LightGBM text model, or None when its tree blocks are where it says.
+
+    LightGBM parses the trees at the offsets its ``tree_sizes`` header gives, in parallel threads,
+    and a model cut short or edited there aborts the whole process (SIGABRT) instead of raising: so
+    every ``Tree=i`` block is checked to start where the header puts it, and ``end of trees`` to follow.
+    """
+    data = text.encode("utf-8")
+    header, _, rest = data.partition(b"\nTree=0\n")
+    sizes_line = next((line for line in header.split(b"\n") if line.startswith(b"tree_sizes=")), None)
+    if not rest or sizes_line is None:
+        return "no trees"
+    try:
+        sizes = [int(size) for size in sizes_line.removeprefix(b"tree_sizes=").split()]
+    except ValueError:
+        return "a malformed tree_sizes header"
+    at = len(header) + 1
+    for index, size in enumerate(sizes):
+        if not data.startswith(b"Tree=%d\n" % index, at) or size <= 0:
+            return f"tree {index} is not where its header puts it (cut short or edited)"
+        at += size
+    if not data.startswith(b"end of trees", at):
+        return "the trees do not end where the header says (cut short or edited)"
+    return None
+
+
 @dataclass(frozen=True)
 class ExportedModels:
     """The failure and duration models of an exports folder.
@@ -134,7 +160,16 @@ class ExportedModels:
 
         def booster(name: str) -> lgb.Booster:
             try:
-                return lgb.Booster(model_str=exports.path(name).read_text(encoding="utf-8"))
+                text = exports.path(name).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                raise ExportError(f"exports at {exports.origin}: {name} cannot be read as text") from None
+            problem = model_text_problem(text)
+            if problem is not None:
+                raise ExportError(
+                    f"exports at {exports.origin}: {name} is not a whole LightGBM model: {problem}"
+                )
+            try:
+                return lgb.Booster(model_str=text)
             except lgb.basic.LightGBMError:
                 raise ExportError(f"exports at {exports.origin}: {name} is not a LightGBM model") from None
 

@@ -242,3 +242,34 @@ def test_missing_exports_give_exit_code_3(
 def test_a_missing_branch_is_an_export_error(sample_double: GitHubDouble, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="not found"):
         open_exports(f"github:{EXPORTS_REPO}@nothing-here", client=_client(sample_double), cache_dir=tmp_path)
+
+
+def test_a_cut_short_model_is_an_export_error_not_a_crash(demo_home: Path, tmp_path: Path) -> None:
+    """A model file cut short (checksum matching) made LightGBM abort the process; now it exits 3."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    exports = _copy(demo_home, tmp_path)
+    model = exports / "models" / "failure_model.txt"
+    text = model.read_text(encoding="utf-8")
+    model.write_text(text[: len(text) // 2], encoding="utf-8")
+    manifest = json.loads((exports / "manifest.json").read_text())
+    manifest["files"]["failure_model"]["sha256"] = hashlib.sha256(model.read_bytes()).hexdigest()
+    manifest["files"]["failure_model"]["bytes"] = model.stat().st_size
+    (exports / "manifest.json").write_text(json.dumps(manifest))
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GITHUB_EVENT_PATH")}
+    # in a child process: LightGBM's abort would take pytest down with it
+    argv = ["--repo", "a/b", "--run-id", "1", "--exports", str(exports)]
+    done = subprocess.run(
+        [sys.executable, "-m", "actions.predict", *argv],
+        capture_output=True,
+        text=True,
+        env=env | {"GITHUB_API_URL": "http://127.0.0.1:9"},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("::error::")
+    assert "failure_model is not a whole LightGBM model" in done.stderr and "[LightGBM]" not in done.stderr
