@@ -26,7 +26,7 @@ from github import Github, GithubException
 
 from actions.common.errors import ExportError, InputError
 from actions.common.github import repository_name
-from actions.common.schemas import SCHEMA_VERSION, problems, supported
+from actions.common.schemas import SCHEMA_NAMES, SCHEMA_VERSION, problems, supported
 
 DEFAULT_BRANCH = "repopilot-exports"
 """Branch of the exports repository that the publish asset writes."""
@@ -92,6 +92,11 @@ class Exports:
             if repository is not None and isinstance(document, dict):
                 document = _only(document, repository)
             schema = self.manifest["files"][name].get("schema")
+            if schema is not None and schema not in SCHEMA_NAMES:
+                raise ExportError(
+                    f"exports at {self.origin}: {name} names the schema {schema[:60]!r}, which this action "
+                    "does not know (update the action or re-run the exports)"
+                )
             found = problems(schema, document) if schema is not None else []
             if found:
                 raise ExportError(f"exports at {self.origin}: {name} is invalid: " + "; ".join(found[:5]))
