@@ -30,6 +30,30 @@ CONFIG_DIR = ".github"
 MAX_CONFIG_BYTES = 256 * 1024
 
 
+def _repeated_key(node: Any) -> Any:
+    """The first key node given twice in one mapping of the composed YAML ``node``, or None.
+
+    YAML forbids repeated keys but PyYAML keeps the last one silently: a setting would not be what
+    its reader saw in the file.
+    """
+    if isinstance(node, yaml.MappingNode):
+        seen: set[tuple[str, str]] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if (key.tag, key.value) in seen:
+                    return key
+                seen.add((key.tag, key.value))
+            found = _repeated_key(value)
+            if found is not None:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found = _repeated_key(item)
+            if found is not None:
+                return found
+    return None
+
+
 def _where(location: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     for part in location:
@@ -51,6 +75,7 @@ def parse_config(text: str | None, filename: str, model: type[Model]) -> Model:
     if len(text.encode("utf-8")) > MAX_CONFIG_BYTES:
         raise InputError(f"{filename}: larger than {MAX_CONFIG_BYTES // 1024} KiB")
     try:
+        repeated = _repeated_key(yaml.compose(text, Loader=yaml.SafeLoader))
         document: Any = yaml.safe_load(text)
     except yaml.MarkedYAMLError as error:
         # the error's own text quotes the offending line, which could hold a secret
@@ -59,6 +84,14 @@ def parse_config(text: str | None, filename: str, model: type[Model]) -> Model:
         raise InputError(f"{filename}: not valid YAML at {where}: {error.problem}") from None
     except yaml.YAMLError:
         raise InputError(f"{filename}: not valid YAML") from None
+    if repeated is not None:
+        mark = repeated.start_mark
+        raise InputError(
+            redact(
+                f"{filename}: the key {str(repeated.value)[:40]!r} is given twice "
+                f"(line {mark.line + 1}, column {mark.column + 1}); YAML allows each key once"
+            )
+        )
     if document is None:
         return model()
     if not isinstance(document, dict):
