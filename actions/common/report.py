@@ -126,14 +126,49 @@ def append_audit(record: Mapping[str, Any], path: str | Path | None = None) -> N
             handle.write(json.dumps(_redact_value(record), sort_keys=True) + "\n")
 
 
+RECORD_FILES = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "REPOPILOT_AUDIT_LOG")
+"""Environment variables naming the files an action appends its outputs, summary and audit records to."""
+
+
+def check_record_files() -> None:
+    """Refuse to start when a file of :data:`RECORD_FILES` cannot be appended to.
+
+    Checked before anything is decided or written to GitHub: an action that merged a pull request
+    and then failed to write its audit record would leave a change nobody can account for.
+
+    Raises:
+        ActionError: naming the variable, the file and why.
+    """
+    for name in RECORD_FILES:
+        value = os.environ.get(name)
+        if not value:
+            continue
+        path = Path(value)
+        folder = path.parent
+        if path.is_dir():
+            problem = "it is a folder"
+        elif path.exists() and not os.access(path, os.W_OK):
+            problem = "it is not writable"
+        elif not folder.is_dir():
+            problem = f"its folder {folder} does not exist"
+        elif not path.exists() and not os.access(folder, os.W_OK | os.X_OK):
+            problem = f"its folder {folder} is not writable"
+        else:
+            continue
+        raise ActionError(f"{name} names {value}, which cannot be appended to: {problem}")
+
+
 def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
     """Run an action's ``main`` and turn failures into one clear, redacted line and an exit code.
 
     An :class:`ActionError` prints its message, an uncaught GitHub answer what it means
-    (:func:`~actions.common.github.github_failure`); anything else prints only its type (a stack
-    trace could carry request headers or payloads), unless ``RUNNER_DEBUG=1`` asks for details.
+    (:func:`~actions.common.github.github_failure`), a file that cannot be read or written its name
+    and why; anything else prints only its type (a stack trace could carry request headers or
+    payloads), unless ``RUNNER_DEBUG=1`` asks for details. The files that receive the outputs, the
+    summary and the audit records are checked before ``main`` runs (:func:`check_record_files`).
     """
     try:
+        check_record_files()
         return main(argv)
     except ActionError as error:
         print(f"::error::{redact(str(error))}", file=sys.stderr)
@@ -142,6 +177,12 @@ def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | N
         failure = github_failure(error, "talking to GitHub")
         print(f"::error::{redact(str(failure))}", file=sys.stderr)
         return failure.exit_code
+    except OSError as error:
+        if error.filename is None:  # a connection's error can quote a URL: only its type is shown
+            print(f"::error::internal error ({type(error).__name__})", file=sys.stderr)
+            return 1
+        print(f"::error::{redact(f'cannot use {error.filename}: {error.strerror}')}", file=sys.stderr)
+        return 2
     except Exception as error:
         detail = f": {redact(str(error))}" if os.environ.get("RUNNER_DEBUG") == "1" else ""
         print(f"::error::internal error ({type(error).__name__}){detail}", file=sys.stderr)

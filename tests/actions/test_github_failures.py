@@ -104,3 +104,34 @@ def test_an_unknown_repository_and_a_refused_token_are_named(
     err = capsys.readouterr().err
     assert code == 2 and "HTTP 401" in err and "the token is invalid or expired" in err, err
     assert "wrongtoken" not in err
+
+
+@pytest.mark.parametrize("variable", ["REPOPILOT_AUDIT_LOG", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"])
+def test_an_unwritable_record_file_stops_the_action_before_it_decides(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    variable: str,
+) -> None:
+    """An action that merged, then failed to write its audit record, would leave a change unaccounted for."""
+    monkeypatch.setenv(variable, str(tmp_path / "no-such-folder" / "file"))
+    sample_double.reset_log()
+    code, err = _route(sample_double, tmp_path, capsys)
+    assert code == 2 and f"::error::{variable} names " in err and "does not exist" in err, err
+    assert sample_double.requests == []
+
+
+def test_an_output_file_that_cannot_be_written_is_named(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    pull = _open_pull(sample_double, repo=REPO)
+    exports = _hand_exports(tmp_path, [_person("ana", events_last_14d=2)])
+    target = tmp_path / "missing" / "result.json"
+    argv = ["--repo", REPO, "--pull", str(pull["number"]), "--exports", str(exports), "--output", str(target)]
+    assert run_cli(route_main, [*argv, "--dry-run"]) == 2
+    assert f"::error::cannot use {target}: No such file or directory" in capsys.readouterr().err
