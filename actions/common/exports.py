@@ -26,7 +26,7 @@ from github import Github, GithubException
 
 from actions.common.errors import ExportError, InputError
 from actions.common.github import repository_name
-from actions.common.schemas import SCHEMA_NAMES, SCHEMA_VERSION, problems, supported
+from actions.common.schemas import SCHEMA_NAMES, SCHEMA_VERSION, newer, problems, supported
 
 DEFAULT_BRANCH = "repopilot-exports"
 """Branch of the exports repository that the publish asset writes."""
@@ -99,7 +99,11 @@ class Exports:
                 )
             found = problems(schema, document) if schema is not None else []
             if found:
-                raise ExportError(f"exports at {self.origin}: {name} is invalid: " + "; ".join(found[:5]))
+                raise ExportError(
+                    f"exports at {self.origin}: {name} is invalid: "
+                    + "; ".join(found[:5])
+                    + _newer_hint(self.manifest["schema_version"])
+                )
             self._read[key] = document
         return self._read[key]
 
@@ -127,6 +131,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _newer_hint(version: str) -> str:
+    """What to add to a schema problem of exports written with ``version``: newer is not corrupt."""
+    if not newer(version):
+        return ""
+    return (
+        f" (the exports were written with schema version {version}, newer than the {SCHEMA_VERSION} "
+        "this action reads: update the action)"
+    )
+
+
 def _read_manifest(root: Path, origin: str) -> dict[str, Any]:
     path = root / MANIFEST
     if not path.is_file():
@@ -143,7 +157,8 @@ def _read_manifest(root: Path, origin: str) -> dict[str, Any]:
         )
     found = problems("manifest", manifest)
     if found:
-        raise ExportError(f"{MANIFEST} at {origin} is invalid: " + "; ".join(found[:5]))
+        hint = _newer_hint(version)
+        raise ExportError(f"{MANIFEST} at {origin} is invalid: " + "; ".join(found[:5]) + hint)
     return dict(manifest)
 
 

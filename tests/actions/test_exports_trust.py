@@ -51,3 +51,23 @@ def test_a_schema_this_code_does_not_know_is_an_export_error(tmp_path: Path) -> 
     _folder(root, {"reviewers": _entry(root / "reviewers.json", "reviewers.json", "reviewers_v2")})
     with pytest.raises(ExportError, match="names the schema 'reviewers_v2', which this action does not know"):
         verify(root)
+
+
+def test_exports_of_a_newer_minor_version_that_break_the_schemas_say_so(tmp_path: Path) -> None:
+    """1.1 is read by a 1.0 action when it fits; when not, the reason given is the version, not damage."""
+    root = tmp_path / "exports"
+    root.mkdir()
+    _folder(root, {})
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["schema_version"] = "1.1"
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    assert verify(root).manifest["schema_version"] == "1.1"
+    manifest["signature"] = "added in 1.1"
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ExportError, match=r"written with schema version 1\.1, newer than the 1\.0 this"):
+        verify(root)
+    manifest["schema_version"] = SCHEMA_VERSION
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ExportError, match="is invalid") as same:
+        verify(root)
+    assert "written with schema version" not in str(same.value)
