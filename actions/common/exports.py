@@ -25,7 +25,7 @@ from typing import Any, overload
 from github import Github, GithubException
 
 from actions.common.errors import ExportError, InputError
-from actions.common.github import repository_name
+from actions.common.github import github_failure, repository_name
 from actions.common.schemas import SCHEMA_NAMES, SCHEMA_VERSION, newer, problems, supported
 
 DEFAULT_BRANCH = "repopilot-exports"
@@ -259,8 +259,9 @@ def open_exports(
     try:
         head = _download(client, repository, branch, cache)
     except GithubException as error:
-        reason = "not found" if error.status == 404 else f"HTTP {error.status}"
-        raise ExportError(f"cannot read exports from {repository}@{branch}: {reason}") from None
+        if error.status == 404:
+            raise ExportError(f"cannot read exports from {repository}@{branch}: not found") from None
+        raise ExportError(str(github_failure(error, f"reading exports from {repository}@{branch}"))) from None
     return verify(cache / head, f"github:{repository}@{branch}#{head[:12]}", schemas=False)
 
 

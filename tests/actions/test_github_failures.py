@@ -135,3 +135,17 @@ def test_an_output_file_that_cannot_be_written_is_named(
     argv = ["--repo", REPO, "--pull", str(pull["number"]), "--exports", str(exports), "--output", str(target)]
     assert run_cli(route_main, [*argv, "--dry-run"]) == 2
     assert f"::error::cannot use {target}: No such file or directory" in capsys.readouterr().err
+
+
+def test_remote_exports_behind_a_rate_limit_say_so(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    sleeps: list[float],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    sample_double.rate_remaining = 0
+    argv = ["--repo", REPO, "--pull", "1", "--exports", f"github:{REPO}", "--cache-dir", str(tmp_path)]
+    assert run_cli(route_main, [*argv, "--dry-run"]) == 3
+    err = capsys.readouterr().err
+    assert f"reading exports from {REPO}@repopilot-exports: the token's rate limit is used up" in err, err
