@@ -17,7 +17,7 @@ from github import Auth, Github, GithubException, GithubRetry, RateLimitExceeded
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from urllib3 import BaseHTTPResponse
 
-from actions.common.errors import ActionError, InputError
+from actions.common.errors import EXIT_CODES, ActionError, InputError
 
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -163,7 +163,8 @@ def read_event(path: Path) -> dict[str, Any]:
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options every action shares: the event, the exports and where results go."""
+    """The options every action shares: the event, the exports and where results go; the exit codes."""
+    parser.epilog = parser.epilog or EXIT_CODES
     parser.add_argument("--event", type=Path, help="event payload (default: $GITHUB_EVENT_PATH)")
     parser.add_argument(
         "--exports", help="exports folder or github:OWNER/NAME[@BRANCH] (default: $REPOPILOT_EXPORTS)"

@@ -149,3 +149,13 @@ def test_remote_exports_behind_a_rate_limit_say_so(
     assert run_cli(route_main, [*argv, "--dry-run"]) == 3
     err = capsys.readouterr().err
     assert f"reading exports from {REPO}@repopilot-exports: the token's rate limit is used up" in err, err
+
+
+@pytest.mark.parametrize("name", ["predict", "automerge", "revert", "route", "heal", "maintain", "sla_watch"])
+def test_every_action_documents_its_exit_codes(name: str) -> None:
+    import importlib
+
+    from actions.common.errors import EXIT_CODES
+
+    module = importlib.import_module(f"actions.{name}")
+    assert module._parser().epilog == EXIT_CODES
