@@ -30,10 +30,14 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return asked
 
 
-def _route(double: GitHubDouble, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+def _route(
+    double: GitHubDouble, tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, str]:
+    """Route an open pull request with hand-made exports (neither step asks the API); exit code and stderr."""
     pull = _open_pull(double, repo=REPO)
     exports = _hand_exports(tmp_path, [_person("ana", events_last_14d=2)])
-    code = run_cli(route_main, ["--repo", REPO, "--pull", str(pull["number"]), "--exports", str(exports)])
+    argv = ["--repo", REPO, "--pull", str(pull["number"]), "--exports", str(exports), *extra]
+    code = run_cli(route_main, argv)
     captured = capsys.readouterr()
     assert FAKE_TOKEN not in captured.out + captured.err
     return code, captured.err
@@ -46,46 +50,41 @@ def test_an_exhausted_rate_limit_stops_the_action_instead_of_sleeping_until_the_
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    pull = _open_pull(sample_double, repo=REPO)
-    exports = _hand_exports(tmp_path, [_person("ana", events_last_14d=2)])
     sample_double.rate_remaining = 0  # the reset is an hour away
-    code = run_cli(route_main, ["--repo", REPO, "--pull", str(pull["number"]), "--exports", str(exports)])
-    err = capsys.readouterr().err
+    code, err = _route(sample_double, tmp_path, capsys)
     assert code == 2, err
     lines = [line for line in err.splitlines() if line.startswith("::error::")]
     assert len(lines) == 1 and "HTTP 403" in lines[0] and "rate limit is used up until" in lines[0], err
     assert "try again later" in lines[0] and FAKE_TOKEN not in err
     assert all(s <= 60 for s in sleeps)
     assert not action_env["audit.jsonl"].exists()
+    # exports read from a branch: the same reason, as an export error
+    argv = ["--repo", REPO, "--pull", "1", "--exports", f"github:{REPO}", "--cache-dir", str(tmp_path)]
+    assert run_cli(route_main, [*argv, "--dry-run"]) == 3
+    err = capsys.readouterr().err
+    assert f"reading exports from {REPO}@repopilot-exports: the token's rate limit is used up" in err, err
 
 
-def test_a_long_retry_after_is_not_slept(
+@pytest.mark.parametrize(("retry_after", "times"), [(3600, 10), (1, 1)])
+def test_a_retry_after_is_waited_out_only_when_short(
     sample_double: GitHubDouble,
     action_env: dict[str, Path],
     sleeps: list[float],
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
+    retry_after: int,
+    times: int,
 ) -> None:
-    sample_double.retry_after_seconds = 3600
-    sample_double.inject("429_secondary", times=10)
+    sample_double.retry_after_seconds = retry_after
+    sample_double.inject("429_secondary", times=times)
     code, err = _route(sample_double, tmp_path, capsys)
-    assert code == 2, err
-    assert "HTTP 429" in err and "retry after 3600 s" in err and "try again later" in err
-    assert all(s <= 60 for s in sleeps)
-
-
-def test_a_short_retry_after_is_waited_out(
-    sample_double: GitHubDouble,
-    action_env: dict[str, Path],
-    sleeps: list[float],
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> None:
-    sample_double.retry_after_seconds = 1
-    sample_double.inject("429_secondary", times=1)
-    code, err = _route(sample_double, tmp_path, capsys)
-    assert code == 0, err
-    assert 1 in sleeps
+    if retry_after > 60:
+        assert code == 2, err
+        assert "HTTP 429" in err and "retry after 3600 s" in err and "try again later" in err
+        assert all(s <= 60 for s in sleeps)
+    else:
+        assert code == 0, err
+        assert retry_after in sleeps
 
 
 def test_an_unknown_repository_and_a_refused_token_are_named(
@@ -129,26 +128,9 @@ def test_an_output_file_that_cannot_be_written_is_named(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    pull = _open_pull(sample_double, repo=REPO)
-    exports = _hand_exports(tmp_path, [_person("ana", events_last_14d=2)])
     target = tmp_path / "missing" / "result.json"
-    argv = ["--repo", REPO, "--pull", str(pull["number"]), "--exports", str(exports), "--output", str(target)]
-    assert run_cli(route_main, [*argv, "--dry-run"]) == 2
-    assert f"::error::cannot use {target}: No such file or directory" in capsys.readouterr().err
-
-
-def test_remote_exports_behind_a_rate_limit_say_so(
-    sample_double: GitHubDouble,
-    action_env: dict[str, Path],
-    sleeps: list[float],
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> None:
-    sample_double.rate_remaining = 0
-    argv = ["--repo", REPO, "--pull", "1", "--exports", f"github:{REPO}", "--cache-dir", str(tmp_path)]
-    assert run_cli(route_main, [*argv, "--dry-run"]) == 3
-    err = capsys.readouterr().err
-    assert f"reading exports from {REPO}@repopilot-exports: the token's rate limit is used up" in err, err
+    code, err = _route(sample_double, tmp_path, capsys, "--dry-run", "--output", str(target))
+    assert code == 2 and f"::error::cannot use {target}: No such file or directory" in err, err
 
 
 @pytest.mark.parametrize("name", ["predict", "automerge", "revert", "route", "heal", "maintain", "sla_watch"])
