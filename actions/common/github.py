@@ -74,6 +74,24 @@ class _BoundedRetry(GithubRetry):
         return seconds
 
 
+def _seconds(variable: str, default: float) -> float:
+    """The environment ``variable`` as a number of seconds (unset or empty: ``default``).
+
+    Raises:
+        InputError: when it is not a number from 0 to a day.
+    """
+    text = os.environ.get(variable) or ""
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise InputError(f"{variable} must be a number of seconds, got {text[:20]!r}") from None
+    if not 0 <= seconds <= 86400:
+        raise InputError(f"{variable} must be between 0 and 86400 seconds, got {seconds:g}")
+    return seconds
+
+
 def connect(token: str | None, api_url: str | None = None, *, timeout: float = 15.0) -> Github:
     """A PyGithub client for the API at ``api_url`` (GitHub Enterprise: ``https://HOST/api/v3``).
 
@@ -82,9 +100,12 @@ def connect(token: str | None, api_url: str | None = None, *, timeout: float = 1
     for a rate limit to reset (a longer wait stops the action: see :func:`github_failure`), and
     spaces writes one second apart as GitHub asks of integrations (its secondary limits);
     ``REPOPILOT_WRITE_SPACING_SECONDS`` changes that (0 turns it off, for a local API double).
+
+    Raises:
+        InputError: when either setting is not a number of seconds.
     """
-    spacing = float(os.environ.get("REPOPILOT_WRITE_SPACING_SECONDS") or 1.0)
-    max_wait = float(os.environ.get("REPOPILOT_MAX_RATE_LIMIT_WAIT") or MAX_RATE_LIMIT_WAIT)
+    spacing = _seconds("REPOPILOT_WRITE_SPACING_SECONDS", 1.0)
+    max_wait = _seconds("REPOPILOT_MAX_RATE_LIMIT_WAIT", MAX_RATE_LIMIT_WAIT)
     return Github(
         auth=Auth.Token(token) if token else None,
         base_url=(api_url or DEFAULT_API_URL).rstrip("/"),
@@ -291,6 +312,7 @@ def action_client(needs: TokenNeeds) -> Github:
 
     Raises:
         ActionError: naming an excluded scope, or when GitHub refuses the token.
+        InputError: when a setting of the connection (:func:`connect`) is malformed.
     """
     client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
     check_token_scopes(client, needs)

@@ -133,6 +133,26 @@ def test_an_output_file_that_cannot_be_written_is_named(
     assert code == 2 and f"::error::cannot use {target}: No such file or directory" in err, err
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("REPOPILOT_MAX_RATE_LIMIT_WAIT", "a minute", "must be a number of seconds, got 'a minute'"),
+        ("REPOPILOT_WRITE_SPACING_SECONDS", "-1", "must be between 0 and 86400 seconds, got -1"),
+    ],
+)
+def test_a_malformed_wait_setting_is_named(
+    action_env: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert run_cli(route_main, ["--repo", REPO, "--pull", "1", "--dry-run"]) == 2
+    assert f"::error::{variable} {message}" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("name", ["predict", "automerge", "revert", "route", "heal", "maintain", "sla_watch"])
 def test_every_action_documents_its_exit_codes(name: str) -> None:
     import importlib
