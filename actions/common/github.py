@@ -155,6 +155,10 @@ def github_failure(error: GithubException, doing: str) -> ActionError:
         return ActionError(text + "; try again later (REPOPILOT_MAX_RATE_LIMIT_WAIT sets how long to wait)")
     if error.status == 401:
         return ActionError(text + ": the token is invalid or expired")
+    if error.status == 403:
+        return ActionError(
+            text + ": refused (usually a permission the workflow's permissions block or the token lacks)"
+        )
     if error.status == 404:
         return ActionError(text + ": no such repository or object, or the token cannot see it")
     return ActionError(text)

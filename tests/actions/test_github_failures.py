@@ -161,3 +161,36 @@ def test_every_action_documents_its_exit_codes(name: str) -> None:
 
     module = importlib.import_module(f"actions.{name}")
     assert module._parser().epilog == EXIT_CODES
+
+
+@pytest.mark.parametrize(
+    ("status", "data", "headers", "meaning"),
+    [
+        (401, {"message": "Bad credentials"}, {}, ": the token is invalid or expired"),
+        (
+            403,
+            {"message": "Resource not accessible by integration"},
+            {},
+            ": refused (usually a permission the workflow's permissions block or the token lacks)",
+        ),
+        (
+            403,
+            {"message": "API rate limit exceeded for user ID 1."},
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1795000000"},
+            ": the token's rate limit is used up until 2026-11-18 11:06:40 UTC; try again later",
+        ),
+        (429, {"message": "slow"}, {"Retry-After": "90"}, ": rate limited (GitHub asks to retry after 90 s)"),
+        (404, {"message": "Not Found"}, {}, ": no such repository or object, or the token cannot see it"),
+        (500, {"message": "Server Error"}, {}, ""),
+    ],
+)
+def test_github_failures_say_what_the_status_means(
+    status: int, data: dict[str, str], headers: dict[str, str], meaning: str
+) -> None:
+    from github import GithubException
+
+    from actions.common.github import github_failure
+
+    text = str(github_failure(GithubException(status, data, headers), "doing it"))
+    assert text.startswith(f"GitHub answered HTTP {status} while doing it{meaning}"), text
+    assert data["message"] not in text
