@@ -17,7 +17,7 @@ from actions.common.exports import open_exports, verify
 from actions.predict import main
 from actions.prediction.features import run_features
 from actions.prediction.github_runs import change_of, history, run_input
-from pipelines.exports.publish import publish_exports
+from pipelines.exports.publish import PublishError, publish_exports
 from pipelines.features.runs import FEATURE_COLUMNS
 from pipelines.sources.double import GitHubDouble
 from tests.conftest import FAKE_TOKEN
@@ -81,6 +81,21 @@ def _published(demo_home: Path, double: GitHubDouble) -> str:
     )
     assert result.changed and result.uploaded == result.files
     return f"github:{EXPORTS_REPO}@repopilot-exports"
+
+
+def test_a_refused_publish_names_the_target_and_the_cause(
+    demo_home: Path, sample_double: GitHubDouble
+) -> None:
+    exports = verify(demo_home / "exports")
+    with pytest.raises(PublishError) as missing:
+        publish_exports(exports, _client(sample_double), "nobody/nothing", "repopilot-exports")
+    assert str(missing.value) == (
+        "cannot publish the exports to nobody/nothing@repopilot-exports: GitHub answered HTTP 404 "
+        "(no such repository, or the token cannot see it)"
+    )
+    refused = Github(base_url=sample_double.url, auth=Auth.Token("ghp_" + "x" * 36), retry=None)
+    with pytest.raises(PublishError, match=r"HTTP 401 \(the token is invalid or expired\)"):
+        publish_exports(exports, refused, EXPORTS_REPO, "repopilot-exports")
 
 
 def test_predict_a_run_from_published_exports(
