@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 from github import GithubException
 
 from actions.common.errors import ActionError
@@ -126,6 +128,16 @@ def append_audit(record: Mapping[str, Any], path: str | Path | None = None) -> N
             handle.write(json.dumps(_redact_value(record), sort_keys=True) + "\n")
 
 
+def unreachable(error: requests.RequestException) -> str:
+    """The one line for a GitHub API that did not answer: where (scheme, host and port only) and how."""
+    parts = urlsplit(os.environ.get("GITHUB_API_URL") or "https://api.github.com")
+    where = f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    return (
+        f"the GitHub API at {where} could not be reached or stopped answering ({type(error).__name__}), "
+        "after retries; check GITHUB_API_URL and the network, then run again"
+    )
+
+
 RECORD_FILES = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "REPOPILOT_AUDIT_LOG")
 """Environment variables naming the files an action appends its outputs, summary and audit records to."""
 
@@ -177,6 +189,9 @@ def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | N
         failure = github_failure(error, "talking to GitHub")
         print(f"::error::{redact(str(failure))}", file=sys.stderr)
         return failure.exit_code
+    except requests.RequestException as error:  # after GithubRetry's retries: GitHub is out of reach
+        print(f"::error::{redact(unreachable(error))}", file=sys.stderr)
+        return 2
     except OSError as error:
         if error.filename is None:  # a connection's error can quote a URL: only its type is shown
             print(f"::error::internal error ({type(error).__name__})", file=sys.stderr)

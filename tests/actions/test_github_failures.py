@@ -194,3 +194,21 @@ def test_github_failures_say_what_the_status_means(
     text = str(github_failure(GithubException(status, data, headers), "doing it"))
     assert text.startswith(f"GitHub answered HTTP {status} while doing it{meaning}"), text
     assert data["message"] not in text
+
+
+def test_an_unreachable_api_is_named_without_its_credentials(
+    action_env: dict[str, Path],
+    sleeps: list[float],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on once this block ends
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("GITHUB_API_URL", f"http://someone:{FAKE_TOKEN}@127.0.0.1:{port}/api/v3")
+    assert run_cli(route_main, ["--repo", REPO, "--pull", "1", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert f"::error::the GitHub API at http://127.0.0.1:{port} could not be reached" in err, err
+    assert FAKE_TOKEN not in err and "someone" not in err
