@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import duckdb
@@ -57,10 +58,14 @@ def test_a_failed_step_is_reported_by_its_cause_once_without_a_traceback(
         monkeypatch.delenv(name, raising=False)
     corrupt = bytes(range(256)) * 40
     (home / "warehouse.duckdb").write_bytes(corrupt)
-    assert main(["--home", str(home), "run", "--select", "raw_pull_requests"]) == 1
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        assert main(["--home", str(home), "ingest"]) == 1
+    assert [w.message for w in warned if "beta" in str(w.message).lower()] == []
     err = capfd.readouterr().err
-    lines = [line for line in err.splitlines() if line.startswith("repopilot: error:")]
-    assert len(lines) == 1 and "not a valid DuckDB database file" in lines[0], err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("repopilot: error:"), err  # no warnings either
+    assert "not a valid DuckDB database file" in lines[0]
     assert lines[0].count("not a valid DuckDB") == 1  # steps with the same cause share one line
     assert "Error occurred while executing op" not in err and "Traceback" not in err
     assert (home / "warehouse.duckdb").read_bytes() == corrupt
