@@ -152,7 +152,8 @@ class ExportedModels:
         """Load the models of verified exports.
 
         Raises:
-            ExportError: when the exports hold no model or a file is not a LightGBM model.
+            ExportError: when the exports hold no model, a file is not a whole LightGBM model, or a
+                model reads another number of inputs than the feature specification names.
         """
         if exports.model_version is None or not exports.has("failure_model"):
             raise ExportError(f"the exports at {exports.origin} hold no model yet")
@@ -173,10 +174,23 @@ class ExportedModels:
             except lgb.basic.LightGBMError:
                 raise ExportError(f"exports at {exports.origin}: {name} is not a LightGBM model") from None
 
-        duration = None
+        names = ["failure_model"]
         if all(exports.has(n) for n in ("duration_point", "duration_p10", "duration_p90")):
-            duration = (booster("duration_point"), booster("duration_p10"), booster("duration_p90"))
-        return cls(spec=exports.json("feature_spec"), failure=booster("failure_model"), duration=duration)
+            names += ["duration_point", "duration_p10", "duration_p90"]
+        boosters = {name: booster(name) for name in names}
+        spec = exports.json("feature_spec")
+        inputs = len(spec["features"]["names"])
+        for name, model in boosters.items():
+            if model.num_feature() != inputs:
+                raise ExportError(
+                    f"exports at {exports.origin}: {name} reads {model.num_feature()} inputs but "
+                    f"feature_spec.json names {inputs} (files of different exports mixed?)"
+                )
+        failure = boosters["failure_model"]
+        duration = None
+        if len(boosters) == 4:
+            duration = (boosters["duration_point"], boosters["duration_p10"], boosters["duration_p90"])
+        return cls(spec=spec, failure=failure, duration=duration)
 
     @property
     def names(self) -> list[str]:

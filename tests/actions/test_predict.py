@@ -288,3 +288,22 @@ def test_a_cut_short_model_is_an_export_error_not_a_crash(demo_home: Path, tmp_p
     assert done.returncode == 3, done.stderr
     assert done.stderr.strip().splitlines()[-1].startswith("::error::")
     assert "failure_model is not a whole LightGBM model" in done.stderr and "[LightGBM]" not in done.stderr
+
+
+def test_models_and_a_feature_spec_that_disagree_are_an_export_error(demo_home: Path, tmp_path: Path) -> None:
+    """LightGBM refused the matrix at predict time: an internal error after its own stderr lines."""
+    import hashlib
+
+    from actions.prediction.model import ExportedModels
+
+    exports = _copy(demo_home, tmp_path)
+    spec = json.loads((exports / "feature_spec.json").read_text())
+    spec["features"]["names"] = spec["features"]["names"][:-3]
+    (exports / "feature_spec.json").write_text(json.dumps(spec))
+    manifest = json.loads((exports / "manifest.json").read_text())
+    manifest["files"]["feature_spec"]["sha256"] = hashlib.sha256(
+        (exports / "feature_spec.json").read_bytes()
+    ).hexdigest()
+    (exports / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ExportError, match=r"failure_model reads \d+ inputs but feature_spec\.json names"):
+        ExportedModels.load(verify(exports))
