@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,14 +23,14 @@ from typing import Any
 
 from github import GithubException
 
-from actions.common.errors import ActionError, InputError
+from actions.common.errors import InputError
 from actions.common.exports import exports_from_arguments
 from actions.common.github import (
     TokenNeeds,
+    action_client,
     add_common_arguments,
-    check_token_scopes,
-    connect,
     event_path,
+    github_failure,
     positive_number,
     read_event,
     repository_name,
@@ -111,9 +110,7 @@ def _summary(result: Mapping[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Predict one run; print the result JSON. Returns the exit code."""
     args = _parser().parse_args(argv)
-    token = os.environ.get("GITHUB_TOKEN") or None
-    client = connect(token, os.environ.get("GITHUB_API_URL"))
-    check_token_scopes(client, TOKEN_NEEDS)
+    client = action_client(TOKEN_NEEDS)
     if args.max_history < 1:
         raise InputError("--max-history must be at least 1")
     exports = exports_from_arguments(args, client, needed_for="the models come from them")
@@ -139,9 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             target.update(change_of(repo.get_pull(int(target["pull_number"])), target))
         runs = history(repo, target, max_runs=args.max_history)
     except GithubException as error:
-        raise ActionError(
-            f"GitHub answered HTTP {error.status} while reading the run and its history"
-        ) from None
+        raise github_failure(error, "reading the run and its history") from None
 
     features = run_features(target, [*runs, target])
     prediction = models.predict([features])[0]
