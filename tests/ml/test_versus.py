@@ -13,6 +13,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from pipelines.features.runs import build_run_features
 from pipelines.features.synthetic_runs import synthetic_run_inputs
+from pipelines.ml.card import build_model_card
 from pipelines.ml.pipeline import promotion_verdict, train_models, versus_current_summary
 from pipelines.ml.versus import paired_bootstrap, weighted_auc
 
@@ -137,6 +138,9 @@ def test_a_retrained_equal_candidate_passes_with_an_interval_around_zero(
     ok, reasons = promotion_verdict(report, _current_report(current))
     assert not any("current model" in reason for reason in reasons)
     assert ok == (reasons == [])
+    card = build_model_card(report).markdown
+    assert f"scored the same {versus['rows']} test rows" in card
+    assert "| ROC-AUC |" in card.split("### Against the model in service")[1]
 
 
 def test_a_candidate_trained_on_shuffled_labels_is_refused_with_the_interval(
@@ -184,6 +188,7 @@ def test_a_current_model_that_cannot_score_the_rows_falls_back_and_says_why(
     stored = _current_report(current)
     summary = versus_current_summary(report, stored)
     assert summary.startswith("stored figures of different test windows") and expected in summary
+    assert f"Not compared on the same rows: {versus['reason']}" in build_model_card(report).markdown
     stored["failure"]["roc_auc"] = report["failure"]["roc_auc"] + 0.05
     ok, reasons = promotion_verdict(report, stored)
     assert not ok and any("different test window" in r and expected in r for r in reasons)
