@@ -171,6 +171,10 @@ def versus_current_summary(report: dict[str, Any], current: dict[str, Any] | Non
     if current is None and versus is None:
         return "no model in service"
     why = versus["reason"] if versus is not None else "the candidate's report has no same-row comparison"
+    if current is None:
+        return (
+            f"not compared: the current model could not score the candidate's rows ({why}) and has no report"
+        )
     return (
         "stored figures of different test windows "
         f"(the current model could not score the candidate's rows: {why})"

@@ -104,6 +104,9 @@ def test_the_verdict_falls_back_to_stored_figures_and_says_the_windows_differ() 
     current["failure"]["roc_auc"] = 0.805
     assert promotion_verdict(_judgeable(unscorable), current) == (True, [])
     assert versus_current_summary(_judgeable(), None) == "no model in service"
+    # models in service without their report: nothing to compare with, and the summary says so
+    assert versus_current_summary(_judgeable(unscorable), None).startswith("not compared")
+    assert promotion_verdict(_judgeable(unscorable), None) == (True, [])
 
 
 # --- trained models on the synthetic runs
