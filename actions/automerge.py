@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -30,14 +29,14 @@ from typing import Any
 from github import GithubException
 from github.Repository import Repository
 
-from actions.common.errors import ActionError, InputError
+from actions.common.errors import InputError
 from actions.common.exports import exports_from_arguments
 from actions.common.github import (
     TokenNeeds,
+    action_client,
     add_common_arguments,
-    check_token_scopes,
-    connect,
     event_path,
+    github_failure,
     positive_number,
     repository_name,
 )
@@ -155,8 +154,7 @@ def _summary(repository: str, result: Mapping[str, Any], dry_run: bool) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Decide (and unless dry-run, merge) each pull request; print the results JSON. Returns the exit code."""
     args = _parser().parse_args(argv)
-    client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
-    check_token_scopes(client, TOKEN_NEEDS)
+    client = action_client(TOKEN_NEEDS)
     if args.repo or args.pr:
         if not (args.repo and args.pr):
             raise InputError("--repo and --pr go together")
@@ -210,9 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
     except GithubException as error:
-        raise ActionError(
-            f"GitHub answered HTTP {error.status} while reading or merging the pull request"
-        ) from None
+        raise github_failure(error, "reading or merging the pull request") from None
     text = json.dumps(results, indent=2, sort_keys=True)
     print(text)
     if args.output:

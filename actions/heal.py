@@ -52,9 +52,11 @@ from actions.common.config import read_action_config
 from actions.common.errors import ActionError, ExportError, InputError
 from actions.common.exports import Exports, exports_from_arguments
 from actions.common.github import (
+    TokenNeeds,
+    action_client,
     add_common_arguments,
-    connect,
     event_path,
+    github_failure,
     parse_now,
     parse_time,
     positive_number,
@@ -79,6 +81,9 @@ from actions.healing.signatures import persistent, signature
 
 ACTION = "self-healing"
 CONFIG_FILE = "self-healing.yml"
+TOKEN_NEEDS = TokenNeeds(
+    ACTION, required=frozenset({"repo", "public_repo"}), allowed=frozenset({"repo", "public_repo"})
+)
 SUMMARY_EXCERPT_LINES = 40
 
 Sleep = Callable[[float], None]
@@ -525,7 +530,7 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
     now = parse_now(args.now)
     repository, run_id = _target(args)
     api_url = os.environ.get("GITHUB_API_URL") or "https://api.github.com"
-    client = connect(os.environ.get("GITHUB_TOKEN") or None, api_url)
+    client = action_client(TOKEN_NEEDS)
     exports = exports_from_arguments(args, client)
     classifier = _classifier(args.classifier, exports)
     results: list[dict[str, Any]] = []
@@ -549,9 +554,7 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
     except LogDownloadError as error:
         raise LogDownloadError(f"run {run_id}: {error}") from None
     except GithubException as error:
-        raise ActionError(
-            f"GitHub answered HTTP {error.status} while reading or re-running the run"
-        ) from None
+        raise github_failure(error, "reading or re-running the run") from None
 
     for result in results:
         if result["action"] != "error":

@@ -40,7 +40,14 @@ from github.Workflow import Workflow
 from actions.common.config import read_action_config
 from actions.common.errors import ActionError, ExportError, InputError
 from actions.common.exports import Exports, exports_from_arguments
-from actions.common.github import add_common_arguments, connect, parse_now, repository_name
+from actions.common.github import (
+    TokenNeeds,
+    action_client,
+    add_common_arguments,
+    github_failure,
+    parse_now,
+    repository_name,
+)
 from actions.common.report import (
     append_audit,
     audit_record,
@@ -60,6 +67,9 @@ from actions.maintenance.windows import (
 
 ACTION = "maintenance"
 CONFIG_FILE = "maintenance.yml"
+TOKEN_NEEDS = TokenNeeds(
+    ACTION, required=frozenset({"repo", "public_repo"}), allowed=frozenset({"repo", "public_repo"})
+)
 MARKER = "repopilot-maintenance"
 """Marks the issues this action opens, with the task and the window's start."""
 
@@ -315,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not target:
         raise InputError("no repository: pass --repo or set GITHUB_REPOSITORY")
     repository = repository_name(target)
-    client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
+    client = action_client(TOKEN_NEEDS)
     exports = exports_from_arguments(args, client, needed_for="the activity comes from them")
     activity, template, as_of = read_activity(exports, repository)
     results: list[dict[str, Any]] = []
@@ -350,9 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
     except GithubException as error:
-        raise ActionError(
-            f"GitHub answered HTTP {error.status} while planning or starting the maintenance"
-        ) from None
+        raise github_failure(error, "planning or starting the maintenance") from None
     text = json.dumps(results, indent=2, sort_keys=True)
     print(text)
     if args.output:

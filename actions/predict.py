@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -38,10 +37,10 @@ from actions.common.errors import ActionError, InputError
 from actions.common.exports import exports_from_arguments
 from actions.common.github import (
     TokenNeeds,
+    action_client,
     add_common_arguments,
-    check_token_scopes,
-    connect,
     event_path,
+    github_failure,
     positive_number,
     read_event,
     repository_name,
@@ -160,9 +159,7 @@ def _summary(result: Mapping[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Predict one run; print the result JSON. Returns the exit code."""
     args = _parser().parse_args(argv)
-    token = os.environ.get("GITHUB_TOKEN") or None
-    client = connect(token, os.environ.get("GITHUB_API_URL"))
-    check_token_scopes(client, TOKEN_NEEDS)
+    client = action_client(TOKEN_NEEDS)
     if args.max_history < 1:
         raise InputError("--max-history must be at least 1")
     if not args.status_context.strip() or len(args.status_context) > 100:
@@ -190,9 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             target.update(change_of(repo.get_pull(int(target["pull_number"])), target))
         runs = history(repo, target, max_runs=args.max_history)
     except GithubException as error:
-        raise ActionError(
-            f"GitHub answered HTTP {error.status} while reading the run and its history"
-        ) from None
+        raise github_failure(error, "reading the run and its history") from None
 
     features = run_features(target, [*runs, target])
     prediction = models.predict([features])[0]
@@ -214,10 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result["status"] = _post_status(repo, result, args.status_context, data.get("html_url"))
         except GithubException as error:
             # the prediction is still printed and recorded; the step fails after that
-            refused = (
-                f"GitHub answered HTTP {error.status} when the {args.status_context} status was posted on "
-                f"{str(result['head_sha'])[:12]} (the workflow needs permissions: statuses: write)"
-            )
+            doing = f"posting the {args.status_context} status on {str(result['head_sha'])[:12]}"
+            refused = f"{github_failure(error, doing)} (posting needs statuses: write)"
     text = json.dumps(result, indent=2, sort_keys=True)
     print(text)
     if args.output:

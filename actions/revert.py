@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -38,9 +37,11 @@ from pydantic import BaseModel, ValidationError
 from actions.common.conclusions import FAILED_CONCLUSIONS
 from actions.common.errors import ActionError, InputError
 from actions.common.github import (
+    TokenNeeds,
+    action_client,
     add_common_arguments,
-    connect,
     event_path,
+    github_failure,
     parse_time,
     positive_number,
     read_event,
@@ -73,6 +74,12 @@ from actions.merging.revert import (
 from actions.merging.settings import read_config
 
 ACTION = "revert"
+TOKEN_NEEDS = TokenNeeds(
+    ACTION,
+    required=frozenset({"repo", "public_repo"}),
+    # reverting a pull request that changed .github/workflows takes the workflow scope
+    allowed=frozenset({"repo", "public_repo", "workflow"}),
+)
 MAX_SCANNED_PULLS = 3000
 """Most pull requests read back (newest first) looking for earlier reverts; beyond it, fail closed."""
 
@@ -395,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if event is None:
             raise InputError("no run given: pass --repo and --run-id, or run on a workflow_run event")
         repository, run_id = event_run(event)
-    client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
+    client = action_client(TOKEN_NEEDS)
     try:
         repo = client.get_repo(repository)
         config = read_config(args.config, repo).revert
@@ -419,9 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if result["decision"] == "revert" and not args.dry_run:
             result["actions"] = _open_revert(client, repo, facts, config, result)
     except GithubException as error:
-        raise ActionError(
-            f"GitHub answered HTTP {error.status} while reading the run or its pull request"
-        ) from None
+        raise github_failure(error, "reading the run or its pull request") from None
     result["reverted"] = result["decision"] == "revert" and result["revert_pull_request"] is not None
     write_summary(_summary(result, args.dry_run))
     append_audit(

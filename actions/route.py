@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -37,10 +36,10 @@ from actions.common.errors import ActionError, ExportError, InputError
 from actions.common.exports import exports_from_arguments
 from actions.common.github import (
     TokenNeeds,
+    action_client,
     add_common_arguments,
-    check_token_scopes,
-    connect,
     event_path,
+    github_failure,
     parse_time,
     positive_number,
     read_event,
@@ -471,8 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     target = _target(args)
     round_robin = _read_state(args.round_robin_state)
-    client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
-    check_token_scopes(client, TOKEN_NEEDS)
+    client = action_client(TOKEN_NEEDS)
     exports = exports_from_arguments(args, client, needed_for="routing needs reviewers.json")
     if not exports.has("reviewers"):
         raise ExportError(f"the exports at {exports.origin} have no reviewers.json (routing needs it)")
@@ -486,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except GithubException as error:
         noun = "pull request" if target.kind == "pull_request" else "issue"
-        raise ActionError(f"GitHub answered HTTP {error.status} while reading the {noun}") from None
+        raise github_failure(error, f"reading the {noun}") from None
     result["exports"] = exports.origin
     text = json.dumps(result, indent=2, sort_keys=True)
     print(text)

@@ -33,8 +33,8 @@ from typing import Any
 from github import GithubException
 
 from actions.common.config import read_action_config
-from actions.common.errors import ActionError, InputError
-from actions.common.github import connect, parse_now, repository_name
+from actions.common.errors import EXIT_CODES, ActionError, InputError
+from actions.common.github import TokenNeeds, action_client, github_failure, parse_now, repository_name
 from actions.common.report import (
     append_audit,
     audit_record,
@@ -52,11 +52,16 @@ from actions.sla.store import IncidentStore
 
 ACTION = "sla"
 CONFIG_FILE = "sla.yml"
+TOKEN_NEEDS = TokenNeeds(
+    ACTION, required=frozenset({"repo", "public_repo"}), allowed=frozenset({"repo", "public_repo"})
+)
 _TRANSITIONS = frozenset({"opened", "escalated", "resolved", "resolve_failed"})
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="repopilot-sla", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="repopilot-sla", description=__doc__.split("\n\n")[0], epilog=EXIT_CODES
+    )
     parser.add_argument("--repos", help="comma-separated owner/name to watch (default: $GITHUB_REPOSITORY)")
     parser.add_argument("--incident-repo", help="where the incident issue lives (default: the first watched)")
     parser.add_argument("--config", type=Path, help="configuration file or repository root")
@@ -222,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     now = parse_now(args.now)
     repos = _repos(args.repos)
     incident_repo = repository_name(args.incident_repo) if args.incident_repo else repos[0]
-    client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
+    client = action_client(TOKEN_NEEDS)
     requester = client.requester
     try:
         config = read_action_config(
@@ -289,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ):
                 store.save(state, state["open"])
     except GithubException as error:
-        raise ActionError(f"GitHub answered HTTP {error.status} while checking the SLA") from None
+        raise github_failure(error, "checking the SLA") from None
 
     notifications = [*(acknowledgement or {}).get("notifications", []), *outcome["notifications"]]
     result = _scrub(

@@ -245,7 +245,7 @@ def _run(args: argparse.Namespace, home: Path) -> int:
     history = HistorySourceResource(source=args.source)
     warehouse = WarehouseResource(home=str(home))
     try:
-        summary = run_assets(history, warehouse, select)
+        summary = run_assets(history, warehouse, select, verbose=args.verbose)
     except RunFailedError as exc:
         print(f"repopilot: error: {exc}", file=sys.stderr)
         return 1

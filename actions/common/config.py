@@ -20,13 +20,38 @@ from github import GithubException
 from github.Repository import Repository
 from pydantic import BaseModel, ValidationError
 
-from actions.common.errors import ActionError, InputError
+from actions.common.errors import InputError
+from actions.common.github import github_failure
 from actions.common.report import redact
 
 Model = TypeVar("Model", bound=BaseModel)
 
 CONFIG_DIR = ".github"
 MAX_CONFIG_BYTES = 256 * 1024
+
+
+def _repeated_key(node: Any) -> Any:
+    """The first key node given twice in one mapping of the composed YAML ``node``, or None.
+
+    YAML forbids repeated keys but PyYAML keeps the last one silently: a setting would not be what
+    its reader saw in the file.
+    """
+    if isinstance(node, yaml.MappingNode):
+        seen: set[tuple[str, str]] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if (key.tag, key.value) in seen:
+                    return key
+                seen.add((key.tag, key.value))
+            found = _repeated_key(value)
+            if found is not None:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found = _repeated_key(item)
+            if found is not None:
+                return found
+    return None
 
 
 def _where(location: tuple[int | str, ...]) -> str:
@@ -50,6 +75,7 @@ def parse_config(text: str | None, filename: str, model: type[Model]) -> Model:
     if len(text.encode("utf-8")) > MAX_CONFIG_BYTES:
         raise InputError(f"{filename}: larger than {MAX_CONFIG_BYTES // 1024} KiB")
     try:
+        repeated = _repeated_key(yaml.compose(text, Loader=yaml.SafeLoader))
         document: Any = yaml.safe_load(text)
     except yaml.MarkedYAMLError as error:
         # the error's own text quotes the offending line, which could hold a secret
@@ -58,6 +84,14 @@ def parse_config(text: str | None, filename: str, model: type[Model]) -> Model:
         raise InputError(f"{filename}: not valid YAML at {where}: {error.problem}") from None
     except yaml.YAMLError:
         raise InputError(f"{filename}: not valid YAML") from None
+    if repeated is not None:
+        mark = repeated.start_mark
+        raise InputError(
+            redact(
+                f"{filename}: the key {str(repeated.value)[:40]!r} is given twice "
+                f"(line {mark.line + 1}, column {mark.column + 1}); YAML allows each key once"
+            )
+        )
     if document is None:
         return model()
     if not isinstance(document, dict):
@@ -105,7 +139,7 @@ def load_repo_config(repo: Repository, filename: str, model: type[Model], ref: s
     except GithubException as error:
         if error.status == 404:
             return model()
-        raise ActionError(f"cannot read {path}: GitHub answered HTTP {error.status}") from None
+        raise github_failure(error, f"reading {path}") from None
     if isinstance(contents, list):
         raise InputError(f"{path} is a directory, not a file")
     try:

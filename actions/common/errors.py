@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+EXIT_CODES = (
+    "exit codes: 0 decided (whatever the decision; see the result JSON); 2 bad input, configuration, "
+    "token, output file, a GitHub refusal or a failed notification (one ::error:: line says which); "
+    "3 exports missing, of an unknown schema version or tampered with (fail closed); 1 an internal "
+    "error (set RUNNER_DEBUG=1 for its message)"
+)
+"""What every action's ``--help`` says about its exit status (:func:`~actions.common.report.run_cli`)."""
+
 
 class ActionError(Exception):
     """A failure the user can act on; its message is shown as it is (after redaction).

@@ -25,8 +25,8 @@ from typing import Any, overload
 from github import Github, GithubException
 
 from actions.common.errors import ExportError, InputError
-from actions.common.github import repository_name
-from actions.common.schemas import SCHEMA_VERSION, problems, supported
+from actions.common.github import github_failure, repository_name
+from actions.common.schemas import SCHEMA_NAMES, SCHEMA_VERSION, newer, problems, supported
 
 DEFAULT_BRANCH = "repopilot-exports"
 """Branch of the exports repository that the publish asset writes."""
@@ -92,9 +92,18 @@ class Exports:
             if repository is not None and isinstance(document, dict):
                 document = _only(document, repository)
             schema = self.manifest["files"][name].get("schema")
+            if schema is not None and schema not in SCHEMA_NAMES:
+                raise ExportError(
+                    f"exports at {self.origin}: {name} names the schema {schema[:60]!r}, which this action "
+                    "does not know (update the action or re-run the exports)"
+                )
             found = problems(schema, document) if schema is not None else []
             if found:
-                raise ExportError(f"exports at {self.origin}: {name} is invalid: " + "; ".join(found[:5]))
+                raise ExportError(
+                    f"exports at {self.origin}: {name} is invalid: "
+                    + "; ".join(found[:5])
+                    + _newer_hint(self.manifest["schema_version"])
+                )
             self._read[key] = document
         return self._read[key]
 
@@ -122,6 +131,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _newer_hint(version: str) -> str:
+    """What to add to a schema problem of exports written with ``version``: newer is not corrupt."""
+    if not newer(version):
+        return ""
+    return (
+        f" (the exports were written with schema version {version}, newer than the {SCHEMA_VERSION} "
+        "this action reads: update the action)"
+    )
+
+
 def _read_manifest(root: Path, origin: str) -> dict[str, Any]:
     path = root / MANIFEST
     if not path.is_file():
@@ -138,7 +157,8 @@ def _read_manifest(root: Path, origin: str) -> dict[str, Any]:
         )
     found = problems("manifest", manifest)
     if found:
-        raise ExportError(f"{MANIFEST} at {origin} is invalid: " + "; ".join(found[:5]))
+        hint = _newer_hint(version)
+        raise ExportError(f"{MANIFEST} at {origin} is invalid: " + "; ".join(found[:5]) + hint)
     return dict(manifest)
 
 
@@ -239,8 +259,9 @@ def open_exports(
     try:
         head = _download(client, repository, branch, cache)
     except GithubException as error:
-        reason = "not found" if error.status == 404 else f"HTTP {error.status}"
-        raise ExportError(f"cannot read exports from {repository}@{branch}: {reason}") from None
+        if error.status == 404:
+            raise ExportError(f"cannot read exports from {repository}@{branch}: not found") from None
+        raise ExportError(str(github_failure(error, f"reading exports from {repository}@{branch}"))) from None
     return verify(cache / head, f"github:{repository}@{branch}#{head[:12]}", schemas=False)
 
 

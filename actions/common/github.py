@@ -13,11 +13,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from github import Auth, Github, GithubException, GithubRetry
+from github import Auth, Github, GithubException, GithubRetry, RateLimitExceededException
+from github.GithubException import RateLimitExceededExceedsMaxWait
+from urllib3 import BaseHTTPResponse
 
-from actions.common.errors import ActionError, InputError
+from actions.common.errors import EXIT_CODES, ActionError, InputError
 
 DEFAULT_API_URL = "https://api.github.com"
+
+MAX_RATE_LIMIT_WAIT = 60.0
+"""Longest wait, in seconds, for a rate limit to reset before an action stops (the default).
+
+A job waiting out an exhausted primary limit would otherwise sleep until its reset, up to an hour
+of runner time; ``REPOPILOT_MAX_RATE_LIMIT_WAIT`` changes it.
+"""
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
@@ -50,23 +59,109 @@ def positive_number(value: object, what: str) -> int:
     return number
 
 
+class _BoundedRetry(GithubRetry):
+    """:class:`GithubRetry` that never sleeps longer than ``max_rate_limit_wait`` for a ``Retry-After``.
+
+    GithubRetry caps the wait for a rate limit's reset, but urllib3 sleeps whatever a ``Retry-After``
+    header asks (on a 429, or a 403 carrying one) without a bound.
+    """
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        seconds = super().get_retry_after(response)
+        bound = self.max_rate_limit_wait
+        if seconds is not None and bound is not None and seconds > bound:
+            raise RateLimitExceededExceedsMaxWait(response.status, None, dict(response.headers), wait=seconds)
+        return seconds
+
+
+def _seconds(variable: str, default: float) -> float:
+    """The environment ``variable`` as a number of seconds (unset or empty: ``default``).
+
+    Raises:
+        InputError: when it is not a number from 0 to a day.
+    """
+    text = os.environ.get(variable) or ""
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise InputError(f"{variable} must be a number of seconds, got {text[:20]!r}") from None
+    if not 0 <= seconds <= 86400:
+        raise InputError(f"{variable} must be between 0 and 86400 seconds, got {seconds:g}")
+    return seconds
+
+
 def connect(token: str | None, api_url: str | None = None, *, timeout: float = 15.0) -> Github:
     """A PyGithub client for the API at ``api_url`` (GitHub Enterprise: ``https://HOST/api/v3``).
 
     Retries 5xx answers, timeouts and rate limits with GitHub's own back-off (``GithubRetry``),
-    and spaces writes one second apart as GitHub asks of integrations (its secondary limits);
+    waiting at most ``REPOPILOT_MAX_RATE_LIMIT_WAIT`` seconds (default :data:`MAX_RATE_LIMIT_WAIT`)
+    for a rate limit to reset (a longer wait stops the action: see :func:`github_failure`), and
+    spaces writes one second apart as GitHub asks of integrations (its secondary limits);
     ``REPOPILOT_WRITE_SPACING_SECONDS`` changes that (0 turns it off, for a local API double).
+
+    Raises:
+        InputError: when either setting is not a number of seconds.
     """
-    spacing = float(os.environ.get("REPOPILOT_WRITE_SPACING_SECONDS") or 1.0)
+    spacing = _seconds("REPOPILOT_WRITE_SPACING_SECONDS", 1.0)
+    max_wait = _seconds("REPOPILOT_MAX_RATE_LIMIT_WAIT", MAX_RATE_LIMIT_WAIT)
     return Github(
         auth=Auth.Token(token) if token else None,
         base_url=(api_url or DEFAULT_API_URL).rstrip("/"),
         timeout=int(timeout),
-        retry=GithubRetry(total=4, backoff_factor=0.5),
+        retry=_BoundedRetry(
+            total=4,
+            backoff_factor=0.5,
+            secondary_rate_wait=min(60.0, max_wait),
+            max_rate_limit_wait=max_wait,
+        ),
         per_page=100,
         seconds_between_requests=None,
         seconds_between_writes=spacing if spacing > 0 else None,
     )
+
+
+def _rate_limited(error: GithubException) -> bool:
+    headers = {k.lower(): v for k, v in (error.headers or {}).items()}
+    message = str(error.data.get("message", "")) if isinstance(error.data, dict) else ""
+    return isinstance(error, RateLimitExceededException) or (
+        error.status in (403, 429)
+        and (
+            "retry-after" in headers or headers.get("x-ratelimit-remaining") == "0" or "rate limit" in message
+        )
+    )
+
+
+def github_failure(error: GithubException, doing: str) -> ActionError:
+    """The one-line error of a GitHub answer ``error`` met while ``doing`` something, saying what it means.
+
+    ``GitHub answered HTTP <status> while <doing>``, then why: a refused token, an object that does not
+    exist or that the token cannot see, or a rate limit with when it resets. GitHub's own message and
+    the request are left out (they can carry a URL or a payload).
+    """
+    text = f"GitHub answered HTTP {error.status} while {doing}"
+    headers = {k.lower(): v for k, v in (error.headers or {}).items()}
+    if _rate_limited(error):
+        reset = headers.get("x-ratelimit-reset", "")
+        retry_after = headers.get("retry-after", "")
+        if reset.isdigit() and headers.get("x-ratelimit-remaining") == "0":
+            when = datetime.fromtimestamp(int(reset), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+            text += f": the token's rate limit is used up until {when}"
+        elif retry_after.isdigit():
+            text += f": rate limited (GitHub asks to retry after {retry_after} s)"
+        else:
+            text += ": rate limited"
+        return ActionError(text + "; try again later (REPOPILOT_MAX_RATE_LIMIT_WAIT sets how long to wait)")
+    if error.status == 401:
+        return ActionError(text + ": the token is invalid or expired")
+    if error.status == 403:
+        return ActionError(
+            text + ": refused (usually a permission the workflow's permissions block or the token lacks)"
+        )
+    if error.status == 404:
+        return ActionError(text + ": no such repository or object, or the token cannot see it")
+    return ActionError(text)
 
 
 def event_path(args: argparse.Namespace) -> Path | None:
@@ -93,7 +188,8 @@ def read_event(path: Path) -> dict[str, Any]:
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options every action shares: the event, the exports and where results go."""
+    """The options every action shares: the event, the exports and where results go; the exit codes."""
+    parser.epilog = parser.epilog or EXIT_CODES
     parser.add_argument("--event", type=Path, help="event payload (default: $GITHUB_EVENT_PATH)")
     parser.add_argument(
         "--exports", help="exports folder or github:OWNER/NAME[@BRANCH] (default: $REPOPILOT_EXPORTS)"
@@ -195,7 +291,7 @@ def check_token_scopes(client: Github, needs: TokenNeeds) -> list[str] | None:
     try:
         client.get_rate_limit()
     except GithubException as error:
-        raise ActionError(f"GitHub answered HTTP {error.status} when the token was checked") from None
+        raise github_failure(error, "checking the token") from None
     scopes = client.oauth_scopes
     if scopes is None:
         print(
@@ -210,6 +306,21 @@ def check_token_scopes(client: Github, needs: TokenNeeds) -> list[str] | None:
     for warning in warnings:
         print(f"::warning::{warning}", file=sys.stderr)
     return sorted({s.strip() for s in scopes if s.strip()})
+
+
+def action_client(needs: TokenNeeds) -> Github:
+    """The client of an action's process (``$GITHUB_TOKEN`` at ``$GITHUB_API_URL``), its token checked first.
+
+    Every action calls this before it reads anything, so a token carrying an excluded scope is
+    refused by all of them alike (:func:`check_token_scopes`).
+
+    Raises:
+        ActionError: naming an excluded scope, or when GitHub refuses the token.
+        InputError: when a setting of the connection (:func:`connect`) is malformed.
+    """
+    client = connect(os.environ.get("GITHUB_TOKEN") or None, os.environ.get("GITHUB_API_URL"))
+    check_token_scopes(client, needs)
+    return client
 
 
 def parse_time(value: object) -> datetime | None:

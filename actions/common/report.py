@@ -16,8 +16,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from github import GithubException
 
 from actions.common.errors import ActionError
+from actions.common.github import github_failure
 
 SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "REPOPILOT_TOKEN", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY")
 """Environment variables whose values are secrets wherever they appear."""
@@ -123,17 +128,76 @@ def append_audit(record: Mapping[str, Any], path: str | Path | None = None) -> N
             handle.write(json.dumps(_redact_value(record), sort_keys=True) + "\n")
 
 
+def unreachable(error: requests.RequestException) -> str:
+    """The one line for a GitHub API that did not answer: where (scheme, host and port only) and how."""
+    parts = urlsplit(os.environ.get("GITHUB_API_URL") or "https://api.github.com")
+    where = f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    return (
+        f"the GitHub API at {where} could not be reached or stopped answering ({type(error).__name__}), "
+        "after retries; check GITHUB_API_URL and the network, then run again"
+    )
+
+
+RECORD_FILES = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "REPOPILOT_AUDIT_LOG")
+"""Environment variables naming the files an action appends its outputs, summary and audit records to."""
+
+
+def check_record_files() -> None:
+    """Refuse to start when a file of :data:`RECORD_FILES` cannot be appended to.
+
+    Checked before anything is decided or written to GitHub: an action that merged a pull request
+    and then failed to write its audit record would leave a change nobody can account for.
+
+    Raises:
+        ActionError: naming the variable, the file and why.
+    """
+    for name in RECORD_FILES:
+        value = os.environ.get(name)
+        if not value:
+            continue
+        path = Path(value)
+        folder = path.parent
+        if path.is_dir():
+            problem = "it is a folder"
+        elif path.exists() and not os.access(path, os.W_OK):
+            problem = "it is not writable"
+        elif not folder.is_dir():
+            problem = f"its folder {folder} does not exist"
+        elif not path.exists() and not os.access(folder, os.W_OK | os.X_OK):
+            problem = f"its folder {folder} is not writable"
+        else:
+            continue
+        raise ActionError(f"{name} names {value}, which cannot be appended to: {problem}")
+
+
 def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
     """Run an action's ``main`` and turn failures into one clear, redacted line and an exit code.
 
-    An :class:`ActionError` prints its message; anything else prints only its type (a stack
-    trace could carry request headers or payloads), unless ``RUNNER_DEBUG=1`` asks for details.
+    An :class:`ActionError` prints its message, an uncaught GitHub answer what it means
+    (:func:`~actions.common.github.github_failure`), a file that cannot be read or written its name
+    and why; anything else prints only its type (a stack trace could carry request headers or
+    payloads), unless ``RUNNER_DEBUG=1`` asks for details. The files that receive the outputs, the
+    summary and the audit records are checked before ``main`` runs (:func:`check_record_files`).
     """
     try:
+        check_record_files()
         return main(argv)
     except ActionError as error:
         print(f"::error::{redact(str(error))}", file=sys.stderr)
         return error.exit_code
+    except GithubException as error:  # one no action caught: still one line saying what it means
+        failure = github_failure(error, "talking to GitHub")
+        print(f"::error::{redact(str(failure))}", file=sys.stderr)
+        return failure.exit_code
+    except requests.RequestException as error:  # after GithubRetry's retries: GitHub is out of reach
+        print(f"::error::{redact(unreachable(error))}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        if error.filename is None:  # a connection's error can quote a URL: only its type is shown
+            print(f"::error::internal error ({type(error).__name__})", file=sys.stderr)
+            return 1
+        print(f"::error::{redact(f'cannot use {error.filename}: {error.strerror}')}", file=sys.stderr)
+        return 2
     except Exception as error:
         detail = f": {redact(str(error))}" if os.environ.get("RUNNER_DEBUG") == "1" else ""
         print(f"::error::internal error ({type(error).__name__}){detail}", file=sys.stderr)

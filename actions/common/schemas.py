@@ -47,3 +47,11 @@ def problems(name: str, document: Any) -> list[str]:
 def supported(version: str) -> bool:
     """Whether a schema version can be read by this code: the same major version."""
     return version.split(".", 1)[0] == SCHEMA_VERSION.split(".", 1)[0]
+
+
+def newer(version: str) -> bool:
+    """Whether ``version`` (``MAJOR.MINOR``) is newer than :data:`SCHEMA_VERSION` (what this code reads)."""
+    try:
+        return tuple(int(p) for p in version.split(".")) > tuple(int(p) for p in SCHEMA_VERSION.split("."))
+    except ValueError:
+        return False

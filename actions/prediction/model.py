@@ -107,6 +107,32 @@ def combine_duration(
     return np.maximum(point, 0.0), np.maximum(low, 0.0), np.maximum(high, 0.0)
 
 
+def model_text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a whole LightGBM text model, or None when its tree blocks are where it says.
+
+    LightGBM parses the trees at the offsets its ``tree_sizes`` header gives, in parallel threads,
+    and a model cut short or edited there aborts the whole process (SIGABRT) instead of raising: so
+    every ``Tree=i`` block is checked to start where the header puts it, and ``end of trees`` to follow.
+    """
+    data = text.encode("utf-8")
+    header, _, rest = data.partition(b"\nTree=0\n")
+    sizes_line = next((line for line in header.split(b"\n") if line.startswith(b"tree_sizes=")), None)
+    if not rest or sizes_line is None:
+        return "no trees"
+    try:
+        sizes = [int(size) for size in sizes_line.removeprefix(b"tree_sizes=").split()]
+    except ValueError:
+        return "a malformed tree_sizes header"
+    at = len(header) + 1
+    for index, size in enumerate(sizes):
+        if not data.startswith(b"Tree=%d\n" % index, at) or size <= 0:
+            return f"tree {index} is not where its header puts it (cut short or edited)"
+        at += size
+    if not data.startswith(b"end of trees", at):
+        return "the trees do not end where the header says (cut short or edited)"
+    return None
+
+
 @dataclass(frozen=True)
 class ExportedModels:
     """The failure and duration models of an exports folder.
@@ -126,7 +152,8 @@ class ExportedModels:
         """Load the models of verified exports.
 
         Raises:
-            ExportError: when the exports hold no model or a file is not a LightGBM model.
+            ExportError: when the exports hold no model, a file is not a whole LightGBM model, or a
+                model reads another number of inputs than the feature specification names.
         """
         if exports.model_version is None or not exports.has("failure_model"):
             raise ExportError(f"the exports at {exports.origin} hold no model yet")
@@ -134,14 +161,36 @@ class ExportedModels:
 
         def booster(name: str) -> lgb.Booster:
             try:
-                return lgb.Booster(model_str=exports.path(name).read_text(encoding="utf-8"))
+                text = exports.path(name).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                raise ExportError(f"exports at {exports.origin}: {name} cannot be read as text") from None
+            problem = model_text_problem(text)
+            if problem is not None:
+                raise ExportError(
+                    f"exports at {exports.origin}: {name} is not a whole LightGBM model: {problem}"
+                )
+            try:
+                return lgb.Booster(model_str=text)
             except lgb.basic.LightGBMError:
                 raise ExportError(f"exports at {exports.origin}: {name} is not a LightGBM model") from None
 
-        duration = None
+        names = ["failure_model"]
         if all(exports.has(n) for n in ("duration_point", "duration_p10", "duration_p90")):
-            duration = (booster("duration_point"), booster("duration_p10"), booster("duration_p90"))
-        return cls(spec=exports.json("feature_spec"), failure=booster("failure_model"), duration=duration)
+            names += ["duration_point", "duration_p10", "duration_p90"]
+        boosters = {name: booster(name) for name in names}
+        spec = exports.json("feature_spec")
+        inputs = len(spec["features"]["names"])
+        for name, model in boosters.items():
+            if model.num_feature() != inputs:
+                raise ExportError(
+                    f"exports at {exports.origin}: {name} reads {model.num_feature()} inputs but "
+                    f"feature_spec.json names {inputs} (files of different exports mixed?)"
+                )
+        failure = boosters["failure_model"]
+        duration = None
+        if len(boosters) == 4:
+            duration = (boosters["duration_point"], boosters["duration_p10"], boosters["duration_p90"])
+        return cls(spec=spec, failure=failure, duration=duration)
 
     @property
     def names(self) -> list[str]:

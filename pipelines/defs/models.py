@@ -21,8 +21,13 @@ from pipelines.defs.quality import refuse_after_failed_checks
 from pipelines.defs.resources import WarehouseResource
 from pipelines.exports.build import source_info
 from pipelines.ml.card import build_model_card
-from pipelines.ml.pipeline import InsufficientHistoryError, promotion_verdict, train_models
-from pipelines.ml.service import promote
+from pipelines.ml.pipeline import (
+    InsufficientHistoryError,
+    promotion_verdict,
+    train_models,
+    versus_current_summary,
+)
+from pipelines.ml.service import models_in_service, promote
 from warehouse.frames import read_relation
 
 ML_GROUP = "ml"
@@ -49,7 +54,8 @@ def candidate_models(
     """A tuned, calibrated failure model and a duration model with its interval, not yet promoted.
 
     Written to ``$REPOPILOT_HOME/models/candidate`` with the model card; judged on a later time
-    window than it was trained on, next to the naive baselines.
+    window than it was trained on, next to the naive baselines and, when a model is in service,
+    next to it on the same rows (``versus_current``).
     """
     refuse_after_failed_checks(context)
     with warehouse.connect(read_only=True) as conn:
@@ -58,7 +64,13 @@ def candidate_models(
     target = warehouse.home_path / "models" / "candidate"
     shutil.rmtree(target, ignore_errors=True)
     try:
-        trained = train_models(features, trials=config.trials, seed=config.seed, synthetic=synthetic)
+        trained = train_models(
+            features,
+            trials=config.trials,
+            seed=config.seed,
+            synthetic=synthetic,
+            current=models_in_service(target.parent),
+        )
     except InsufficientHistoryError as exc:
         # Too little history is an outcome to report (the gate then refuses), not a crash.
         context.log.warning("no candidate model: %s", exc)
@@ -81,6 +93,9 @@ def candidate_models(
             "duration_mae": report["duration"]["mae"],
             "duration_baseline_mae": report["duration"]["baseline_mae"],
             "interval_coverage": report["duration"]["interval_coverage"],
+            "versus_current": versus_current_summary(
+                report, _report(target.parent / "current" / "report.json")
+            ),
             "model_card": MetadataValue.md(build_model_card(report).markdown),
             "path": MetadataValue.path(str(target)),
         }
@@ -103,11 +118,15 @@ def promotion_gate(context: AssetCheckExecutionContext, warehouse: WarehouseReso
             severity=AssetCheckSeverity.ERROR,
             metadata={"reasons": "no candidate model (too little history to train and judge one)"},
         )
-    passed, reasons = promotion_verdict(candidate, _report(models / "current" / "report.json"))
+    current = _report(models / "current" / "report.json")
+    passed, reasons = promotion_verdict(candidate, current)
     return AssetCheckResult(
         passed=passed,
         severity=AssetCheckSeverity.ERROR,
-        metadata={"reasons": "; ".join(reasons) or "beats every baseline and the current model"},
+        metadata={
+            "reasons": "; ".join(reasons) or "beats every baseline and is not worse than the current model",
+            "versus_current": versus_current_summary(candidate, current),
+        },
     )
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetKey, AssetSelection, DagsterError, DagsterInstance, ExecuteInProcessResult
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    BetaWarning,
+    DagsterError,
+    DagsterInstance,
+    ExecuteInProcessResult,
+)
 from dagster_shared.error import SerializableErrorInfo
 
 from pipelines.definitions import build_definitions
@@ -115,11 +123,14 @@ def run_assets(
     warehouse: WarehouseResource,
     select: str | None = None,
     instance: DagsterInstance | None = None,
+    *,
+    verbose: bool = False,
 ) -> RunSummary:
     """Materialise the selection (Dagster selection syntax; default: everything).
 
     Repository-partitioned assets run once per repository of the source, then the
-    unpartitioned ones (loader, models) run once.
+    unpartitioned ones (loader, models) run once. Dagster's own log (warnings, and the traceback
+    of a failed step) is shown only when ``verbose``.
 
     Raises:
         RunFailedError: when a step fails (message from the step).
@@ -128,8 +139,12 @@ def run_assets(
     defs = build_definitions(history, warehouse)
     graph = defs.resolve_asset_graph()
     try:
-        selection = AssetSelection.from_string(select) if select else AssetSelection.all()
-        keys = selection.resolve(graph)
+        with warnings.catch_warnings():
+            # Dagster's own "group:" parsing passes a beta parameter: a warning the user cannot act on
+            warnings.simplefilter("ignore", BetaWarning)
+            selection = AssetSelection.from_string(select) if select else AssetSelection.all()
+        # one asset of a multi-asset (the raw loader) cannot run alone: its siblings come with it
+        keys = selection.required_multi_asset_neighbors().resolve(graph)
     except (DagsterError, ValueError) as exc:
         raise ValueError(f"invalid asset selection {select!r}: {exc}") from None
     if not keys:
@@ -144,7 +159,9 @@ def run_assets(
     partition_name = repository_partitions.name or "repository"
     instance.add_dynamic_partitions(partition_name, repos)
 
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    # a failed step is reported once, by its cause (RunFailedError); its traceback only when verbose
+    level = "WARNING" if verbose else "CRITICAL"
+    quiet = {"loggers": {"console": {"config": {"log_level": level}}}}
     partitioned = sorted((k for k in keys if graph.get(k).is_partitioned), key=AssetKey.to_user_string)
     unpartitioned = sorted((k for k in keys if not graph.get(k).is_partitioned), key=AssetKey.to_user_string)
     for group, partition_keys in ((partitioned, repos), (unpartitioned, [None])):

@@ -50,12 +50,36 @@ def _exported_files(exports: Exports) -> dict[str, bytes]:
     return {path: (exports.root / path).read_bytes() for path in paths}
 
 
+class PublishError(RuntimeError):
+    """GitHub refused a publish; the message names the repository, the branch and the likely cause."""
+
+
+_MEANINGS = {
+    401: "the token is invalid or expired",
+    403: "refused: the token needs contents: write on that repository (or a rate limit was hit)",
+    404: "no such repository, or the token cannot see it",
+    409: "the branch changed meanwhile; publish again",
+    422: "the branch is protected or changed meanwhile; publish again or lift the protection",
+}
+
+
 def publish_exports(exports: Exports, client: Github, repository: str, branch: str) -> PublishResult:
     """Make the head of ``branch`` of ``repository`` hold exactly ``exports``.
 
     Raises:
-        github.GithubException: when GitHub refuses (no access, a protected branch, ...).
+        PublishError: when GitHub refuses (no access, a protected branch, ...), saying what it means.
     """
+    try:
+        return _publish(exports, client, repository, branch)
+    except GithubException as error:
+        meaning = _MEANINGS.get(error.status, "")
+        raise PublishError(
+            f"cannot publish the exports to {repository}@{branch}: GitHub answered HTTP {error.status}"
+            + (f" ({meaning})" if meaning else "")
+        ) from None
+
+
+def _publish(exports: Exports, client: Github, repository: str, branch: str) -> PublishResult:
     repo = client.get_repo(repository)
     files = _exported_files(exports)
     wanted = {path: git_blob_id(content) for path, content in files.items()}

@@ -252,6 +252,7 @@ def build_model_card(report: dict[str, Any], *, title: str = "CI failure and dur
             ],
         ),
         "",
+        *_versus_current(report.get("versus_current")),
         "## Risk levels",
         "",
         _table(
@@ -332,6 +333,45 @@ def build_model_card(report: dict[str, Any], *, title: str = "CI failure and dur
         ),
     }
     return ModelCard(markdown="\n".join(lines), images=images)
+
+
+def _versus_current(versus: dict[str, Any] | None) -> list[str]:
+    """The section comparing the candidate with the model in service (none without one)."""
+    if versus is None:
+        return []
+    head = ["### Against the model in service", ""]
+    if not versus.get("same_rows"):
+        return [
+            *head,
+            f"Not compared on the same rows: {versus.get('reason')}. The promotion gate falls back to the "
+            "current model's stored figures, measured on its own, different test window.",
+            "",
+        ]
+    return [
+        *head,
+        f"Model {versus.get('current_version')} scored the same {versus.get('rows')} test rows; "
+        f"95% intervals from {versus.get('replicates')} paired bootstrap replicates "
+        f"({versus.get('resampled')}).",
+        "",
+        _table(
+            ["metric", "candidate", "current", "difference", "95% interval"],
+            [
+                [
+                    name,
+                    versus[key]["candidate"],
+                    versus[key]["current"],
+                    versus[key]["difference"],
+                    " to ".join(_fmt(v) for v in versus[key]["ci95"]),
+                ]
+                for key, name in (
+                    ("roc_auc", "ROC-AUC"),
+                    ("pr_auc", "PR-AUC"),
+                    ("balanced_accuracy", "balanced accuracy"),
+                )
+            ],
+        ),
+        "",
+    ]
 
 
 def _list(value: Any) -> str:

@@ -26,6 +26,7 @@ from pipelines.ml.card import build_model_card
 from pipelines.ml.dataset import fit_spec, make_dataset
 from pipelines.ml.splits import time_split
 from pipelines.ml.train import REFERENCE_FEATURES, DurationModel, FailureModel
+from pipelines.ml.versus import compare_with_current
 
 MIN_LABELLED_RUNS = 200
 """Fewer labelled runs than this cannot be split into fit, calibration and test honestly."""
@@ -81,12 +82,19 @@ class TrainedModels:
 
 
 def train_models(
-    features: pl.DataFrame, *, trials: int = 20, seed: int = 0, synthetic: bool = False
+    features: pl.DataFrame,
+    *,
+    trials: int = 20,
+    seed: int = 0,
+    synthetic: bool = False,
+    current: Path | None = None,
 ) -> TrainedModels:
     """Tune, train, calibrate and evaluate on run features (``features.run_features`` rows).
 
     ``synthetic`` (the data came from the sample organisation) is recorded in the report's
     ``data`` and labels the model card, which then makes no claim about model quality.
+    ``current`` (the models in service, if any) scores the candidate's test rows too: the
+    report's ``versus_current`` (:func:`~pipelines.ml.versus.compare_with_current`).
 
     Raises:
         InsufficientHistoryError: when there are too few labelled runs to split honestly.
@@ -108,6 +116,11 @@ def train_models(
     fitted = fit_models(train, trials=trials, seed=seed)
     fit, calibration, failure, duration = fitted.fit, fitted.calibration, fitted.failure, fitted.duration
     report = evaluate(failure, duration, fit, calibration, test)
+    if current is not None:
+        known = test.has_failure_label
+        report["versus_current"] = compare_with_current(
+            current, frame, split.test, test, failure.probability(test.x[known]), failure.threshold, seed=seed
+        )
     report["tuning"] = fitted.tuning.summary()
     report["data"] = {
         "split": split.description,
@@ -128,6 +141,46 @@ def _finite(value: object) -> bool:
     return isinstance(value, int | float) and math.isfinite(value)
 
 
+JUDGED_AGAINST_CURRENT = {"roc_auc": "ROC-AUC", "pr_auc": "PR-AUC"}
+"""The figures a candidate may not lose against the current model (balanced accuracy is reported)."""
+
+
+def _paired(versus: dict[str, Any], metric: str) -> str:
+    figures = versus[metric]
+    low, high = figures["ci95"]
+    return (
+        f"{figures['candidate']:.3f} vs {figures['current']:.3f}, "
+        f"difference {figures['difference']:+.3f} (95% interval {low:+.3f} to {high:+.3f})"
+    )
+
+
+def versus_current_summary(report: dict[str, Any], current: dict[str, Any] | None) -> str:
+    """One line on how the candidate was compared with the current model (for the gate's metadata)."""
+    versus = report.get("versus_current")
+    if versus is not None and versus.get("same_rows"):
+        return (
+            f"on the same {versus['rows']} test rows, paired bootstrap of {versus['resampled']}: "
+            + "; ".join(
+                f"{name} {_paired(versus, metric)}"
+                for metric, name in {
+                    **JUDGED_AGAINST_CURRENT,
+                    "balanced_accuracy": "balanced accuracy",
+                }.items()
+            )
+        )
+    if current is None and versus is None:
+        return "no model in service"
+    why = versus["reason"] if versus is not None else "the candidate's report has no same-row comparison"
+    if current is None:
+        return (
+            f"not compared: the current model could not score the candidate's rows ({why}) and has no report"
+        )
+    return (
+        "stored figures of different test windows "
+        f"(the current model could not score the candidate's rows: {why})"
+    )
+
+
 def promotion_verdict(
     report: dict[str, Any], current: dict[str, Any] | None, *, tolerance: float = 0.01
 ) -> tuple[bool, list[str]]:
@@ -135,7 +188,17 @@ def promotion_verdict(
 
     It must beat the naive baselines on the test window (ROC-AUC above the rolling failure
     rate's, balanced accuracy above the previous outcome's, duration MAE below the rolling
-    median's) and lose no more than ``tolerance`` of ROC-AUC or PR-AUC against the current model.
+    median's), and must not be worse than the current model beyond noise.
+
+    Against the current model: when the report's ``versus_current`` holds the paired comparison
+    on the candidate's own test rows, a candidate is refused if the 95% bootstrap interval of
+    its ROC-AUC or PR-AUC minus the current model's lies entirely below zero; a difference
+    within the noise passes. When the current model could not score those rows (its
+    specification no longer fits the features, or its files cannot be read), the only figures
+    left are the ones it stored for its own, older test window: the gate then falls back to
+    them, refusing a loss of more than ``tolerance``, and says that the windows differ. Falling
+    back rather than passing keeps a model that cannot be compared from replacing a better one
+    unchecked; rather than refusing, it keeps a change of features from blocking every retrain.
     """
     reasons: list[str] = []
     failure, baselines, duration = report["failure"], report["baselines"], report["duration"]
@@ -172,14 +235,25 @@ def promotion_verdict(
             f"duration MAE {duration['mae']:.0f}s does not beat the baseline's "
             f"{duration['baseline_mae']:.0f}s"
         )
-    if current is not None:
-        for metric in ("roc_auc", "pr_auc"):
+    versus = report.get("versus_current")
+    if versus is not None and versus.get("same_rows"):
+        for metric, name in JUDGED_AGAINST_CURRENT.items():
+            high = versus[metric]["ci95"][1]
+            if _finite(high) and high < 0:
+                reasons.append(
+                    f"{name} is worse than the current model's beyond noise on the same {versus['rows']} "
+                    f"test rows: {_paired(versus, metric)}"
+                )
+    elif current is not None:
+        why = versus["reason"] if versus is not None else "the candidate's report has no same-row comparison"
+        for metric in JUDGED_AGAINST_CURRENT:
             before = current["failure"].get(metric)
             if not _finite(before):  # a current model judged without it: nothing to lose against
                 continue
             drop = before - failure[metric]
             if drop > tolerance:
                 reasons.append(
-                    f"{metric} fell by {drop:.3f} against the current model (tolerance {tolerance})"
+                    f"{metric} fell by {drop:.3f} against the current model's figure on its own, different "
+                    f"test window (tolerance {tolerance}; not compared on the same rows: {why})"
                 )
     return not reasons, reasons

@@ -416,6 +416,20 @@ def test_config_errors_name_the_key_and_the_problem() -> None:
     assert parse_config("# nothing\n", "auto-merge.yml", AutoMergeConfig) == AutoMergeConfig()
 
 
+def test_a_key_given_twice_is_refused_not_silently_overridden() -> None:
+    with pytest.raises(InputError) as twice:
+        parse_config("required_approvals: 2\nrequired_approvals: 0\n", "auto-merge.yml", AutoMergeConfig)
+    assert str(twice.value) == (
+        "auto-merge.yml: the key 'required_approvals' is given twice (line 2, column 1); "
+        "YAML allows each key once"
+    )
+    with pytest.raises(InputError, match="the key 'max_probability' is given twice"):
+        parse_config("risk:\n  max_probability: 0.2\n  max_probability: 0.9\n", "a.yml", AutoMergeConfig)
+    # the same name in two different mappings is two keys
+    both = parse_config("enabled: true\nrevert: {enabled: false}\n", "auto-merge.yml", AutoMergeConfig)
+    assert both.enabled and not both.revert.enabled
+
+
 def test_config_errors_never_echo_the_value() -> None:
     secret = "ghp_" + "S" * 36
     for text in (
@@ -423,6 +437,7 @@ def test_config_errors_never_echo_the_value() -> None:
         f"merge_method: {secret}\n",
         f"a: [{secret}\n",
         f"{secret}: 1\n",
+        f"{secret}: 1\n{secret}: 2\n",
     ):
         with pytest.raises(InputError) as error:
             parse_config(text, "auto-merge.yml", AutoMergeConfig)

@@ -17,7 +17,7 @@ from actions.common.exports import open_exports, verify
 from actions.predict import main
 from actions.prediction.features import run_features
 from actions.prediction.github_runs import change_of, history, run_input
-from pipelines.exports.publish import publish_exports
+from pipelines.exports.publish import PublishError, publish_exports
 from pipelines.features.runs import FEATURE_COLUMNS
 from pipelines.sources.double import GitHubDouble
 from tests.conftest import FAKE_TOKEN
@@ -81,6 +81,21 @@ def _published(demo_home: Path, double: GitHubDouble) -> str:
     )
     assert result.changed and result.uploaded == result.files
     return f"github:{EXPORTS_REPO}@repopilot-exports"
+
+
+def test_a_refused_publish_names_the_target_and_the_cause(
+    demo_home: Path, sample_double: GitHubDouble
+) -> None:
+    exports = verify(demo_home / "exports")
+    with pytest.raises(PublishError) as missing:
+        publish_exports(exports, _client(sample_double), "nobody/nothing", "repopilot-exports")
+    assert str(missing.value) == (
+        "cannot publish the exports to nobody/nothing@repopilot-exports: GitHub answered HTTP 404 "
+        "(no such repository, or the token cannot see it)"
+    )
+    refused = Github(base_url=sample_double.url, auth=Auth.Token("ghp_" + "x" * 36), retry=None)
+    with pytest.raises(PublishError, match=r"HTTP 401 \(the token is invalid or expired\)"):
+        publish_exports(exports, refused, EXPORTS_REPO, "repopilot-exports")
 
 
 def test_predict_a_run_from_published_exports(
@@ -242,3 +257,53 @@ def test_missing_exports_give_exit_code_3(
 def test_a_missing_branch_is_an_export_error(sample_double: GitHubDouble, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="not found"):
         open_exports(f"github:{EXPORTS_REPO}@nothing-here", client=_client(sample_double), cache_dir=tmp_path)
+
+
+def test_a_cut_short_model_is_an_export_error_not_a_crash(demo_home: Path, tmp_path: Path) -> None:
+    """A model file cut short (checksum matching) made LightGBM abort the process; now it exits 3."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    exports = _copy(demo_home, tmp_path)
+    model = exports / "models" / "failure_model.txt"
+    text = model.read_text(encoding="utf-8")
+    model.write_text(text[: len(text) // 2], encoding="utf-8")
+    manifest = json.loads((exports / "manifest.json").read_text())
+    manifest["files"]["failure_model"]["sha256"] = hashlib.sha256(model.read_bytes()).hexdigest()
+    manifest["files"]["failure_model"]["bytes"] = model.stat().st_size
+    (exports / "manifest.json").write_text(json.dumps(manifest))
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GITHUB_EVENT_PATH")}
+    # in a child process: LightGBM's abort would take pytest down with it
+    argv = ["--repo", "a/b", "--run-id", "1", "--exports", str(exports)]
+    done = subprocess.run(
+        [sys.executable, "-m", "actions.predict", *argv],
+        capture_output=True,
+        text=True,
+        env=env | {"GITHUB_API_URL": "http://127.0.0.1:9"},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("::error::")
+    assert "failure_model is not a whole LightGBM model" in done.stderr and "[LightGBM]" not in done.stderr
+
+
+def test_models_and_a_feature_spec_that_disagree_are_an_export_error(demo_home: Path, tmp_path: Path) -> None:
+    """LightGBM refused the matrix at predict time: an internal error after its own stderr lines."""
+    import hashlib
+
+    from actions.prediction.model import ExportedModels
+
+    exports = _copy(demo_home, tmp_path)
+    spec = json.loads((exports / "feature_spec.json").read_text())
+    spec["features"]["names"] = spec["features"]["names"][:-3]
+    (exports / "feature_spec.json").write_text(json.dumps(spec))
+    manifest = json.loads((exports / "manifest.json").read_text())
+    manifest["files"]["feature_spec"]["sha256"] = hashlib.sha256(
+        (exports / "feature_spec.json").read_bytes()
+    ).hexdigest()
+    (exports / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ExportError, match=r"failure_model reads \d+ inputs but feature_spec\.json names"):
+        ExportedModels.load(verify(exports))

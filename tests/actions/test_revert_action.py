@@ -81,7 +81,7 @@ def test_a_failed_default_branch_after_an_auto_merge_opens_a_revert_naming_the_r
     # no race: the re-count after opening reads the pull request list once more and closes nothing
     listings = [r for r in sample_double.requests if r.method == "GET" and r.path.endswith(f"{REPO}/pulls")]
     assert len(listings) == 2 and sample_double.count(method="PATCH") == 0
-    assert len(sample_double.requests) == 13  # 12 before the re-count
+    assert len(sample_double.requests) == 14  # the token check, 12 before the re-count
     assert result["recount"] == {
         "kept": True,
         "cause": None,

@@ -91,8 +91,9 @@ def test_runs_of_different_commits_racing_leave_exactly_the_cap_open(
         assert _pull(sample_double, number)["closed_at"] is not None
     # one PATCH per withdrawn revert, and every run read the pull request list twice; a withdrawn
     # revert closes and comments on itself instead of reading and commenting on the reverted pull
-    # request, so every run makes 12 requests (11 before the re-count; --config saves the config read)
-    assert len(sample_double.requests) == 12 * runs
+    # request, so every run makes 13 requests (the token check, 11 before the re-count; --config saves
+    # the config read)
+    assert len(sample_double.requests) == 13 * runs
     assert sample_double.count(method="PATCH") == runs - cap
     assert sum(r.method == "GET" and r.path.endswith(f"{REPO}/pulls") for r in sample_double.requests) == (
         2 * runs

@@ -18,9 +18,13 @@ from actions.common.github import (
     scope_findings,
 )
 from actions.common.report import run_cli
+from actions.heal import main as heal_main
+from actions.maintain import main as maintain_main
 from actions.predict import main as predict_main
+from actions.revert import main as revert_main
 from actions.route import TOKEN_NEEDS as ROUTE_NEEDS
 from actions.route import main as route_main
+from actions.sla_watch import main as sla_main
 from pipelines.sources.double import GitHubDouble
 from tests.actions.test_route_action import _hand_exports, _open_pull, _person
 from tests.conftest import FAKE_TOKEN
@@ -69,7 +73,9 @@ def test_the_double_reports_scopes_like_github(
         check_token_scopes(connect("ghp_wrongtoken000000000000000000000", sample_double.url), NEEDS)
 
 
-@pytest.mark.parametrize("action", ["route", "automerge", "predict"])
+@pytest.mark.parametrize(
+    "action", ["route", "automerge", "predict", "heal", "maintain", "sla_watch", "revert"]
+)
 def test_every_action_refuses_an_excluded_scope_before_reading_anything(
     sample_double: GitHubDouble,
     action_env: dict[str, Path],
@@ -83,6 +89,10 @@ def test_every_action_refuses_an_excluded_scope_before_reading_anything(
         "route": (route_main, ["--repo", REPO, "--pull", "1", "--exports", str(tmp_path), "--dry-run"]),
         "automerge": (automerge_main, ["--repo", REPO, "--pr", "1", "--dry-run"]),
         "predict": (predict_main, ["--repo", REPO, "--run-id", "1", "--exports", str(tmp_path)]),
+        "heal": (heal_main, ["--repo", REPO, "--run-id", "1", "--exports", str(tmp_path), "--dry-run"]),
+        "maintain": (maintain_main, ["--repo", REPO, "--exports", str(tmp_path), "--dry-run"]),
+        "sla_watch": (sla_main, ["--repos", REPO, "--dry-run"]),
+        "revert": (revert_main, ["--repo", REPO, "--run-id", "1", "--dry-run"]),
     }
     main, args = argv[action]
     assert run_cli(main, args) == 2

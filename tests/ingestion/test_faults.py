@@ -102,3 +102,17 @@ def test_bad_token_is_refused_clearly_without_echoing_it(devlake_recording: Reco
     text = str(excinfo.value)
     assert "401" in text and "GITHUB_TOKEN" in text
     assert FAKE_TOKEN not in text
+
+
+def test_an_api_nobody_answers_at_is_named_not_called_a_timeout(home: Path) -> None:
+    """urllib3 files a refused connection under timeouts: the message says where it tried instead."""
+    from pipelines.sources.sample import generate_sample_org
+
+    double = GitHubDouble(generate_sample_org(), token=FAKE_TOKEN)
+    url = double.start()
+    double.stop()  # nothing listens on its port any more
+    with pytest.raises(SourceError) as excinfo:
+        sync(double, home, repos=["repopilot-sample/docs-site"], max_attempts=2)
+    text = str(excinfo.value)
+    assert f"could not be reached at {url} (is GITHUB_API_URL right?)" in text, text
+    assert "timed out" not in text and FAKE_TOKEN not in text

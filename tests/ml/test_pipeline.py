@@ -92,6 +92,9 @@ def test_a_current_model_without_a_metric_does_not_block_a_judgeable_candidate()
     current["failure"]["pr_auc"] = None
     current["failure"]["roc_auc"] = 0.9
     ok, reasons = promotion_verdict(_judgeable(), current)
-    assert not ok and reasons == ["roc_auc fell by 0.100 against the current model (tolerance 0.01)"]
+    assert not ok and reasons == [
+        "roc_auc fell by 0.100 against the current model's figure on its own, different test window "
+        "(tolerance 0.01; not compared on the same rows: the candidate's report has no same-row comparison)"
+    ]
     current["failure"]["roc_auc"] = 0.8
     assert promotion_verdict(_judgeable(), current) == (True, [])

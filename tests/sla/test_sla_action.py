@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import actions.sla_watch as sla_watch
+from actions.common.github import connect
 from actions.common.report import run_cli
 from actions.sla.github_data import MARKER
 from actions.sla.store import parse_body
@@ -443,7 +444,7 @@ def test_first_responses_match_the_recording(
     """Every first response the action finds is the earliest non-author, non-bot comment or review."""
     from actions.sla.github_data import fetch_items
 
-    client = sla_watch.connect(FAKE_TOKEN, double.url)
+    client = connect(FAKE_TOKEN, double.url)
     since = NOW - timedelta(days=30)
     items, _ = fetch_items(client.requester, OTHER, since, "repopilot-incident")
     assert len(items) > 20

@@ -333,6 +333,9 @@ class GitHubClient:
                 reason, urllib3.exceptions.TimeoutError
             )
             kind = "timed out" if timed_out else "lost the connection"
+            if isinstance(reason, urllib3.exceptions.NewConnectionError):
+                # urllib3 files a refused connection under timeouts; it is neither, and says where to look
+                kind = f"could not be reached at {self.settings.api_url} (is GITHUB_API_URL right?)"
             raise SourceError(
                 f"GitHub {kind} on {verb} {what} after {self.settings.max_attempts} attempts; "
                 "nothing partial was written, re-run to resume"

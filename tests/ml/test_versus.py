@@ -1,0 +1,197 @@
+"""The candidate against the model in service on the same test rows (paired bootstrap) and the gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from pipelines.features.runs import build_run_features
+from pipelines.features.synthetic_runs import synthetic_run_inputs
+from pipelines.ml.card import build_model_card
+from pipelines.ml.pipeline import promotion_verdict, train_models, versus_current_summary
+from pipelines.ml.versus import paired_bootstrap, weighted_auc
+
+
+def test_the_weighted_figures_are_scikit_learns_with_sample_weights() -> None:
+    rng = np.random.default_rng(1)
+    y = (rng.random(300) < 0.3).astype(np.float64)
+    p = np.round(rng.random(300) * 0.5 + 0.4 * y, 2)  # rounded: many tied scores
+    weights = rng.integers(0, 4, size=(5, 300)).astype(np.float64)
+    auc, ap = weighted_auc(y, p, weights)
+    for i in range(5):
+        assert auc[i] == pytest.approx(roc_auc_score(y, p, sample_weight=weights[i]), abs=1e-12)
+        assert ap[i] == pytest.approx(average_precision_score(y, p, sample_weight=weights[i]), abs=1e-12)
+    no_failures = np.where(y == 1, 0.0, 1.0)[None, :]
+    assert np.isnan(weighted_auc(y, p, no_failures)[0][0])
+
+
+def test_the_paired_interval_is_seeded_and_detects_a_better_model() -> None:
+    rng = np.random.default_rng(2)
+    y = (rng.random(400) < 0.3).astype(np.float64)
+    good = np.clip(0.3 + 0.4 * (y - 0.3) + rng.normal(0, 0.2, 400), 0, 1)
+    groups = np.asarray([f"g{i // 2}" for i in range(400)], dtype=object)
+    same = paired_bootstrap(y, good, good, (0.5, 0.5), groups, replicates=200, seed=0)
+    assert same["roc_auc"]["difference"] == 0.0 and same["roc_auc"]["ci95"] == [0.0, 0.0]
+    noise = rng.random(400)
+    worse = paired_bootstrap(y, noise, good, (0.5, 0.5), groups, replicates=200, seed=0)
+    assert worse == paired_bootstrap(y, noise, good, (0.5, 0.5), groups, replicates=200, seed=0)
+    assert worse["roc_auc"]["ci95"][1] < 0 and worse["pr_auc"]["ci95"][1] < 0
+    assert worse["roc_auc"]["ci95"][0] < worse["roc_auc"]["difference"] < worse["roc_auc"]["ci95"][1]
+    assert worse["roc_auc"]["candidate"] == pytest.approx(roc_auc_score(y, noise))
+
+
+# --- the verdict on hand-made reports
+
+
+def _judgeable(versus: dict[str, Any] | None = None) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "failure": {"roc_auc": 0.8, "pr_auc": 0.5, "balanced_accuracy": 0.7},
+        "baselines": {"rolling_rate": {"roc_auc": 0.6}, "previous_outcome": {"balanced_accuracy": 0.6}},
+        "duration": {"mae": 80.0, "baseline_mae": 100.0},
+    }
+    if versus is not None:
+        report["versus_current"] = versus
+    return report
+
+
+def _paired(roc: tuple[float, float], pr: tuple[float, float]) -> dict[str, Any]:
+    def figures(ci: tuple[float, float]) -> dict[str, Any]:
+        return {"candidate": 0.8, "current": 0.8 - sum(ci) / 2, "difference": sum(ci) / 2, "ci95": list(ci)}
+
+    return {
+        "same_rows": True,
+        "rows": 500,
+        "resampled": "attempt groups",
+        "roc_auc": figures(roc),
+        "pr_auc": figures(pr),
+        "balanced_accuracy": figures((-0.1, 0.1)),
+    }
+
+
+def test_the_verdict_refuses_only_a_difference_below_zero_beyond_noise() -> None:
+    # a stored figure of another window, far better, no longer matters once the rows are the same
+    better_elsewhere = _judgeable()
+    better_elsewhere["failure"]["roc_auc"] = 0.95
+    assert promotion_verdict(_judgeable(_paired((-0.04, 0.01), (-0.02, 0.03))), better_elsewhere) == (
+        True,
+        [],
+    )
+    ok, reasons = promotion_verdict(_judgeable(_paired((-0.04, 0.01), (-0.09, -0.01))), better_elsewhere)
+    assert not ok and reasons == [
+        "PR-AUC is worse than the current model's beyond noise on the same 500 test rows: "
+        "0.800 vs 0.850, difference -0.050 (95% interval -0.090 to -0.010)"
+    ]
+    # balanced accuracy is reported, not judged: the interval above straddles zero anyway
+    assert "balanced accuracy 0.800 vs" in versus_current_summary(_judgeable(_paired((0, 0), (0, 0))), None)
+
+
+def test_the_verdict_falls_back_to_stored_figures_and_says_the_windows_differ() -> None:
+    current = _judgeable()
+    current["failure"]["roc_auc"] = 0.9
+    unscorable = {"same_rows": False, "current_version": "v1", "reason": "feature columns missing: ['x']"}
+    ok, reasons = promotion_verdict(_judgeable(unscorable), current)
+    assert not ok and reasons == [
+        "roc_auc fell by 0.100 against the current model's figure on its own, different test window "
+        "(tolerance 0.01; not compared on the same rows: feature columns missing: ['x'])"
+    ]
+    assert "different test windows" in versus_current_summary(_judgeable(unscorable), current)
+    current["failure"]["roc_auc"] = 0.805
+    assert promotion_verdict(_judgeable(unscorable), current) == (True, [])
+    assert versus_current_summary(_judgeable(), None) == "no model in service"
+    # models in service without their report: nothing to compare with, and the summary says so
+    assert versus_current_summary(_judgeable(unscorable), None).startswith("not compared")
+    assert promotion_verdict(_judgeable(unscorable), None) == (True, [])
+
+
+# --- trained models on the synthetic runs
+
+
+@pytest.fixture(scope="module")
+def features() -> pl.DataFrame:
+    return build_run_features(synthetic_run_inputs(3_000, repos=8, seed=3))
+
+
+@pytest.fixture(scope="module")
+def current(features: pl.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_models(features, trials=2, seed=0).save(tmp_path_factory.mktemp("models"))
+
+
+def _current_report(folder: Path) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    return report
+
+
+def test_a_retrained_equal_candidate_passes_with_an_interval_around_zero(
+    features: pl.DataFrame, current: Path
+) -> None:
+    report = train_models(features, trials=2, seed=0, current=current).report
+    versus = report["versus_current"]
+    assert versus["same_rows"] and versus["rows"] == report["failure"]["rows"]
+    assert versus["current_version"] == json.loads((current / "report.json").read_text())["version"]
+    for metric in ("roc_auc", "pr_auc", "balanced_accuracy"):
+        low, high = versus[metric]["ci95"]
+        assert low <= 0.0 <= high, (metric, versus[metric])
+        assert versus[metric]["candidate"] == pytest.approx(report["failure"][metric])
+    ok, reasons = promotion_verdict(report, _current_report(current))
+    assert not any("current model" in reason for reason in reasons)
+    assert ok == (reasons == [])
+    card = build_model_card(report).markdown
+    assert f"scored the same {versus['rows']} test rows" in card
+    assert "| ROC-AUC |" in card.split("### Against the model in service")[1]
+
+
+def test_a_candidate_trained_on_shuffled_labels_is_refused_with_the_interval(
+    features: pl.DataFrame, current: Path
+) -> None:
+    # The training period's outcomes are shuffled; the test window (the latest 20%) keeps its own.
+    cut = features["created_at"].sort()[int(0.75 * features.height)]
+    before = features["created_at"] < cut
+    shuffled = features["failed"].filter(before).shuffle(seed=5)
+    noisy = features.with_columns(features["failed"].scatter(np.flatnonzero(before.to_numpy()), shuffled))
+    report = train_models(noisy, trials=2, seed=0, current=current).report
+    versus = report["versus_current"]
+    assert versus["same_rows"] and versus["roc_auc"]["ci95"][1] < 0
+    ok, reasons = promotion_verdict(report, _current_report(current))
+    refusal = [r for r in reasons if r.startswith("ROC-AUC is worse than the current model's beyond noise")]
+    assert not ok and refusal and "95% interval" in refusal[0]
+    low, high = versus["roc_auc"]["ci95"]
+    assert f"(95% interval {low:+.3f} to {high:+.3f})" in refusal[0]
+
+
+@pytest.mark.parametrize("change", ["renamed feature", "re-encoded category", "unreadable model"])
+def test_a_current_model_that_cannot_score_the_rows_falls_back_and_says_why(
+    features: pl.DataFrame, current: Path, tmp_path: Path, change: str
+) -> None:
+    import shutil
+
+    folder = tmp_path / "current"
+    shutil.copytree(current, folder)
+    spec = json.loads((folder / "feature_spec.json").read_text(encoding="utf-8"))
+    names, categories = spec["features"]["names"], spec["features"]["categories"]
+    if change == "renamed feature":
+        names[names.index("duration_median5")] = "median_duration_last5"
+        expected = "feature columns missing from the frame: ['median_duration_last5']"
+    elif change == "re-encoded category":
+        column = next(iter(categories))
+        categories[column] = [f"code-{i}" for i in range(len(categories[column]))]
+        expected = f"categorical input {column!r} on the test rows is among the current model's categories"
+    else:
+        (folder / "failure_model.txt").write_text("not a model", encoding="utf-8")
+        expected = "the current model cannot be loaded"
+    (folder / "feature_spec.json").write_text(json.dumps(spec), encoding="utf-8")
+    report = train_models(features, trials=1, seed=0, current=folder).report
+    versus = report["versus_current"]
+    assert versus["same_rows"] is False and expected in versus["reason"]
+    stored = _current_report(current)
+    summary = versus_current_summary(report, stored)
+    assert summary.startswith("stored figures of different test windows") and expected in summary
+    assert f"Not compared on the same rows: {versus['reason']}" in build_model_card(report).markdown
+    stored["failure"]["roc_auc"] = report["failure"]["roc_auc"] + 0.05
+    ok, reasons = promotion_verdict(report, stored)
+    assert not ok and any("different test window" in r and expected in r for r in reasons)
