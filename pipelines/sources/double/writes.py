@@ -96,6 +96,9 @@ class WriteState:
         reverts: ``(repo, reverted number, revert number)`` of every revert pull request created.
         default_branches: a repository's default branch when it is not ``main`` (``GET /repos/{o}/{r}``).
         now: the clock of created and merged timestamps.
+        denied_permissions: permissions the token lacks (so far ``statuses``): a write that needs one is
+            refused with 403 "Resource not accessible by integration", as GitHub refuses a
+            ``GITHUB_TOKEN`` whose workflow's permissions block leaves it out.
         before_revert: a test's hook, called with the pull request's node id when a ``revertPullRequest``
             arrives and before it is applied (no lock held), to interleave concurrent clients the way
             two workflow runs deciding at the same moment do; None (default) applies it at once.
@@ -116,6 +119,7 @@ class WriteState:
         self.default_branches: dict[str, str] = {}
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.before_revert: Callable[[str], None] | None = None
+        self.denied_permissions: set[str] = set()
         self._next_id = 9_000_000_000
 
     def store(self, repo: str) -> GitStore:
@@ -1337,11 +1341,14 @@ def _create_status(
 ) -> Reply:
     """``POST /repos/{o}/{r}/statuses/{sha}``: 201 with the status (its creator the token's user).
 
-    GitHub answers 422 for a state outside error/failure/pending/success, a description over 140
-    characters, an unknown commit and the 1001st status of one context; the context defaults to
-    ``default``. The commit's statuses are kept newest first, as GitHub lists them, and the combined
-    status shows the newest of each context.
+    GitHub answers 403 to a token without ``statuses: write`` (:attr:`WriteState.denied_permissions`),
+    and 422 for a state outside error/failure/pending/success, a description over 140 characters, an
+    unknown commit and the 1001st status of one context; the context defaults to ``default``. The
+    commit's statuses are kept newest first, as GitHub lists them, and the combined status shows the
+    newest of each context.
     """
+    if "statuses" in state.denied_permissions:
+        raise RestError(403, "Resource not accessible by integration")
     if body.get("state") not in STATUS_STATES:
         raise validation_failed("state")
     values = {key: body.get(key) for key in ("target_url", "description", "context")}
