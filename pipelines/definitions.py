@@ -17,8 +17,11 @@ from pipelines.defs.ingestion import (
 from pipelines.defs.models import MODEL_ASSETS, MODEL_CHECKS
 from pipelines.defs.quality import quality_checks
 from pipelines.defs.resources import (
+    FAILURE_PATTERNS_ENV,
+    FAILURE_TEXT_ENV,
     RERUN_PRIORS_ENV,
     ExportsTargetResource,
+    FailureTextResource,
     HistorySourceResource,
     WarehouseResource,
 )
@@ -35,16 +38,24 @@ from pipelines.defs.schedules import (
 from pipelines.defs.sensors import exports_after_promotion, repository_partitions_sensor
 
 
+def _optional(name: str) -> str:
+    """An optional variable's value when the code location loads; empty when unset."""
+    return EnvVar(name).get_value(default="") or ""
+
+
 def build_definitions(
     history: HistorySourceResource | None = None,
     warehouse: WarehouseResource | None = None,
     exports_target: ExportsTargetResource | None = None,
+    failure_text: FailureTextResource | None = None,
 ) -> Definitions:
     """The code location, with resources that can be replaced (the CLI and tests do).
 
     The default exports resource takes ``rerun_priors`` from ``$REPOPILOT_RERUN_PRIORS`` when the code
     location loads (``EnvVar.get_value``: the variable is optional, and an ``EnvVar`` field fails
-    the run when its variable is unset).
+    the run when its variable is unset, dagster-io/dagster#16232). The failure-text resource takes
+    ``labelled`` and ``patterns`` from ``$REPOPILOT_FAILURE_TEXT`` and ``$REPOPILOT_FAILURE_PATTERNS``
+    the same way.
     """
     return Definitions(
         assets=[
@@ -66,7 +77,11 @@ def build_definitions(
             "history": history or HistorySourceResource(),
             "warehouse": warehouse or WarehouseResource(),
             "exports_target": exports_target
-            or ExportsTargetResource(rerun_priors=EnvVar(RERUN_PRIORS_ENV).get_value(default="") or ""),
+            or ExportsTargetResource(rerun_priors=_optional(RERUN_PRIORS_ENV)),
+            "failure_text": failure_text
+            or FailureTextResource(
+                labelled=_optional(FAILURE_TEXT_ENV), patterns=_optional(FAILURE_PATTERNS_ENV)
+            ),
         },
     )
 

@@ -21,6 +21,7 @@ EXPORTS_GROUP = "exports"
         AssetKey("reviewer_stats"),
         AssetKey("activity_by_hour"),
         AssetKey("failure_classes"),
+        AssetKey("failure_classifier"),
         # read directly by the exports' SQL (recent run scores, re-run history, author history)
         AssetKey("run_features"),
         *(AssetKey(f"core_{t}") for t in ("ci_runs", "pull_requests", "reviews", "comments")),
@@ -33,8 +34,8 @@ def exports(
     """``$REPOPILOT_HOME/exports``: what the actions read, each file checked against its JSON Schema.
 
     The manifest, the LightGBM text models, the feature specification, recent run scores, reviewer
-    features, activity by hour of week and re-run priors by workflow and failure class
-    (``actions/schemas`` has their schemas).
+    features, activity by hour of week, re-run priors by workflow and failure class, and the failure
+    classifier when one was trained (``actions/schemas`` has their schemas).
     """
     refuse_after_failed_checks(context)
     with warehouse.connect(read_only=True) as conn:

@@ -11,6 +11,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     Config,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -18,8 +19,9 @@ from dagster import (
 )
 
 from pipelines.defs.quality import refuse_after_failed_checks
-from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.resources import FAILURE_TEXT_ENV, FailureTextResource, WarehouseResource
 from pipelines.exports.build import source_info
+from pipelines.exports.classifier import forget, train_and_keep
 from pipelines.ml.card import build_model_card
 from pipelines.ml.pipeline import (
     InsufficientHistoryError,
@@ -148,5 +150,41 @@ def promoted_models(context: AssetExecutionContext, warehouse: WarehouseResource
     )
 
 
-MODEL_ASSETS = [candidate_models, promoted_models]
+@asset(group_name=ML_GROUP, kinds={"sklearn", "json"})
+def failure_classifier(
+    context: AssetExecutionContext, warehouse: WarehouseResource, failure_text: FailureTextResource
+) -> MaterializeResult[None]:
+    """The heal action's failure classifier: rules plus a text model trained on labelled failure text.
+
+    Trained by :func:`pipelines.ml.failure_text.train_failure_classifier` (settings chosen by inner
+    grouped cross-validation) from ``$REPOPILOT_FAILURE_TEXT`` and FlakeRanker's patterns
+    (``$REPOPILOT_FAILURE_PATTERNS``), kept for the exports. Not configured: nothing is trained and
+    a classifier kept before is dropped, so heal uses its rules. A malformed CSV fails the step
+    and leaves the kept classifier and the exports as they were.
+    """
+    home = warehouse.home_path
+    labelled = failure_text.labelled_path()
+    if labelled is None:
+        dropped = forget(home)
+        context.log.info(f"failure classifier not configured: set {FAILURE_TEXT_ENV} to train one")
+        return MaterializeResult(metadata={"configured": False, "dropped_previous": dropped})
+    try:
+        artefact = train_and_keep(home, labelled, failure_text.patterns_path())
+    except ValueError as error:
+        raise Failure(description=f"failure classifier not trained: {error}") from None
+    training = artefact["training"]
+    return MaterializeResult(
+        metadata={
+            "configured": True,
+            "dagster/row_count": training["rows"],
+            "repositories": training["repositories"],
+            "label_counts": MetadataValue.json(training["label_counts"]),
+            "inner_cv_choice": MetadataValue.json(training["hyperparameters"]),
+            "rules": MetadataValue.json(training["rules"]),
+            "rules_total": len(artefact["rules"]),
+        }
+    )
+
+
+MODEL_ASSETS = [candidate_models, promoted_models, failure_classifier]
 MODEL_CHECKS = [promotion_gate]

@@ -138,3 +138,35 @@ class ExportsTargetResource(ConfigurableResource):  # type: ignore[type-arg]
         return connect_github(
             os.environ.get(self.token_env) or None, self.api_url or os.environ.get("GITHUB_API_URL")
         )
+
+
+FAILURE_TEXT_ENV = "REPOPILOT_FAILURE_TEXT"
+"""The environment variable the code location sets the labelled failure text (a CSV) from."""
+
+FAILURE_PATTERNS_ENV = "REPOPILOT_FAILURE_PATTERNS"
+"""The environment variable the code location sets FlakeRanker's ``patterns.csv`` from."""
+
+
+class FailureTextResource(ConfigurableResource):  # type: ignore[type-arg]
+    """What the failure classifier is trained on; empty ``labelled``: no classifier (heal keeps its rules).
+
+    Set by the code location from ``REPOPILOT_FAILURE_TEXT`` and ``REPOPILOT_FAILURE_PATTERNS``
+    (:data:`FAILURE_TEXT_ENV`, :data:`FAILURE_PATTERNS_ENV`) or by run configuration.
+    """
+
+    labelled: str = Field(
+        default="",
+        description="labelled failure text, a CSV with the columns text,label[,source,confidence] "
+        "(LogChunks' labelled_chunks.csv); empty: no classifier is trained or exported",
+    )
+    patterns: str = Field(
+        default="", description="FlakeRanker's patterns.csv, merged into the rules; empty: the curated rules"
+    )
+
+    def labelled_path(self) -> Path | None:
+        """The labelled CSV, or None when not configured."""
+        return Path(self.labelled).expanduser() if self.labelled else None
+
+    def patterns_path(self) -> Path | None:
+        """FlakeRanker's patterns, or None when not configured."""
+        return Path(self.patterns).expanduser() if self.patterns else None

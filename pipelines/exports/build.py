@@ -12,6 +12,8 @@ import polars as pl
 
 from actions.common.exports import Exports
 from actions.prediction.model import ExportedModels
+from pipelines.exports.classifier import EXPORT_NAME as CLASSIFIER_EXPORT
+from pipelines.exports.classifier import kept_classifier
 from pipelines.exports.documents import activity_document, reviewers_document, scores_document
 from pipelines.exports.rerun_priors import (
     SIGNATURE_COMMITS,
@@ -88,7 +90,8 @@ def build_exports(
 
     ``rerun_priors`` is the public re-run data's folder (the exports resource's field); None,
     re-run rates are shrunk towards the organisation's own. Re-runs are split by failure class
-    when ``features.failure_classes`` has been built.
+    when ``features.failure_classes`` has been built. The failure classifier is exported when the
+    ``failure_classifier`` asset trained one (:func:`pipelines.exports.classifier.kept_classifier`).
 
     Returns:
         The verified exports.
@@ -106,6 +109,9 @@ def build_exports(
             conn, configured_public_priors(rerun_priors), generated_at=generated_at
         ),
     }
+    classifier = kept_classifier(home)
+    if classifier is not None:
+        documents[CLASSIFIER_EXPORT] = classifier
     current = models_in_service(home / "models")
 
     def scores(models: ExportedModels | None) -> dict[str, object]:
