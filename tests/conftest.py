@@ -65,7 +65,13 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     home = tmp_path_factory.mktemp("demo") / "home"
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("GITHUB_TOKEN", "REPOPILOT_REPOS", "REPOPILOT_SOURCE", "REPOPILOT_EXPORTS_REPO"):
+        for name in (
+            "GITHUB_TOKEN",
+            "REPOPILOT_REPOS",
+            "REPOPILOT_SOURCE",
+            "REPOPILOT_EXPORTS_REPO",
+            "REPOPILOT_FAILURE_TEXT",
+        ):
             patch.delenv(name, raising=False)
         assert main(["--home", str(home), "run"]) == 0
     assert (home / "exports" / "manifest.json").is_file()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,13 +13,17 @@ from typing import Any
 
 import polars as pl
 import pytest
+from dagster import DagsterInstance
 
 import actions.heal as heal
+from actions.common.exports import verify
 from actions.common.github import connect as connect_github
 from actions.common.report import run_cli
 from actions.healing.classify import classify_failure
 from actions.healing.logs import excerpt_from_jobs, read_log_archive
 from actions.healing.signatures import signature
+from pipelines.defs.resources import FAILURE_TEXT_ENV, HistorySourceResource, WarehouseResource
+from pipelines.defs.runner import run_assets
 from pipelines.exports.build import rerun_priors_from_warehouse
 from pipelines.exports.documents import scores_document
 from pipelines.exports.rerun_priors import rerun_priors_document
@@ -29,6 +34,7 @@ from pipelines.sources.recording import JSON
 from pipelines.sources.sample import generate_sample_org
 from tests.actions.rerun_support import SAMPLE_END, failed_with_logs, restored
 from tests.conftest import FAKE_TOKEN
+from tests.healing.labelled_text import write_labelled
 from tests.healing.rerun_warehouse import Attempt, Run, build_rerun_warehouse, reruns
 from warehouse.db import connect
 
@@ -621,3 +627,35 @@ def test_a_new_transient_failure_is_rerun(
         "rerun_failures": 0,
     }
     assert double.writes.reruns == [(repo, run["id"], "rerun-failed-jobs")]
+
+
+@pytest.mark.timeout(900)  # the first test asking for the demo home builds it (the whole pipeline)
+def test_heal_reads_the_failure_classifier_the_pipeline_exported(
+    double: GitHubDouble,
+    classes: dict[str, list[tuple[str, JSON]]],
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """REPOPILOT_FAILURE_TEXT set: the asset trains, the exports carry it, heal classifies with it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy2(demo_home / "warehouse.duckdb", home / "warehouse.duckdb")
+    shutil.copytree(demo_home / "models", home / "models", symlinks=True)
+    monkeypatch.setenv(FAILURE_TEXT_ENV, str(write_labelled(tmp_path / "labelled.csv")))
+    for select in ("failure_classifier", "exports"):
+        run_assets(
+            HistorySourceResource(source="sample"),
+            WarehouseResource(home=str(home)),
+            select=select,
+            instance=DagsterInstance.ephemeral(),
+        )
+    exported = verify(home / "exports")
+    assert exported.json("failure_classifier")["training"]["rows"] == 36
+    assert not verify(demo_home / "exports").has("failure_classifier")  # built with the variable unset
+
+    repo, run = classes["transient"][0]
+    [with_model] = _heal(repo, run, "--exports", str(home / "exports"), "--dry-run")
+    [rules_only] = _heal(repo, run, "--exports", str(demo_home / "exports"), "--dry-run")
+    assert with_model["classifier"] in {"model", "rules+model"}
+    assert rules_only["classifier"] == "rules"
