@@ -323,10 +323,11 @@ def action_client(needs: TokenNeeds) -> Github:
     return client
 
 
-def parse_time(value: object) -> datetime | None:
+def parse_time(value: object, *, naive_as_utc: bool = True) -> datetime | None:
     """A GitHub timestamp (ISO 8601, ``Z`` accepted) as an aware UTC datetime; None when absent or invalid.
 
-    A time without an offset is taken as UTC, as GitHub's own are.
+    A time without an offset is taken as UTC, as GitHub's own are, unless ``naive_as_utc`` is False:
+    then it is None (for callers that report such times instead of guessing).
     """
     if not isinstance(value, str) or not value:
         return None
@@ -334,7 +335,9 @@ def parse_time(value: object) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC) if naive_as_utc else None
+    return moment.astimezone(UTC)
 
 
 def parse_now(text: str | None) -> datetime:

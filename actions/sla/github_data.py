@@ -28,6 +28,8 @@ from typing import Any
 
 from github.Requester import Requester
 
+from actions.common.github import parse_time
+
 MARKER = "<!-- repopilot-sla -->"
 """Hidden marker in every comment the SLA action writes (so it never counts as a response)."""
 
@@ -40,14 +42,8 @@ def _iso(moment: datetime) -> str:
 
 
 def _when(value: Any) -> datetime | None:
-    """A GitHub timestamp, or None when absent or unreadable (the engine reports those clearly)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
+    """A GitHub timestamp in UTC; None when absent, unreadable or without an offset (the engine says so)."""
+    return parse_time(value, naive_as_utc=False)
 
 
 def pages(

@@ -104,3 +104,17 @@ def test_recording_source_rejects_unknown_stream_and_repo() -> None:
         list(source.fetch("o/n", "stars", {}))
     with pytest.raises(SourceError, match="not in source"):
         list(source.fetch("o/other", "issues", {}))
+
+
+def test_the_actions_timestamp_parser_converts_to_utc_and_can_refuse_naive_times() -> None:
+    from datetime import UTC, datetime
+
+    from actions.common.github import parse_time as action_time
+
+    utc = datetime(2021, 2, 18, 6, 59, 13, tzinfo=UTC)
+    assert action_time("2021-02-18T14:59:13+08:00") == utc
+    assert action_time("2021-02-18T14:59:13+08:00").tzinfo is UTC  # type: ignore[union-attr]
+    assert action_time("2021-02-18T06:59:13") == utc
+    assert action_time("2021-02-18T06:59:13", naive_as_utc=False) is None
+    assert action_time("2021-02-18T06:59:13Z", naive_as_utc=False) == utc
+    assert action_time("yesterday") is None and action_time(None) is None
