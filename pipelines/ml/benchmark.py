@@ -69,6 +69,7 @@ from pipelines.ml.train import (
     train_failure_model,
 )
 from pipelines.ml.tune import TuningResult, tune_failure_model
+from pipelines.ml.versus import training_windows
 from warehouse.db import build_core, connect, create_feature_inputs
 from warehouse.frames import read_relation
 from warehouse.travistorrent import load_travistorrent
@@ -510,6 +511,7 @@ def run_ci_benchmark(
     )
     report["mlp"].update({"epochs": mlp.epochs, "seconds": mlp_seconds, "hidden_layer_sizes": [64, 32]})
     report["tuning"] = tuning.summary()
+    report["windows"] = training_windows(fit, calibration, test_ds)
     report["data"] = {
         **info,
         "train_rows": len(train_ds),

@@ -217,6 +217,7 @@ def build_model_card(report: dict[str, Any], *, title: str = "CI failure and dur
         "",
         _table(["", ""], [[k.replace("_", " "), _list(v)] for k, v in data.items()]),
         "",
+        *_windows(report.get("windows")),
         "Features are computed as of each run's trigger time (`pipelines.features.runs`); a run's own "
         "outcome, duration and log facts are never its features.",
         "",
@@ -352,6 +353,7 @@ def _versus_current(versus: dict[str, Any] | None) -> list[str]:
         f"Model {versus.get('current_version')} scored the same {versus.get('rows')} test rows; "
         f"95% intervals from {versus.get('replicates')} paired bootstrap replicates "
         f"({versus.get('resampled')}).",
+        *_unseen_note(versus.get("unseen")),
         "",
         _table(
             ["metric", "candidate", "current", "difference", "95% interval"],
@@ -370,6 +372,42 @@ def _versus_current(versus: dict[str, Any] | None) -> list[str]:
                 )
             ],
         ),
+        "",
+    ]
+
+
+def _unseen_note(unseen: dict[str, Any] | None) -> list[str]:
+    """Which test rows the current model scored (reports written before this was checked: none)."""
+    if not unseen:
+        return []
+    if unseen.get("checked"):
+        return [f"Only rows it was not trained on: {unseen.get('note')}."]
+    return [f"**Unchecked:** {unseen.get('note')}."]
+
+
+def _windows(windows: dict[str, Any] | None) -> list[str]:
+    """The table of the training, calibration and test windows (older reports: a line saying so)."""
+    if not windows:
+        return ["Training, calibration and test windows: not recorded (trained before they were).", ""]
+    return [
+        _table(
+            ["rows", "count", "with an outcome", "first trigger", "last trigger"],
+            [
+                [name, w.get("rows"), w.get("failure_rows"), w.get("first"), w.get("last")]
+                for name, w in (
+                    (label, windows.get(key) or {})
+                    for key, label in (
+                        ("fit", "fit"),
+                        ("calibration", "calibration"),
+                        ("trained", "trained (fit + calibration)"),
+                        ("test", "test"),
+                    )
+                )
+            ],
+        ),
+        "",
+        "Trained rows' keys (SHA-256 of the sorted run id and attempt): "
+        f"`{windows.get('trained_keys_sha256')}`",
         "",
     ]
 

@@ -26,7 +26,7 @@ from pipelines.ml.card import build_model_card
 from pipelines.ml.dataset import fit_spec, make_dataset
 from pipelines.ml.splits import time_split
 from pipelines.ml.train import REFERENCE_FEATURES, DurationModel, FailureModel
-from pipelines.ml.versus import compare_with_current
+from pipelines.ml.versus import compare_with_current, training_windows
 
 MIN_LABELLED_RUNS = 200
 """Fewer labelled runs than this cannot be split into fit, calibration and test honestly."""
@@ -88,13 +88,17 @@ def train_models(
     seed: int = 0,
     synthetic: bool = False,
     current: Path | None = None,
+    train_fraction: float = 0.8,
 ) -> TrainedModels:
     """Tune, train, calibrate and evaluate on run features (``features.run_features`` rows).
 
     ``synthetic`` (the data came from the sample organisation) is recorded in the report's
     ``data`` and labels the model card, which then makes no claim about model quality.
     ``current`` (the models in service, if any) scores the candidate's test rows too: the
-    report's ``versus_current`` (:func:`~pipelines.ml.versus.compare_with_current`).
+    report's ``versus_current`` (:func:`~pipelines.ml.versus.compare_with_current`), on the
+    rows it was not trained on. The report's ``windows`` record the period and size of the
+    fit, calibration and test rows (:func:`~pipelines.ml.versus.training_windows`).
+    ``train_fraction`` is the share of rows, by trigger time, before the test window.
 
     Raises:
         InsufficientHistoryError: when there are too few labelled runs to split honestly.
@@ -109,7 +113,7 @@ def train_models(
     frame = frame.sort(ROW_ORDER)
     times = frame["created_at"].to_numpy()
     groups = frame["attempt_group"].to_numpy()
-    split = time_split(times, groups, train_fraction=0.8)
+    split = time_split(times, groups, train_fraction=train_fraction)
     spec = fit_spec(frame[split.train])
     dataset = make_dataset(frame, spec)
     train, test = dataset.subset(split.train), dataset.subset(split.test)
@@ -122,6 +126,7 @@ def train_models(
             current, frame, split.test, test, failure.probability(test.x[known]), failure.threshold, seed=seed
         )
     report["tuning"] = fitted.tuning.summary()
+    report["windows"] = training_windows(fit, calibration, test)
     report["data"] = {
         "split": split.description,
         "train_rows": len(train),
@@ -154,12 +159,21 @@ def _paired(versus: dict[str, Any], metric: str) -> str:
     )
 
 
+def _unseen(versus: dict[str, Any]) -> str:
+    """Which of the test rows the comparison kept (empty for reports written before it was checked)."""
+    unseen = versus.get("unseen")
+    if not unseen:
+        return ""
+    return f" ({'' if unseen.get('checked') else 'unchecked: '}{unseen['note']})"
+
+
 def versus_current_summary(report: dict[str, Any], current: dict[str, Any] | None) -> str:
     """One line on how the candidate was compared with the current model (for the gate's metadata)."""
     versus = report.get("versus_current")
     if versus is not None and versus.get("same_rows"):
         return (
-            f"on the same {versus['rows']} test rows, paired bootstrap of {versus['resampled']}: "
+            f"on the same {versus['rows']} test rows{_unseen(versus)}, paired bootstrap of "
+            f"{versus['resampled']}: "
             + "; ".join(
                 f"{name} {_paired(versus, metric)}"
                 for metric, name in {
@@ -175,10 +189,7 @@ def versus_current_summary(report: dict[str, Any], current: dict[str, Any] | Non
         return (
             f"not compared: the current model could not score the candidate's rows ({why}) and has no report"
         )
-    return (
-        "stored figures of different test windows "
-        f"(the current model could not score the candidate's rows: {why})"
-    )
+    return f"stored figures of different test windows (not compared on the same rows: {why})"
 
 
 def promotion_verdict(
@@ -193,7 +204,8 @@ def promotion_verdict(
     Against the current model: when the report's ``versus_current`` holds the paired comparison
     on the candidate's own test rows, a candidate is refused if the 95% bootstrap interval of
     its ROC-AUC or PR-AUC minus the current model's lies entirely below zero; a difference
-    within the noise passes. When the current model could not score those rows (its
+    within the noise passes. Those rows are the test rows the current model was not trained
+    on. When too few of them remain, or the current model could not score them (its
     specification no longer fits the features, or its files cannot be read), the only figures
     left are the ones it stored for its own, older test window: the gate then falls back to
     them, refusing a loss of more than ``tolerance``, and says that the windows differ. Falling
@@ -242,7 +254,7 @@ def promotion_verdict(
             if _finite(high) and high < 0:
                 reasons.append(
                     f"{name} is worse than the current model's beyond noise on the same {versus['rows']} "
-                    f"test rows: {_paired(versus, metric)}"
+                    f"test rows{_unseen(versus)}: {_paired(versus, metric)}"
                 )
     elif current is not None:
         why = versus["reason"] if versus is not None else "the candidate's report has no same-row comparison"

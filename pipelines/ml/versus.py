@@ -14,6 +14,16 @@ whole attempt groups with replacement (equivalently, multinomial weights per gro
 models scored on the same draw. The interval is the 2.5th–97.5th percentile of the replicate
 differences; replicates in which a class is missing leave that replicate out.
 
+**Rows the current model saw.** Every report records the windows its model was trained,
+calibrated and tested on (:func:`training_windows`). The current model may have been trained
+on some of the candidate's test rows (history re-ingested or backfilled, a different split
+fraction, a retrain whose cut moved backwards); its scores there are optimistic. So the
+comparison keeps only the candidate's test attempt groups with no row inside the current
+model's training period (fit and calibration rows: the final booster is refit on both), and
+needs at least :data:`MIN_UNSEEN_GROUPS` of them, :data:`MIN_UNSEEN_FAILED_GROUPS` with a
+failure; with fewer it says why and the gate falls back to stored figures. A current model
+whose report predates these windows is compared on all rows as before, and the result says so.
+
 **When the current model cannot score the rows** (its files cannot be loaded, a feature column
 it needs is gone, none of a categorical input's values on these rows is among its categories),
 :func:`compare_with_current` says why instead of guessing, and the gate falls back to its
@@ -22,6 +32,7 @@ stored figures from another window (see :func:`~pipelines.ml.pipeline.promotion_
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +54,20 @@ REPLICATES = 1_000
 
 COMPARED = ("roc_auc", "pr_auc", "balanced_accuracy")
 """The paired differences reported (the gate judges ROC-AUC and PR-AUC)."""
+
+MIN_UNSEEN_GROUPS = 100
+"""Fewest test attempt groups the current model never saw for the paired comparison to be used.
+
+See :data:`MIN_UNSEEN_FAILED_GROUPS` for why."""
+
+MIN_UNSEEN_FAILED_GROUPS = 20
+"""Of which at least this many with a failure.
+
+The percentile bootstrap's interval is too narrow on few groups: two equally good models
+(independent noise on the same signal, about 20% failing groups) are refused more often than
+the nominal rate on few groups, about nominal from about a hundred groups on
+(``repopilot benchmark gate-noise`` measures it). ROC-AUC and PR-AUC are driven by the
+failing rows, hence the second floor."""
 
 _CELLS_PER_CHUNK = 2_000_000
 """Replicates are drawn in chunks of at most this many (replicate, row) weights (memory bound)."""
@@ -101,6 +126,65 @@ class ServiceModel:
         return calibrate(
             self.calibration, np.asarray(self.booster.predict(x, raw_score=True), dtype=np.float64)
         )
+
+
+def _instant(value: np.datetime64) -> str:
+    return f"{np.datetime_as_string(value.astype('datetime64[us]'), unit='us')}Z"
+
+
+def _window(times: npt.NDArray[np.datetime64], failure_rows: int) -> dict[str, Any]:
+    return {
+        "rows": int(times.size),
+        "failure_rows": failure_rows,
+        "first": _instant(times.min()) if times.size else None,
+        "last": _instant(times.max()) if times.size else None,
+    }
+
+
+def _keys(data: Dataset) -> npt.NDArray[np.int64]:
+    # a row is a run attempt: run id and attempt number (retries share the run id)
+    attempt = (
+        np.nan_to_num(data.x[:, data.spec.names.index("run_attempt")]).astype(np.int64)
+        if "run_attempt" in data.spec.names
+        else np.zeros(len(data), dtype=np.int64)
+    )
+    return np.stack([data.ids.astype(np.int64), attempt], axis=1)
+
+
+def training_windows(fit: Dataset, calibration: Dataset, test: Dataset) -> dict[str, Any]:
+    """The report's ``windows``: trigger-time period and row counts of each side of a training.
+
+    Returns:
+        ``fit``, ``calibration``, ``test`` and ``trained`` (fit and calibration together: every
+        row the final booster, refit on both, or its calibrator saw), each with ``rows``,
+        ``failure_rows`` and ``first``/``last`` trigger times (ISO 8601, UTC, microseconds);
+        ``trained_keys_sha256``, a SHA-256 of the sorted (run id, attempt) keys of the trained
+        rows, tells two trainings on the same rows apart from others.
+    """
+    keys = np.concatenate([_keys(fit), _keys(calibration)])
+    keys = keys[np.lexsort((keys[:, 1], keys[:, 0]))].astype("<i8")
+    windows = {
+        name: _window(data.time, int(data.has_failure_label.sum()))
+        for name, data in (("fit", fit), ("calibration", calibration), ("test", test))
+    }
+    windows["trained"] = _window(
+        np.concatenate([fit.time, calibration.time]),
+        windows["fit"]["failure_rows"] + windows["calibration"]["failure_rows"],
+    )
+    return {**windows, "trained_keys_sha256": hashlib.sha256(keys.tobytes()).hexdigest()}
+
+
+def trained_period(report: dict[str, Any] | None) -> tuple[np.datetime64, np.datetime64] | None:
+    """First and last trigger time the model of a report was trained on; None when not recorded.
+
+    Reports written before the windows were recorded (or without report at all) give None.
+    """
+    trained = (report or {}).get("windows", {}).get("trained") or {}
+    try:
+        first, last = (np.datetime64(str(trained[k]).removesuffix("Z"), "us") for k in ("first", "last"))
+    except (KeyError, ValueError):
+        return None
+    return (first, last) if not (np.isnat(first) or np.isnat(last)) else None
 
 
 def _check_categories(rows: pl.DataFrame, spec: FeatureSpec) -> None:
@@ -246,6 +330,39 @@ def paired_bootstrap(
     return out
 
 
+def _stored_report(folder: Path) -> dict[str, Any] | None:
+    try:
+        report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def unseen_groups(test: Dataset, period: tuple[np.datetime64, np.datetime64]) -> npt.NDArray[np.bool_]:
+    """Rows of attempt groups none of whose rows lies inside the trained ``period`` (both ends in).
+
+    A whole group goes when one of its rows may have been seen: its attempts share code and
+    mostly their outcome, so a seen attempt leaks the others'.
+    """
+    first, last = period
+    seen = (test.time >= first) & (test.time <= last)
+    codes = np.unique(test.groups.astype(str), return_inverse=True)[1].reshape(-1)
+    seen_groups = np.bincount(codes, weights=seen, minlength=int(codes.max()) + 1 if codes.size else 0) > 0
+    return np.asarray(~seen_groups[codes], dtype=np.bool_)
+
+
+def _too_few(y: Floats, groups: npt.NDArray[Any]) -> str | None:
+    labels = np.asarray(groups.astype(str))
+    failed = len(set(labels[y == 1].tolist()))
+    total = len(set(labels.tolist()))
+    if total >= MIN_UNSEEN_GROUPS and failed >= MIN_UNSEEN_FAILED_GROUPS:
+        return None
+    return (
+        f"{total} attempt groups ({failed} with a failure), fewer than the "
+        f"{MIN_UNSEEN_GROUPS} ({MIN_UNSEEN_FAILED_GROUPS} with a failure) a paired bootstrap needs"
+    )
+
+
 def compare_with_current(
     folder: Path,
     frame: pl.DataFrame,
@@ -271,8 +388,12 @@ def compare_with_current(
 
     Returns:
         ``same_rows`` True with ``current_version``, ``rows``, ``groups``, ``resampled``,
-        ``seed`` and per metric ``candidate``, ``current``, ``difference``, ``ci95``; or
-        ``same_rows`` False with ``reason`` (and ``current_version`` when it was readable).
+        ``seed``, ``unseen`` and per metric ``candidate``, ``current``, ``difference``,
+        ``ci95``; or ``same_rows`` False with ``reason`` (and ``current_version`` when it was
+        readable, ``unseen`` when the rows were too few). ``unseen`` says which test rows the
+        current model never saw: ``checked`` (False when its report records no training
+        period), ``trained_first``/``trained_last``, ``test_rows``/``test_groups`` (all
+        labelled test rows) and ``rows``/``groups`` kept, and a ``note``.
     """
     version = None
     try:
@@ -286,21 +407,53 @@ def compare_with_current(
     except IncomparableError as exc:
         return {"same_rows": False, "current_version": version, "reason": str(exc)}
     y, groups = test.failed[known], test.groups[known]
+    period = trained_period(_stored_report(folder))
+    keep = unseen_groups(test.subset(known), period) if period is not None else np.ones(y.size, dtype=bool)
+    unseen: dict[str, Any] = {
+        "checked": period is not None,
+        "trained_first": _instant(period[0]) if period is not None else None,
+        "trained_last": _instant(period[1]) if period is not None else None,
+        "test_rows": int(y.size),
+        "test_groups": len(set(groups.astype(str).tolist())),
+        "rows": int(keep.sum()),
+        "groups": len(set(groups[keep].astype(str).tolist())),
+    }
+    if period is None:
+        unseen["note"] = (
+            "the current model's report records no training period (trained before it was recorded): "
+            "compared on all test rows, some of which it may have been trained on"
+        )
+    else:
+        unseen["note"] = (
+            f"{unseen['rows']} of {unseen['test_rows']} test rows ({unseen['groups']} of "
+            f"{unseen['test_groups']} attempt groups) lie outside the current model's training period "
+            f"({unseen['trained_first']} to {unseen['trained_last']})"
+        )
+        too_few = _too_few(y[keep], groups[keep])
+        if too_few is not None:
+            return {
+                "same_rows": False,
+                "current_version": version,
+                "reason": f"the current model was trained on the candidate's test window: {unseen['note']}, "
+                f"only {too_few}",
+                "unseen": unseen,
+            }
     compared = paired_bootstrap(
-        y,
-        candidate_probability,
-        current_probability,
+        y[keep],
+        candidate_probability[keep],
+        current_probability[keep],
         (candidate_threshold, model.threshold),
-        groups,
+        groups[keep],
         replicates=replicates,
         seed=seed,
     )
     return {
         "same_rows": True,
         "current_version": version,
-        "rows": int(y.size),
-        "groups": len(set(groups.astype(str).tolist())),
+        "rows": unseen["rows"],
+        "groups": unseen["groups"],
         "resampled": "attempt groups, with replacement (paired: both models on each draw)",
         "seed": seed,
+        "unseen": unseen,
         **compared,
     }

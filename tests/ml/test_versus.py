@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -15,7 +18,7 @@ from pipelines.features.runs import build_run_features
 from pipelines.features.synthetic_runs import synthetic_run_inputs
 from pipelines.ml.card import build_model_card
 from pipelines.ml.pipeline import promotion_verdict, train_models, versus_current_summary
-from pipelines.ml.versus import paired_bootstrap, weighted_auc
+from pipelines.ml.versus import MIN_UNSEEN_FAILED_GROUPS, MIN_UNSEEN_GROUPS, paired_bootstrap, weighted_auc
 
 
 def test_the_weighted_figures_are_scikit_learns_with_sample_weights() -> None:
@@ -168,8 +171,6 @@ def test_a_candidate_trained_on_shuffled_labels_is_refused_with_the_interval(
 def test_a_current_model_that_cannot_score_the_rows_falls_back_and_says_why(
     features: pl.DataFrame, current: Path, tmp_path: Path, change: str
 ) -> None:
-    import shutil
-
     folder = tmp_path / "current"
     shutil.copytree(current, folder)
     spec = json.loads((folder / "feature_spec.json").read_text(encoding="utf-8"))
@@ -195,3 +196,114 @@ def test_a_current_model_that_cannot_score_the_rows_falls_back_and_says_why(
     stored["failure"]["roc_auc"] = report["failure"]["roc_auc"] + 0.05
     ok, reasons = promotion_verdict(report, stored)
     assert not ok and any("different test window" in r and expected in r for r in reasons)
+
+
+# --- rows the current model was trained on
+
+
+def test_a_test_group_with_a_row_inside_the_trained_period_goes_whole() -> None:
+    from pipelines.ml.versus import trained_period, unseen_groups
+
+    assert trained_period(None) is None and trained_period({"version": "old"}) is None
+    assert trained_period({"windows": {"trained": {"first": None, "last": "2026-01-01T00:00:00Z"}}}) is None
+    period = trained_period(
+        {
+            "windows": {
+                "trained": {"first": "2026-01-01T00:00:00.000000Z", "last": "2026-01-10T00:00:00.000000Z"}
+            }
+        }
+    )
+    assert period is not None
+    times = np.asarray(
+        ["2025-12-31T23:59:59", "2026-01-10T00:00:00", "2026-01-09", "2026-01-11", "2026-01-12"],
+        dtype="datetime64[us]",
+    )
+    groups = np.asarray(["before", "edge", "straddles", "straddles", "after"], dtype=object)
+    test = SimpleNamespace(time=times, groups=groups)
+    # rows before the period were never seen either; a row on its last instant was
+    assert unseen_groups(test, period).tolist() == [True, False, False, False, True]  # type: ignore[arg-type]
+
+
+def _strip_windows(current: Path, folder: Path) -> Path:
+    shutil.copytree(current, folder)
+    report = _current_report(folder)
+    del report["windows"]
+    (folder / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    return folder
+
+
+def test_every_report_records_its_windows(current: Path, features: pl.DataFrame) -> None:
+    windows = _current_report(current)["windows"]
+    assert windows["trained"]["rows"] == windows["fit"]["rows"] + windows["calibration"]["rows"]
+    assert windows["fit"]["first"] == windows["trained"]["first"] <= windows["calibration"]["first"]
+    assert windows["calibration"]["last"] == windows["trained"]["last"] < windows["test"]["first"]
+    assert windows["test"]["last"] == f"{features['created_at'].max():%Y-%m-%dT%H:%M:%S.%f}Z"
+    assert len(windows["trained_keys_sha256"]) == 64
+    card = (current / "model_card.md").read_text(encoding="utf-8")
+    assert f"| trained (fit + calibration) | {windows['trained']['rows']:,} |" in card
+
+
+def test_test_rows_the_current_model_was_trained_on_are_left_out(
+    features: pl.DataFrame, current: Path
+) -> None:
+    # The candidate's test window starts at 70% of the history; the current model trained on 80%.
+    report = train_models(features, trials=2, seed=0, current=current, train_fraction=0.7).report
+    versus, trained = report["versus_current"], _current_report(current)["windows"]["trained"]
+    unseen = versus["unseen"]
+    assert versus["same_rows"] and unseen["checked"] and unseen["trained_last"] == trained["last"]
+    assert unseen["test_rows"] == report["failure"]["rows"] and unseen["test_groups"] > versus["groups"]
+    last = datetime.fromisoformat(trained["last"]).replace(tzinfo=None)
+    test_first = datetime.fromisoformat(report["windows"]["test"]["first"]).replace(tzinfo=None)
+    seen = features.filter(
+        pl.col("failed").is_not_null()
+        & pl.col("created_at").dt.replace_time_zone(None).is_between(test_first, last)
+    ).height
+    # every seen row goes, and with it the rest of its attempt group (a handful at most)
+    assert seen > 100 and seen <= unseen["test_rows"] - versus["rows"] <= seen + 20
+    assert versus["roc_auc"]["candidate"] != pytest.approx(report["failure"]["roc_auc"], abs=1e-9)
+    summary = versus_current_summary(report, _current_report(current))
+    assert f"on the same {versus['rows']} test rows ({unseen['note']})" in summary
+    assert "outside the current model's training period" in build_model_card(report).markdown
+
+
+def test_a_test_window_inside_the_current_training_falls_back_and_says_why(
+    features: pl.DataFrame, current: Path
+) -> None:
+    # The candidate sees less history (first 70% of runs): its whole test window is in the current training.
+    cut = features["created_at"].sort()[int(0.7 * features.height)]
+    report = train_models(
+        features.filter(pl.col("created_at") < cut), trials=2, seed=0, current=current
+    ).report
+    versus = report["versus_current"]
+    assert versus["same_rows"] is False and versus["unseen"]["rows"] == 0
+    assert versus["reason"].startswith("the current model was trained on the candidate's test window: 0 of ")
+    assert (
+        f"fewer than the {MIN_UNSEEN_GROUPS} ({MIN_UNSEEN_FAILED_GROUPS} with a failure)" in versus["reason"]
+    )
+    stored = _current_report(current)
+    assert versus["reason"] in versus_current_summary(report, stored)
+    assert f"Not compared on the same rows: {versus['reason']}" in build_model_card(report).markdown
+    stored["failure"]["pr_auc"] = report["failure"]["pr_auc"] + 0.05
+    ok, reasons = promotion_verdict(report, stored)
+    assert not ok and any("different test window" in r and versus["reason"] in r for r in reasons)
+
+
+def test_without_overlap_or_a_recorded_period_the_comparison_is_the_one_on_all_rows(
+    features: pl.DataFrame, current: Path, tmp_path: Path
+) -> None:
+    report = train_models(features, trials=2, seed=0, current=current).report
+    checked = report["versus_current"]
+    old = _strip_windows(current, tmp_path / "old")
+    unchecked = train_models(features, trials=2, seed=0, current=old).report["versus_current"]
+    assert checked["unseen"]["checked"] and not unchecked["unseen"]["checked"]
+    assert checked["rows"] == checked["unseen"]["test_rows"] == unchecked["rows"]
+    assert "no training period" in unchecked["unseen"]["note"]
+    for metric in ("roc_auc", "pr_auc", "balanced_accuracy"):
+        assert checked[metric] == unchecked[metric]
+    # both on every labelled test row, as before the rows were checked
+    assert checked["roc_auc"]["candidate"] == pytest.approx(report["failure"]["roc_auc"])
+    flagged = {**_judgeable(), "versus_current": unchecked}
+    assert "(unchecked: the current model's report records no training period" in versus_current_summary(
+        flagged, None
+    )
+    assert "**Unchecked:**" in build_model_card(flagged).markdown
