@@ -124,6 +124,12 @@ def _parser() -> argparse.ArgumentParser:
         "dashboard", help="time the dashboard's pages on the warehouse in --home"
     )
     dashboard.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    noise = bench_kinds.add_parser(
+        "gate-noise", help="how often the promotion gate refuses an equal candidate, by test-window size"
+    )
+    noise.add_argument("--sims", type=int, default=300, help="simulated windows per size (default 300)")
+    noise.add_argument("--failure-rate", type=float, default=0.2, help="share of failing attempt groups")
+    noise.add_argument("--json", type=Path, help="also write the figures as JSON here")
     return parser
 
 
@@ -202,6 +208,12 @@ def _bench_dashboard(args: argparse.Namespace) -> None:
     run_dashboard_benchmark(_home(args), args.json)
 
 
+def _bench_gate_noise(args: argparse.Namespace) -> None:
+    from pipelines.ml.gate_noise import run_gate_noise
+
+    run_gate_noise(sims=args.sims, failure_rate=args.failure_rate, json_path=args.json)
+
+
 def _home(args: argparse.Namespace) -> Path:
     return Path(args.home or os.environ.get("REPOPILOT_HOME") or ".repopilot").expanduser().resolve()
 
@@ -217,6 +229,7 @@ _BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "failure-excerpt": _bench_failure_excerpt,
     "actions": _bench_actions,
     "dashboard": _bench_dashboard,
+    "gate-noise": _bench_gate_noise,
 }
 
 

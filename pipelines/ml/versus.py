@@ -21,8 +21,9 @@ fraction, a retrain whose cut moved backwards); its scores there are optimistic.
 comparison keeps only the candidate's test attempt groups with no row inside the current
 model's training period (fit and calibration rows: the final booster is refit on both), and
 needs at least :data:`MIN_UNSEEN_GROUPS` of them, :data:`MIN_UNSEEN_FAILED_GROUPS` with a
-failure; with fewer it says why and the gate falls back to stored figures. A current model
-whose report predates these windows is compared on all rows as before, and the result says so.
+failure, when some had to go; with fewer it says why and the gate falls back to stored
+figures. A current model whose report predates these windows is compared on all rows as
+before, and the result says so.
 
 **When the current model cannot score the rows** (its files cannot be loaded, a feature column
 it needs is gone, none of a categorical input's values on these rows is among its categories),
@@ -429,7 +430,8 @@ def compare_with_current(
             f"{unseen['test_groups']} attempt groups) lie outside the current model's training period "
             f"({unseen['trained_first']} to {unseen['trained_last']})"
         )
-        too_few = _too_few(y[keep], groups[keep])
+        # a window the current model never saw is compared as before, however small
+        too_few = _too_few(y[keep], groups[keep]) if not keep.all() else None
         if too_few is not None:
             return {
                 "same_rows": False,

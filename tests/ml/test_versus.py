@@ -307,3 +307,18 @@ def test_without_overlap_or_a_recorded_period_the_comparison_is_the_one_on_all_r
         flagged, None
     )
     assert "**Unchecked:**" in build_model_card(flagged).markdown
+
+
+def test_the_gate_noise_benchmark_refuses_equal_candidates_rarely_on_large_windows(tmp_path: Path) -> None:
+    from pipelines.cli import main
+    from pipelines.ml.gate_noise import false_refusals
+
+    out = tmp_path / "noise.json"
+    assert main(["benchmark", "gate-noise", "--sims", "2", "--json", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert [row["groups"] for row in report["by_groups"]] == [10, 20, 30, 50, 100, 200, 400]
+    small, large = (false_refusals(n, failure_rate=0.2, sims=30, replicates=200, seed=0) for n in (20, 400))
+    assert large["windows"] == 30 and large["failing_groups_mean"] > 60
+    # equal models: the interval narrows with the window and rarely lies below zero on a large one
+    assert large["roc_auc_interval_width_mean"] < small["roc_auc_interval_width_mean"] / 3
+    assert large["equal_candidate_refused"] <= 0.15
