@@ -130,6 +130,14 @@ def _parser() -> argparse.ArgumentParser:
     noise.add_argument("--sims", type=int, default=300, help="simulated windows per size (default 300)")
     noise.add_argument("--failure-rate", type=float, default=0.2, help="share of failing attempt groups")
     noise.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    gate = bench_kinds.add_parser(
+        "gate", help="train a candidate on the warehouse in --home and judge it against its current model"
+    )
+    gate.add_argument("--seed", type=int, default=1, help="the candidate's seed (default 1)")
+    gate.add_argument("--trials", type=int, default=10, help="Optuna trials (default 10)")
+    gate.add_argument("--train-fraction", type=float, default=0.8, help="split fraction (default 0.8)")
+    gate.add_argument("--history", type=float, default=1.0, help="earliest share of runs used (default all)")
+    gate.add_argument("--json", type=Path, help="also write the figures as JSON here")
     return parser
 
 
@@ -209,9 +217,22 @@ def _bench_dashboard(args: argparse.Namespace) -> None:
 
 
 def _bench_gate_noise(args: argparse.Namespace) -> None:
-    from pipelines.ml.gate_noise import run_gate_noise
+    from pipelines.ml.gate_bench import run_gate_noise
 
     run_gate_noise(sims=args.sims, failure_rate=args.failure_rate, json_path=args.json)
+
+
+def _bench_gate(args: argparse.Namespace) -> None:
+    from pipelines.ml.gate_bench import run_gate_check
+
+    run_gate_check(
+        _home(args),
+        seed=args.seed,
+        trials=args.trials,
+        train_fraction=args.train_fraction,
+        history=args.history,
+        json_path=args.json,
+    )
 
 
 def _home(args: argparse.Namespace) -> Path:
@@ -230,6 +251,7 @@ _BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "actions": _bench_actions,
     "dashboard": _bench_dashboard,
     "gate-noise": _bench_gate_noise,
+    "gate": _bench_gate,
 }
 
 

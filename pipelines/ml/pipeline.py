@@ -167,15 +167,33 @@ def _unseen(versus: dict[str, Any]) -> str:
     return f" ({'' if unseen.get('checked') else 'unchecked: '}{unseen['note']})"
 
 
+def _same_rows(report: dict[str, Any], current: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
+    """The paired comparison the gate may use, or None and why not."""
+    versus = report.get("versus_current")
+    if versus is None:
+        return None, "the candidate's report has no same-row comparison"
+    if not versus.get("same_rows"):
+        return None, str(versus.get("reason"))
+    # a promotion between the candidate's training and its check puts another model in service
+    compared, serving = versus.get("current_version"), (current or {}).get("version")
+    if compared is not None and serving is not None and str(compared) != str(serving):
+        return (
+            None,
+            f"the candidate was compared with model {compared}, but model {serving} is in service now",
+        )
+    return versus, ""
+
+
 def versus_current_summary(report: dict[str, Any], current: dict[str, Any] | None) -> str:
     """One line on how the candidate was compared with the current model (for the gate's metadata)."""
     versus = report.get("versus_current")
-    if versus is not None and versus.get("same_rows"):
+    paired, why = _same_rows(report, current)
+    if paired is not None:
         return (
-            f"on the same {versus['rows']} test rows{_unseen(versus)}, paired bootstrap of "
-            f"{versus['resampled']}: "
+            f"on the same {paired['rows']} test rows{_unseen(paired)}, paired bootstrap of "
+            f"{paired['resampled']}: "
             + "; ".join(
-                f"{name} {_paired(versus, metric)}"
+                f"{name} {_paired(paired, metric)}"
                 for metric, name in {
                     **JUDGED_AGAINST_CURRENT,
                     "balanced_accuracy": "balanced accuracy",
@@ -184,7 +202,6 @@ def versus_current_summary(report: dict[str, Any], current: dict[str, Any] | Non
         )
     if current is None and versus is None:
         return "no model in service"
-    why = versus["reason"] if versus is not None else "the candidate's report has no same-row comparison"
     if current is None:
         return (
             f"not compared: the current model could not score the candidate's rows ({why}) and has no report"
@@ -247,8 +264,8 @@ def promotion_verdict(
             f"duration MAE {duration['mae']:.0f}s does not beat the baseline's "
             f"{duration['baseline_mae']:.0f}s"
         )
-    versus = report.get("versus_current")
-    if versus is not None and versus.get("same_rows"):
+    versus, why = _same_rows(report, current)
+    if versus is not None:
         for metric, name in JUDGED_AGAINST_CURRENT.items():
             high = versus[metric]["ci95"][1]
             if _finite(high) and high < 0:
@@ -257,7 +274,6 @@ def promotion_verdict(
                     f"test rows{_unseen(versus)}: {_paired(versus, metric)}"
                 )
     elif current is not None:
-        why = versus["reason"] if versus is not None else "the candidate's report has no same-row comparison"
         for metric in JUDGED_AGAINST_CURRENT:
             before = current["failure"].get(metric)
             if not _finite(before):  # a current model judged without it: nothing to lose against

@@ -20,8 +20,8 @@ on some of the candidate's test rows (history re-ingested or backfilled, a diffe
 fraction, a retrain whose cut moved backwards); its scores there are optimistic. So the
 comparison keeps only the candidate's test attempt groups with no row inside the current
 model's training period (fit and calibration rows: the final booster is refit on both), and
-needs at least :data:`MIN_UNSEEN_GROUPS` of them, :data:`MIN_UNSEEN_FAILED_GROUPS` with a
-failure, when some had to go; with fewer it says why and the gate falls back to stored
+needs at least :data:`MIN_UNSEEN_GROUPS` of them, :data:`MIN_UNSEEN_CLASS_GROUPS` with a
+failure and as many without, when some had to go; with fewer it says why and the gate falls back to stored
 figures. A current model whose report predates these windows is compared on all rows as
 before, and the result says so.
 
@@ -56,19 +56,20 @@ REPLICATES = 1_000
 COMPARED = ("roc_auc", "pr_auc", "balanced_accuracy")
 """The paired differences reported (the gate judges ROC-AUC and PR-AUC)."""
 
-MIN_UNSEEN_GROUPS = 100
-"""Fewest test attempt groups the current model never saw for the paired comparison to be used.
+MIN_UNSEEN_GROUPS = 50
+"""Fewest test attempt groups the current model never saw for the paired comparison to be used
+after some had to go (see :data:`MIN_UNSEEN_CLASS_GROUPS`)."""
 
-See :data:`MIN_UNSEEN_FAILED_GROUPS` for why."""
+MIN_UNSEEN_CLASS_GROUPS = 10
+"""Of which at least this many with a failure, and as many without.
 
-MIN_UNSEEN_FAILED_GROUPS = 20
-"""Of which at least this many with a failure.
-
-The percentile bootstrap's interval is too narrow on few groups: two equally good models
-(independent noise on the same signal, about 20% failing groups) are refused more often than
-the nominal rate on few groups, about nominal from about a hundred groups on
-(``repopilot benchmark gate-noise`` measures it). ROC-AUC and PR-AUC are driven by the
-failing rows, hence the second floor."""
+ROC-AUC and PR-AUC hinge on the rarer class, and the percentile interval is too narrow when it
+is held by a handful of groups. ``repopilot benchmark gate-noise`` (two equally good models,
+300 windows per size) measures how often the gate refuses the equal candidate (nominally
+about 5%: either of two one-sided 2.5% tails): with 20% failing groups 11% at 10 groups
+(2.3 failing), 4–6% from 20 groups (4 failing) on; with 5% failing groups 16–24% on 10–50
+groups (1–3 failing), 10% on 100 (5 failing), 5–6% from 200 groups (10 failing) on. Ten
+groups of the rarer class is where the rate settles at its nominal level in both."""
 
 _CELLS_PER_CHUNK = 2_000_000
 """Replicates are drawn in chunks of at most this many (replicate, row) weights (memory bound)."""
@@ -354,13 +355,14 @@ def unseen_groups(test: Dataset, period: tuple[np.datetime64, np.datetime64]) ->
 
 def _too_few(y: Floats, groups: npt.NDArray[Any]) -> str | None:
     labels = np.asarray(groups.astype(str))
-    failed = len(set(labels[y == 1].tolist()))
+    failed, passed = len(set(labels[y == 1].tolist())), len(set(labels[y == 0].tolist()))
     total = len(set(labels.tolist()))
-    if total >= MIN_UNSEEN_GROUPS and failed >= MIN_UNSEEN_FAILED_GROUPS:
+    if total >= MIN_UNSEEN_GROUPS and min(failed, passed) >= MIN_UNSEEN_CLASS_GROUPS:
         return None
     return (
-        f"{total} attempt groups ({failed} with a failure), fewer than the "
-        f"{MIN_UNSEEN_GROUPS} ({MIN_UNSEEN_FAILED_GROUPS} with a failure) a paired bootstrap needs"
+        f"{total} attempt groups ({failed} with a failure, {passed} without), fewer than the "
+        f"{MIN_UNSEEN_GROUPS} ({MIN_UNSEEN_CLASS_GROUPS} with a failure and as many without) "
+        "a paired bootstrap needs"
     )
 
 

@@ -18,7 +18,7 @@ from pipelines.features.runs import build_run_features
 from pipelines.features.synthetic_runs import synthetic_run_inputs
 from pipelines.ml.card import build_model_card
 from pipelines.ml.pipeline import promotion_verdict, train_models, versus_current_summary
-from pipelines.ml.versus import MIN_UNSEEN_FAILED_GROUPS, MIN_UNSEEN_GROUPS, paired_bootstrap, weighted_auc
+from pipelines.ml.versus import MIN_UNSEEN_CLASS_GROUPS, MIN_UNSEEN_GROUPS, paired_bootstrap, weighted_auc
 
 
 def test_the_weighted_figures_are_scikit_learns_with_sample_weights() -> None:
@@ -278,7 +278,8 @@ def test_a_test_window_inside_the_current_training_falls_back_and_says_why(
     assert versus["same_rows"] is False and versus["unseen"]["rows"] == 0
     assert versus["reason"].startswith("the current model was trained on the candidate's test window: 0 of ")
     assert (
-        f"fewer than the {MIN_UNSEEN_GROUPS} ({MIN_UNSEEN_FAILED_GROUPS} with a failure)" in versus["reason"]
+        f"fewer than the {MIN_UNSEEN_GROUPS} ({MIN_UNSEEN_CLASS_GROUPS} with a failure and as many without)"
+        in versus["reason"]
     )
     stored = _current_report(current)
     assert versus["reason"] in versus_current_summary(report, stored)
@@ -311,7 +312,7 @@ def test_without_overlap_or_a_recorded_period_the_comparison_is_the_one_on_all_r
 
 def test_the_gate_noise_benchmark_refuses_equal_candidates_rarely_on_large_windows(tmp_path: Path) -> None:
     from pipelines.cli import main
-    from pipelines.ml.gate_noise import false_refusals
+    from pipelines.ml.gate_bench import false_refusals
 
     out = tmp_path / "noise.json"
     assert main(["benchmark", "gate-noise", "--sims", "2", "--json", str(out)]) == 0
@@ -322,3 +323,62 @@ def test_the_gate_noise_benchmark_refuses_equal_candidates_rarely_on_large_windo
     # equal models: the interval narrows with the window and rarely lies below zero on a large one
     assert large["roc_auc_interval_width_mean"] < small["roc_auc_interval_width_mean"] / 3
     assert large["equal_candidate_refused"] <= 0.15
+
+
+def test_the_gate_benchmark_judges_a_candidate_on_a_warehouse_both_ways(
+    features: pl.DataFrame, current: Path, tmp_path: Path
+) -> None:
+    import duckdb
+
+    from pipelines.cli import main
+
+    shutil.copytree(current, tmp_path / "models" / "current")
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as conn:
+        conn.execute("CREATE SCHEMA features")
+        conn.register("frame", features.to_arrow())
+        conn.execute("CREATE TABLE features.run_features AS SELECT * FROM frame")
+    out = tmp_path / "gate.json"
+    # a candidate on the first 70% of the history: its whole test window is in the current training
+    argv = [
+        "--home",
+        str(tmp_path),
+        "benchmark",
+        "gate",
+        "--history",
+        "0.7",
+        "--trials",
+        "1",
+        "--json",
+        str(out),
+    ]
+    assert main(argv) == 0
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    checked, before = figures["checked"]["versus_current"], figures["all_rows_as_before"]["versus_current"]
+    assert not checked["same_rows"] and checked["unseen"]["test_rows"] == before["rows"] > 0
+    assert before["same_rows"] and not before["unseen"]["checked"]
+    assert figures["checked"]["summary"].startswith("stored figures of different test windows")
+    assert figures["current_windows"] == _current_report(current)["windows"]
+    assert not (tmp_path / "models" / "candidate").exists()
+
+
+def test_a_comparison_with_a_model_no_longer_in_service_is_not_used() -> None:
+    # the candidate was compared with v1 (and lost beyond noise); v2 was promoted in between
+    stale = {**_paired((-0.09, -0.01), (-0.02, 0.03)), "current_version": "v1"}
+    current = {**_judgeable(), "version": "v2"}
+    ok, reasons = promotion_verdict(_judgeable(stale), current)
+    assert ok and reasons == []  # stored figures of v2: equal, within tolerance
+    summary = versus_current_summary(_judgeable(stale), current)
+    assert summary == (
+        "stored figures of different test windows (not compared on the same rows: the candidate was "
+        "compared with model v1, but model v2 is in service now)"
+    )
+    current["failure"]["roc_auc"] = 0.9
+    ok, reasons = promotion_verdict(_judgeable(stale), current)
+    assert (
+        not ok
+        and reasons[0].startswith("roc_auc fell by 0.100")
+        and "model v2 is in service now" in reasons[0]
+    )
+    assert not promotion_verdict(_judgeable(stale), {**current, "version": "v1"})[
+        0
+    ]  # still v1: paired refusal
