@@ -29,7 +29,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.ml.pipeline import promotion_verdict, train_models, versus_current_summary
-from pipelines.ml.versus import paired_bootstrap
+from pipelines.ml.versus import paired_bootstrap, stored_report
 from warehouse.db import connect
 from warehouse.frames import read_relation
 
@@ -103,11 +103,6 @@ def run_gate_noise(
     return report
 
 
-def _report(folder: Path) -> dict[str, Any] | None:
-    path = folder / "report.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
 def run_gate_check(
     home: Path,
     *,
@@ -133,14 +128,14 @@ def run_gate_check(
         ValueError: when ``home`` has no warehouse or no model in service.
     """
     current = home / "models" / "current"
-    if not (home / "warehouse.duckdb").exists() or _report(current) is None:
+    if not (home / "warehouse.duckdb").exists() or stored_report(current) is None:
         raise ValueError(f"{home} has no warehouse or no model in service with its report")
     with connect(home / "warehouse.duckdb", read_only=True) as conn:
         features = read_relation(conn, "features.run_features")
     if history < 1.0:
         cut = features["created_at"].sort()[int(history * features.height)]
         features = features.filter(pl.col("created_at") < cut)
-    stored = _report(current)
+    stored = stored_report(current)
     out: dict[str, Any] = {
         "seed": seed,
         "trials": trials,

@@ -21,9 +21,9 @@ fraction, a retrain whose cut moved backwards); its scores there are optimistic.
 comparison keeps only the candidate's test attempt groups with no row inside the current
 model's training period (fit and calibration rows: the final booster is refit on both), and
 needs at least :data:`MIN_UNSEEN_GROUPS` of them, :data:`MIN_UNSEEN_CLASS_GROUPS` with a
-failure and as many without, when some had to go; with fewer it says why and the gate falls back to stored
-figures. A current model whose report predates these windows is compared on all rows as
-before, and the result says so.
+failure and as many without, when some had to go; with fewer it says why and the gate falls
+back to stored figures. A current model whose report predates these windows is compared on
+all rows as before, and the result says so.
 
 **When the current model cannot score the rows** (its files cannot be loaded, a feature column
 it needs is gone, none of a categorical input's values on these rows is among its categories),
@@ -181,10 +181,10 @@ def trained_period(report: dict[str, Any] | None) -> tuple[np.datetime64, np.dat
 
     Reports written before the windows were recorded (or without report at all) give None.
     """
-    trained = (report or {}).get("windows", {}).get("trained") or {}
     try:
+        trained = (report or {})["windows"]["trained"]
         first, last = (np.datetime64(str(trained[k]).removesuffix("Z"), "us") for k in ("first", "last"))
-    except (KeyError, ValueError):
+    except (KeyError, TypeError, ValueError):  # missing, or not what training writes
         return None
     return (first, last) if not (np.isnat(first) or np.isnat(last)) else None
 
@@ -332,7 +332,8 @@ def paired_bootstrap(
     return out
 
 
-def _stored_report(folder: Path) -> dict[str, Any] | None:
+def stored_report(folder: Path) -> dict[str, Any] | None:
+    """The ``report.json`` of a models folder; None when missing or unreadable."""
     try:
         report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -410,7 +411,7 @@ def compare_with_current(
     except IncomparableError as exc:
         return {"same_rows": False, "current_version": version, "reason": str(exc)}
     y, groups = test.failed[known], test.groups[known]
-    period = trained_period(_stored_report(folder))
+    period = trained_period(stored_report(folder))
     keep = unseen_groups(test.subset(known), period) if period is not None else np.ones(y.size, dtype=bool)
     unseen: dict[str, Any] = {
         "checked": period is not None,

@@ -205,6 +205,8 @@ def test_a_test_group_with_a_row_inside_the_trained_period_goes_whole() -> None:
     from pipelines.ml.versus import trained_period, unseen_groups
 
     assert trained_period(None) is None and trained_period({"version": "old"}) is None
+    assert trained_period({"windows": ["not", "a", "mapping"]}) is None
+    assert trained_period({"windows": {"trained": {"first": "yesterday", "last": "today"}}}) is None
     assert trained_period({"windows": {"trained": {"first": None, "last": "2026-01-01T00:00:00Z"}}}) is None
     period = trained_period(
         {
