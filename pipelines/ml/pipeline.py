@@ -26,7 +26,7 @@ from pipelines.ml.card import build_model_card
 from pipelines.ml.dataset import fit_spec, make_dataset
 from pipelines.ml.splits import time_split
 from pipelines.ml.train import REFERENCE_FEATURES, DurationModel, FailureModel
-from pipelines.ml.versus import compare_with_current, training_windows
+from pipelines.ml.versus import compare_with_current, standard_errors, training_windows
 
 MIN_LABELLED_RUNS = 200
 """Fewer labelled runs than this cannot be split into fit, calibration and test honestly."""
@@ -120,10 +120,12 @@ def train_models(
     fitted = fit_models(train, trials=trials, seed=seed)
     fit, calibration, failure, duration = fitted.fit, fitted.calibration, fitted.failure, fitted.duration
     report = evaluate(failure, duration, fit, calibration, test)
+    known = test.has_failure_label
+    probability = failure.probability(test.x[known])
+    report["failure_noise"] = standard_errors(test.failed[known], probability, test.groups[known], seed=seed)
     if current is not None:
-        known = test.has_failure_label
         report["versus_current"] = compare_with_current(
-            current, frame, split.test, test, failure.probability(test.x[known]), failure.threshold, seed=seed
+            current, frame, split.test, test, probability, failure.threshold, seed=seed
         )
     report["tuning"] = fitted.tuning.summary()
     report["windows"] = training_windows(fit, calibration, test)
@@ -209,6 +211,26 @@ def versus_current_summary(report: dict[str, Any], current: dict[str, Any] | Non
     return f"stored figures of different test windows (not compared on the same rows: {why})"
 
 
+def _cross_window_allowance(
+    report: dict[str, Any], current: dict[str, Any], metric: str, tolerance: float
+) -> tuple[float, str]:
+    """How far a figure may fall across two test windows before it is a loss beyond noise, and why.
+
+    Two windows are independent samples, so the noise of the difference is the root sum of
+    squares of each report's bootstrap standard error: 1.96 of it is the 95% allowance. Reports
+    written before they recorded a standard error fall back to the fixed ``tolerance``.
+    """
+    recorded = [(r.get("failure_noise") or {}).get(metric) for r in (report, current)]
+    errors = [float(e) for e in recorded if _finite(e)]
+    if len(errors) < 2:
+        return tolerance, f"tolerance {tolerance}: a report records no standard error"
+    allowed = 1.96 * math.hypot(*errors)
+    return allowed, (
+        f"allowed {allowed:.3f}, 1.96 × the two windows' combined bootstrap standard error "
+        f"({errors[0]:.3f} and {errors[1]:.3f})"
+    )
+
+
 def promotion_verdict(
     report: dict[str, Any], current: dict[str, Any] | None, *, tolerance: float = 0.01
 ) -> tuple[bool, list[str]]:
@@ -225,7 +247,9 @@ def promotion_verdict(
     on. When too few of them remain, or the current model could not score them (its
     specification no longer fits the features, or its files cannot be read), the only figures
     left are the ones it stored for its own, older test window: the gate then falls back to
-    them, refusing a loss of more than ``tolerance``, and says that the windows differ. Falling
+    them, refusing a loss beyond the noise of two independent windows (1.96 × the root sum of
+    squares of the two reports' bootstrap standard errors; ``tolerance`` when a report records
+    none), and says that the windows differ. Falling
     back rather than passing keeps a model that cannot be compared from replacing a better one
     unchecked; rather than refusing, it keeps a change of features from blocking every retrain.
     """
@@ -279,9 +303,10 @@ def promotion_verdict(
             if not _finite(before):  # a current model judged without it: nothing to lose against
                 continue
             drop = before - failure[metric]
-            if drop > tolerance:
+            allowed, noise = _cross_window_allowance(report, current, metric, tolerance)
+            if drop > allowed:
                 reasons.append(
                     f"{metric} fell by {drop:.3f} against the current model's figure on its own, different "
-                    f"test window (tolerance {tolerance}; not compared on the same rows: {why})"
+                    f"test window ({noise}; not compared on the same rows: {why})"
                 )
     return not reasons, reasons

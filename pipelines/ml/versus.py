@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -263,6 +264,42 @@ def weighted_balanced_accuracy(y: Floats, decided: Floats, weights: Floats) -> F
     return np.asarray(np.where((positives > 0) & (negatives > 0), ba, np.nan), dtype=np.float64)
 
 
+def _group_weights(groups: npt.NDArray[Any], replicates: int, seed: int) -> Iterator[Floats]:
+    """Case weights (replicates × rows) of a bootstrap drawing whole groups, in memory-bound chunks."""
+    codes = np.unique(groups.astype(str), return_inverse=True)[1].reshape(-1)
+    n_groups = int(codes.max()) + 1 if codes.size else 0
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _CELLS_PER_CHUNK // max(1, codes.size))
+    done = 0
+    while done < replicates:
+        size = min(chunk, replicates - done)
+        counts = rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=size).astype(np.float64)
+        yield counts[:, codes]
+        done += size
+
+
+def standard_errors(
+    y: Floats, p: Floats, groups: npt.NDArray[Any], *, replicates: int = REPLICATES, seed: int = 0
+) -> dict[str, Any]:
+    """Bootstrap standard errors of one model's ROC-AUC and PR-AUC on its test rows (groups resampled).
+
+    Stored in every report so that a later gate, when it cannot compare two models on the same
+    rows, can still tell a loss across two test windows from the noise of each.
+    """
+    ranked = _ranked(p)
+    draws: dict[str, list[Floats]] = {"roc_auc": [], "pr_auc": []}
+    for weights in _group_weights(groups, replicates, seed):
+        auc, ap = weighted_auc(y, p, weights, ranked)
+        draws["roc_auc"].append(auc)
+        draws["pr_auc"].append(ap)
+    out: dict[str, Any] = {"resampled": "attempt groups, with replacement", "replicates": replicates}
+    for metric, chunks in draws.items():
+        values = np.concatenate(chunks)
+        values = values[np.isfinite(values)]
+        out[metric] = float(np.std(values, ddof=1)) if values.size > 1 else float("nan")
+    return out
+
+
 def paired_bootstrap(
     y: Floats,
     candidate: Floats,
@@ -288,18 +325,10 @@ def paired_bootstrap(
         Per metric of :data:`COMPARED` ``candidate``, ``current``, ``difference`` and ``ci95``;
         and ``replicates`` (the usable ones per metric are in ``used``).
     """
-    codes = np.unique(groups.astype(str), return_inverse=True)[1].reshape(-1)
-    n_groups = int(codes.max()) + 1 if codes.size else 0
     decided = [(candidate >= thresholds[0]).astype(np.float64), (current >= thresholds[1]).astype(np.float64)]
     ranked = [_ranked(candidate), _ranked(current)]
-    rng = np.random.default_rng(seed)
     differences: dict[str, list[Floats]] = {m: [] for m in COMPARED}
-    chunk = max(1, _CELLS_PER_CHUNK // max(1, y.size))
-    done = 0
-    while done < replicates:
-        size = min(chunk, replicates - done)
-        counts = rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=size).astype(np.float64)
-        weights = counts[:, codes]
+    for weights in _group_weights(groups, replicates, seed):
         (auc_a, ap_a), (auc_b, ap_b) = (
             weighted_auc(y, p, weights, r) for p, r in zip((candidate, current), ranked, strict=True)
         )
@@ -309,7 +338,6 @@ def paired_bootstrap(
             weighted_balanced_accuracy(y, decided[0], weights)
             - weighted_balanced_accuracy(y, decided[1], weights)
         )
-        done += size
     point = {
         "roc_auc": (roc_auc(y, candidate), roc_auc(y, current)),
         "pr_auc": (pr_auc(y, candidate), pr_auc(y, current)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +56,18 @@ def test_promotion_gate(trained: Any) -> None:
     worse["failure"]["roc_auc"] = report["baselines"]["rolling_rate"]["roc_auc"] - 0.01
     ok, reasons = promotion_verdict(worse, None)
     assert not ok and "rolling-rate baseline" in reasons[0]
+    assert set(report["failure_noise"]) >= {"roc_auc", "pr_auc"}
     current = copy.deepcopy(report)
-    current["failure"]["pr_auc"] = report["failure"]["pr_auc"] + 0.05
+    allowed = 1.96 * math.hypot(report["failure_noise"]["pr_auc"], current["failure_noise"]["pr_auc"])
+    current["failure"]["pr_auc"] = report["failure"]["pr_auc"] + allowed + 0.01
     ok, reasons = promotion_verdict(report, current)
-    assert not ok and "pr_auc fell by 0.050" in reasons[0]
+    assert (
+        not ok
+        and f"pr_auc fell by {allowed + 0.01:.3f}" in reasons[0]
+        and f"allowed {allowed:.3f}" in reasons[0]
+    )
+    current["failure"]["pr_auc"] = report["failure"]["pr_auc"] + allowed - 0.01
+    assert promotion_verdict(report, current)[0]
     ok, _ = promotion_verdict(report, copy.deepcopy(report))
     assert ok
 
@@ -94,7 +103,27 @@ def test_a_current_model_without_a_metric_does_not_block_a_judgeable_candidate()
     ok, reasons = promotion_verdict(_judgeable(), current)
     assert not ok and reasons == [
         "roc_auc fell by 0.100 against the current model's figure on its own, different test window "
-        "(tolerance 0.01; not compared on the same rows: the candidate's report has no same-row comparison)"
+        "(tolerance 0.01: a report records no standard error; "
+        "not compared on the same rows: the candidate's report has no same-row comparison)"
     ]
     current["failure"]["roc_auc"] = 0.8
     assert promotion_verdict(_judgeable(), current) == (True, [])
+
+
+def test_across_windows_a_loss_counts_only_beyond_both_windows_noise() -> None:
+    """Without a same-row comparison, the allowance is 1.96 × the root sum of squares of the SEs."""
+    candidate, current = _judgeable(), _judgeable()
+    candidate["failure_noise"] = {"roc_auc": 0.03, "pr_auc": 0.04}
+    current["failure_noise"] = {"roc_auc": 0.04, "pr_auc": 0.03}
+    current["failure"]["roc_auc"] = 0.8 + 0.09  # allowance 1.96 × 0.05 = 0.098
+    assert promotion_verdict(candidate, current) == (True, [])
+    current["failure"]["roc_auc"] = 0.8 + 0.11
+    ok, reasons = promotion_verdict(candidate, current)
+    assert not ok and reasons == [
+        "roc_auc fell by 0.110 against the current model's figure on its own, different test window "
+        "(allowed 0.098, 1.96 × the two windows' combined bootstrap standard error (0.030 and 0.040); "
+        "not compared on the same rows: the candidate's report has no same-row comparison)"
+    ]
+    del current["failure_noise"]  # a current model trained before reports recorded it
+    ok, reasons = promotion_verdict(candidate, current)
+    assert not ok and "tolerance 0.01: a report records no standard error" in reasons[0]

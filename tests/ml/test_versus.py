@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -101,7 +102,8 @@ def test_the_verdict_falls_back_to_stored_figures_and_says_the_windows_differ() 
     ok, reasons = promotion_verdict(_judgeable(unscorable), current)
     assert not ok and reasons == [
         "roc_auc fell by 0.100 against the current model's figure on its own, different test window "
-        "(tolerance 0.01; not compared on the same rows: feature columns missing: ['x'])"
+        "(tolerance 0.01: a report records no standard error; "
+        "not compared on the same rows: feature columns missing: ['x'])"
     ]
     assert "different test windows" in versus_current_summary(_judgeable(unscorable), current)
     current["failure"]["roc_auc"] = 0.805
@@ -167,6 +169,12 @@ def test_a_candidate_trained_on_shuffled_labels_is_refused_with_the_interval(
     assert f"(95% interval {low:+.3f} to {high:+.3f})" in refusal[0]
 
 
+def _beyond_noise(report: dict[str, Any], stored: dict[str, Any], metric: str) -> float:
+    """A stored figure of the current model the candidate's falls short of by more than the noise."""
+    errors = (report["failure_noise"][metric], stored["failure_noise"][metric])
+    return float(report["failure"][metric] + 1.96 * math.hypot(*errors) + 0.01)
+
+
 @pytest.mark.parametrize("change", ["renamed feature", "re-encoded category", "unreadable model"])
 def test_a_current_model_that_cannot_score_the_rows_falls_back_and_says_why(
     features: pl.DataFrame, current: Path, tmp_path: Path, change: str
@@ -193,7 +201,7 @@ def test_a_current_model_that_cannot_score_the_rows_falls_back_and_says_why(
     summary = versus_current_summary(report, stored)
     assert summary.startswith("stored figures of different test windows") and expected in summary
     assert f"Not compared on the same rows: {versus['reason']}" in build_model_card(report).markdown
-    stored["failure"]["roc_auc"] = report["failure"]["roc_auc"] + 0.05
+    stored["failure"]["roc_auc"] = _beyond_noise(report, stored, "roc_auc")
     ok, reasons = promotion_verdict(report, stored)
     assert not ok and any("different test window" in r and expected in r for r in reasons)
 
@@ -286,7 +294,7 @@ def test_a_test_window_inside_the_current_training_falls_back_and_says_why(
     stored = _current_report(current)
     assert versus["reason"] in versus_current_summary(report, stored)
     assert f"Not compared on the same rows: {versus['reason']}" in build_model_card(report).markdown
-    stored["failure"]["pr_auc"] = report["failure"]["pr_auc"] + 0.05
+    stored["failure"]["pr_auc"] = _beyond_noise(report, stored, "pr_auc")
     ok, reasons = promotion_verdict(report, stored)
     assert not ok and any("different test window" in r and versus["reason"] in r for r in reasons)
 
