@@ -221,7 +221,7 @@ def _cross_window_allowance(
     written before they recorded a standard error fall back to the fixed ``tolerance``.
     """
     recorded = [(r.get("failure_noise") or {}).get(metric) for r in (report, current)]
-    errors = [float(e) for e in recorded if _finite(e)]
+    errors = [float(e) for e in recorded if isinstance(e, int | float) and math.isfinite(e)]
     if len(errors) < 2:
         return tolerance, f"tolerance {tolerance}: a report records no standard error"
     allowed = 1.96 * math.hypot(*errors)
