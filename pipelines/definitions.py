@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions, EnvVar
 
+from pipelines.defs.alerts import RunAlertsResource, slack_on_run_failure
 from pipelines.defs.exports import EXPORT_ASSETS
 from pipelines.defs.failures import failure_class_check, failure_classes
 from pipelines.defs.features import FEATURE_ASSETS
@@ -79,12 +80,14 @@ def build_definitions(
             repository_partitions_sensor,
             exports_after_promotion,
             freshness_sensor(freshness_checked, freshness),
+            slack_on_run_failure,
         ],
         resources={
             "history": history or HistorySourceResource(),
             "warehouse": warehouse or WarehouseResource(),
             "exports_target": exports_target
             or ExportsTargetResource(rerun_priors=_optional(RERUN_PRIORS_ENV)),
+            "alerts": RunAlertsResource(),
             "failure_text": failure_text
             or FailureTextResource(
                 labelled=_optional(FAILURE_TEXT_ENV), patterns=_optional(FAILURE_PATTERNS_ENV)
