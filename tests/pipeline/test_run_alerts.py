@@ -18,7 +18,9 @@ from actions.sla.incidents import NotificationError
 from pipelines.definitions import build_definitions
 from pipelines.defs.alerts import RunAlertsResource, slack_on_run_failure
 from pipelines.sources.base import SourceError
-from tests.sla.test_incidents import SLACK_SECRET, Receiver
+from tests.sla.test_incidents import SLACK_SECRET, Receiver, slack_server
+
+__all__ = ["slack_server"]  # the loopback webhook fixture of the SLA tests
 
 URL_ENV = "TEST_REPOPILOT_SLACK_URL"
 REASON = "GitHub could not be reached at http://127.0.0.1:1 on GET /rate_limit after 3 attempts"
@@ -59,22 +61,15 @@ def failed() -> Iterator[RunFailureSensorContext]:
             yield context
 
 
-@pytest.fixture
-def slack() -> Iterator[Receiver]:
-    receiver = Receiver(200)
-    yield receiver
-    receiver.close()
-
-
 def test_a_failed_run_is_posted_to_slack(
     failed: RunFailureSensorContext,
-    slack: Receiver,
+    slack_server: Receiver,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setenv(URL_ENV, f"{slack.base}/services/{SLACK_SECRET}")
+    monkeypatch.setenv(URL_ENV, f"{slack_server.base}/services/{SLACK_SECRET}")
     assert slack_on_run_failure(failed) is None
-    (posted,) = slack.requests
+    (posted,) = slack_server.requests
     run_id = failed.dagster_run.run_id[:8]
     assert posted["path"] == f"/services/{SLACK_SECRET}"
     assert posted["json"]["text"] == (
@@ -85,23 +80,23 @@ def test_a_failed_run_is_posted_to_slack(
 
 
 def test_without_a_webhook_nothing_is_sent_and_the_tick_says_why(
-    failed: RunFailureSensorContext, slack: Receiver, monkeypatch: pytest.MonkeyPatch
+    failed: RunFailureSensorContext, slack_server: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(URL_ENV, raising=False)
     skipped = slack_on_run_failure(failed)
     assert isinstance(skipped, SkipReason) and URL_ENV in str(skipped.skip_message)
-    assert slack.requests == []
+    assert slack_server.requests == []
 
 
 def test_a_slack_that_refuses_fails_the_tick_without_the_url(
-    failed: RunFailureSensorContext, slack: Receiver, monkeypatch: pytest.MonkeyPatch
+    failed: RunFailureSensorContext, slack_server: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slack.status = 500
-    monkeypatch.setenv(URL_ENV, f"{slack.base}/services/{SLACK_SECRET}")
+    slack_server.status = 500
+    monkeypatch.setenv(URL_ENV, f"{slack_server.base}/services/{SLACK_SECRET}")
     with pytest.raises(NotificationError) as raised:
         slack_on_run_failure(failed)
     assert str(raised.value) == "Slack refused the notification (HTTP 500)"
-    assert len(slack.requests) == 1  # the tick fails, so Dagster asks again on the next one
+    assert len(slack_server.requests) == 1  # the tick fails, so Dagster asks again on the next one
 
 
 def test_the_code_location_reports_failed_runs() -> None:
