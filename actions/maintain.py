@@ -165,8 +165,8 @@ def _start(
     window = plan.window or {}
     window_start = datetime.fromisoformat(window["start"])
     if task.start_kind == "workflow":
-        workflow = repo.get_workflow(str(task.workflow))
         try:
+            workflow = repo.get_workflow(str(task.workflow))
             workflow_id, path = workflow.id, workflow.path
         except GithubException as error:
             if error.status == 404:
@@ -330,7 +330,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     activity, template, as_of = read_activity(exports, repository)
     results: list[dict[str, Any]] = []
     try:
-        repo = client.withLazy(True).get_repo(repository)
+        # Not lazy: nothing else asks GitHub about the repository when the configuration is local and
+        # there is no activity or no window, so a missing one would pass for a quiet one. The same
+        # request serves the default branch a dispatch needs.
+        repo = client.get_repo(repository)
+    except GithubException as error:
+        raise github_failure(error, f"reading {repository}") from None
+    try:
         config = read_action_config(args.config, repo, CONFIG_FILE, MaintenanceConfig)
         tasks: list[TaskKind] = list(dict.fromkeys(args.task or config.tasks))
         missing = [t for t in tasks if t not in config.tasks]

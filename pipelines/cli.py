@@ -261,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    if not args.verbose:
+        # urllib3 repeats each retry that repopilot.github already reports with its wait and reason
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     home = _home(args)
     try:
         if args.command == "benchmark":

@@ -1,7 +1,7 @@
 """Data-quality suites as code, validated with Great Expectations.
 
 Each warehouse table has a small typed :class:`TableSpec` (key, not-null columns, accepted
-values, bounds, column orderings, a time column for freshness). :func:`expectation_suite`
+values, bounds, column orderings, the column that dates a row). :func:`expectation_suite`
 turns a spec into a GX suite for the columns a table actually has, and
 :func:`validate_table` reads the table, validates it and returns a typed
 :class:`QualityResult` whose messages name the expectation, the column and up to five
@@ -107,7 +107,8 @@ class TableSpec:
             identifiers (``pull_request``, ``head_ref_force_pushed``).
         bounds: numeric ranges.
         ordered: column pairs that must be ordered.
-        time_column: the column whose maximum must be recent when freshness is checked.
+        time_column: the column that dates a row (it must exist). Whether the table is fresh is
+            not a property of its rows (``pipelines.defs.freshness`` checks its materialisations).
     """
 
     schema: str
@@ -142,8 +143,6 @@ class TableSpec:
         ]
         parts += [f"{o.later} >= {o.earlier}" for o in self.ordered]
         parts.append("*_rate[_N] within [0, 1], *_count[_N] >= 0")
-        if self.time_column:
-            parts.append(f"freshness of max({self.time_column}) when a maximum age is set")
         parts.append("no timestamp in the future")
         parts.append("row count not down by more than the allowed drop since the previous materialisation")
         return f"{self.name}: " + "; ".join(parts) + "."
@@ -596,7 +595,6 @@ def _plan(
     timestamps: Sequence[str] = (),
     previous_row_count: int | None,
     max_row_drop: float,
-    max_age: timedelta | None,
     now: datetime | None,
 ) -> _Plan:
     gxe = _gx().expectations
@@ -681,13 +679,6 @@ def _plan(
                 (column,),
                 f"$count values later than {latest.isoformat()}, in the future (e.g. $samples)",
             )
-    if max_age is not None and spec.time_column and has(spec.time_column):
-        oldest = (now or datetime.now(UTC)) - max_age
-        plan.add(
-            gxe.ExpectColumnMaxToBeBetween(column=spec.time_column, min_value=oldest),
-            (spec.time_column,),
-            f"newest value $observed is older than {max_age} (before {oldest.isoformat()})",
-        )
     if previous_row_count:
         floor = math.ceil(round(previous_row_count * (1 - max_row_drop), 9))
         plan.add(
@@ -704,7 +695,6 @@ def expectation_suite(
     *,
     previous_row_count: int | None = None,
     max_row_drop: float = 0.5,
-    max_age: timedelta | None = None,
     now: datetime | None = None,
     timestamps: Sequence[str] = (),
 ) -> Any:
@@ -716,7 +706,6 @@ def expectation_suite(
         timestamps: the columns holding timestamps; none may lie after ``now`` (+ :data:`FUTURE_SKEW`).
         previous_row_count: as for :func:`validate_table`.
         max_row_drop: as for :func:`validate_table`.
-        max_age: as for :func:`validate_table`.
         now: as for :func:`validate_table`.
 
     Returns:
@@ -728,7 +717,6 @@ def expectation_suite(
         timestamps=timestamps,
         previous_row_count=previous_row_count,
         max_row_drop=max_row_drop,
-        max_age=max_age,
         now=now,
     )
     return _suite(spec, plan)
@@ -770,7 +758,6 @@ def validate_table(
     *,
     previous_row_count: int | None = None,
     max_row_drop: float = 0.5,
-    max_age: timedelta | None = None,
     now: datetime | None = None,
 ) -> QualityResult:
     """Validate ``schema.table`` against its registered suite.
@@ -782,10 +769,8 @@ def validate_table(
         previous_row_count: rows at the previous materialisation; the table fails when it
             lost more than ``max_row_drop`` of them. ``None`` (first run) skips the check.
         max_row_drop: largest accepted fractional drop of the row count.
-        max_age: when set, the newest value of the spec's time column must be at most this
-            old (freshness); ``None`` skips it, as suits recordings and the sample.
-        now: the reference time of the freshness check and of the rule that no timestamp
-            column holds a time after it (default: the current time).
+        now: the reference time of the rule that no timestamp column holds a time after it
+            (default: the current time).
 
     Returns:
         The typed result; ``success`` is false when an ``error`` expectation failed.
@@ -810,7 +795,6 @@ def validate_table(
         timestamps=timestamp_columns(conn, schema, table),
         previous_row_count=previous_row_count,
         max_row_drop=max_row_drop,
-        max_age=max_age,
         now=now,
     )
     select = plan.projection(columns) or "1 AS _row"
@@ -824,7 +808,6 @@ def validate_all(
     conn: duckdb.DuckDBPyConnection,
     *,
     schemas: Iterable[str] | None = None,
-    max_age: timedelta | None = None,
     now: datetime | None = None,
 ) -> dict[str, QualityResult]:
     """Validate every registered table that exists in the warehouse.
@@ -832,8 +815,7 @@ def validate_all(
     Args:
         conn: an open warehouse connection.
         schemas: only these schemas (default: all).
-        max_age: freshness bound, as for :func:`validate_table`.
-        now: reference time of the freshness check.
+        now: reference time of the rule that no timestamp lies in the future.
 
     Returns:
         Results by ``schema.table``; tables that do not exist are left out.
@@ -844,7 +826,7 @@ def validate_all(
         if wanted is not None and spec.schema not in wanted:
             continue
         if table_columns(conn, spec.schema, spec.table):
-            results[spec.name] = validate_table(conn, spec.schema, spec.table, max_age=max_age, now=now)
+            results[spec.name] = validate_table(conn, spec.schema, spec.table, now=now)
     return results
 
 

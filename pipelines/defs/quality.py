@@ -6,7 +6,6 @@ layer in one step means no check still holds the file while the next writer star
 """
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta
 from typing import Any
 
 from dagster import (
@@ -41,7 +40,6 @@ def table_quality_check(
     tables: Mapping[str, tuple[str, str]],
     *,
     max_row_drop: float = 0.5,
-    max_age: timedelta | None = None,
 ) -> AssetChecksDefinition:
     """One blocking check op validating several tables against their registered suites.
 
@@ -51,7 +49,6 @@ def table_quality_check(
             table needs a suite (``warehouse.quality.register_suite``).
         max_row_drop: largest accepted fractional drop of a table's row count since the
             asset's previous materialisation.
-        max_age: freshness bound of each table's time column; ``None`` skips freshness.
 
     Returns:
         The checks; a failed ``error`` expectation fails its check with ERROR severity, which
@@ -92,7 +89,6 @@ def table_quality_check(
                     table,
                     previous_row_count=previous[asset],
                     max_row_drop=max_row_drop,
-                    max_age=max_age,
                 )
         for asset, result in results.items():
             if not result.success or result.warnings:
@@ -112,25 +108,22 @@ FEATURE_TABLES = (
 """Feature assets, each materialising ``features.<name>``, guarded by ``features_quality``."""
 
 
-def quality_checks(
-    *, max_row_drop: float = 0.5, max_age: timedelta | None = None
-) -> list[AssetChecksDefinition]:
+def quality_checks(*, max_row_drop: float = 0.5) -> list[AssetChecksDefinition]:
     """The blocking quality checks of every ``raw_<table>`` and ``core_<table>`` asset.
 
     Raw tables are those of ``RAW_TABLES`` plus ``raw.travis_builds``; core tables those of
-    ``CORE_KEYS``.
+    ``CORE_KEYS``. Whether the tables are fresh is not theirs to say (``pipelines.defs.freshness``).
 
     Args:
         max_row_drop: largest accepted fractional drop of a table's row count.
-        max_age: freshness bound (``None``: off, as for recordings and the sample).
     """
     raw = {f"raw_{t}": ("raw", t) for t in [*RAW_TABLES, "travis_builds"]}
     core = {f"core_{t}": ("core", t) for t in CORE_KEYS}
     features = {name: ("features", name) for name in FEATURE_TABLES}
     return [
-        table_quality_check("raw_quality", raw, max_row_drop=max_row_drop, max_age=max_age),
-        table_quality_check("core_quality", core, max_row_drop=max_row_drop, max_age=max_age),
-        table_quality_check("features_quality", features, max_row_drop=max_row_drop, max_age=max_age),
+        table_quality_check("raw_quality", raw, max_row_drop=max_row_drop),
+        table_quality_check("core_quality", core, max_row_drop=max_row_drop),
+        table_quality_check("features_quality", features, max_row_drop=max_row_drop),
     ]
 
 

@@ -21,6 +21,7 @@ from dagster_shared.error import SerializableErrorInfo
 from pipelines.definitions import build_definitions
 from pipelines.defs.partitions import GITHUB_POOL, WAREHOUSE_POOL, repository_partitions
 from pipelines.defs.resources import HistorySourceResource, WarehouseResource
+from pipelines.sources.base import RemoteSource
 from warehouse.db import CORE_TABLES, derived_table_counts, table_counts
 
 
@@ -134,6 +135,8 @@ def run_assets(
 
     Raises:
         RunFailedError: when a step fails (message from the step).
+        SourceError: when the selection fetches from an API that cannot be reached (checked
+            before any run, so nothing is written).
         ValueError: when the selection matches no asset.
     """
     defs = build_definitions(history, warehouse)
@@ -149,20 +152,23 @@ def run_assets(
         raise ValueError(f"invalid asset selection {select!r}: {exc}") from None
     if not keys:
         raise ValueError(f"the selection {select!r} matches no asset")
-    instance = instance or dagster_instance(warehouse.home_path)
+    partitioned = sorted((k for k in keys if graph.get(k).is_partitioned), key=AssetKey.to_user_string)
     source = history.open()
     try:
         repos = source.repositories()
         summary = RunSummary(source.label, source.synthetic, repos)
+        if partitioned and repos and isinstance(source, RemoteSource):
+            # one line in seconds, before any run, rather than every stream's retries in turn
+            source.check_reachable()
     finally:
         source.close()
+    instance = instance or dagster_instance(warehouse.home_path)
     partition_name = repository_partitions.name or "repository"
     instance.add_dynamic_partitions(partition_name, repos)
 
     # a failed step is reported once, by its cause (RunFailedError); its traceback only when verbose
     level = "WARNING" if verbose else "CRITICAL"
     quiet = {"loggers": {"console": {"config": {"log_level": level}}}}
-    partitioned = sorted((k for k in keys if graph.get(k).is_partitioned), key=AssetKey.to_user_string)
     unpartitioned = sorted((k for k in keys if not graph.get(k).is_partitioned), key=AssetKey.to_user_string)
     for group, partition_keys in ((partitioned, repos), (unpartitioned, [None])):
         if not group:

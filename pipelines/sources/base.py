@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from pipelines.sources.recording import Recording
 from pipelines.sources.run_logs import excerpt_records, unavailable, wants_logs
@@ -77,6 +77,15 @@ class HistorySource(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class RemoteSource(Protocol):
+    """A source behind a network API, which can be asked whether it is reachable before a sync."""
+
+    def check_reachable(self) -> None:
+        """Return when the API answers; raise :class:`SourceError` when it cannot be reached."""
         ...
 
 

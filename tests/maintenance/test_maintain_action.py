@@ -372,6 +372,9 @@ def test_a_repository_without_activity_is_explained(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # a repository GitHub knows but the exports have no history of yet
+    sample_double.recording.repos.append("repopilot-sample/brand-new")
+    sample_double.invalidate()
     argv = [
         "--repo",
         "repopilot-sample/brand-new",
@@ -386,3 +389,26 @@ def test_a_repository_without_activity_is_explained(
         result["decision"] == "no-activity"
         and "no activity for repopilot-sample/brand-new" in result["reason"]
     )
+
+
+def test_a_repository_that_does_not_exist_is_refused_like_in_the_other_actions(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    exports: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # a local configuration and no activity: nothing else would ask GitHub about the repository
+    config = _config(tmp_path, DISPATCH)
+    argv = ["--repo", "nobody/nothing", "--exports", str(exports), "--config", str(config)]
+    before = len(sample_double.requests)
+    assert run_cli(main, [*argv, "--now", WEEK.isoformat(), "--dry-run"]) == 2
+    captured = capsys.readouterr()
+    errors = [line for line in captured.err.splitlines() if line.startswith("::error::")]
+    assert captured.out == "" and errors == [
+        "::error::GitHub answered HTTP 404 while reading nobody/nothing: no such repository or object, "
+        "or the token cannot see it"
+    ], captured.err
+    assert FAKE_TOKEN not in captured.err
+    asked = [r.path for r in sample_double.requests[before:] if r.path.startswith("/repos/nobody/")]
+    assert len(asked) == 1, asked

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -326,7 +325,7 @@ def test_register_suite_for_later_tables(conn: duckdb.DuckDBPyConnection) -> Non
 
 
 # ---------------------------------------------------------------------------------------------
-# Row counts and freshness
+# Row counts
 
 
 def test_row_count_drop_is_detected(conn: duckdb.DuckDBPyConnection) -> None:
@@ -346,19 +345,6 @@ def test_row_count_drop_is_detected(conn: duckdb.DuckDBPyConnection) -> None:
     assert validate_table(conn, "core", "ci_runs", previous_row_count=rows, max_row_drop=0.9).success
     with pytest.raises(ValueError, match="max_row_drop"):
         validate_table(conn, "core", "ci_runs", max_row_drop=1.5)
-
-
-def test_freshness_is_a_parameter(conn: duckdb.DuckDBPyConnection) -> None:
-    row = conn.execute("SELECT max(updated_at) FROM core.ci_runs").fetchone()
-    assert row is not None
-    newest = row[0]
-    day = timedelta(days=1)
-    default = validate_table(conn, "core", "ci_runs")
-    assert "expect_column_max_to_be_between" not in {o.expectation for o in default.outcomes}
-    assert validate_table(conn, "core", "ci_runs", max_age=day, now=newest + timedelta(hours=1)).success
-    stale = validate_table(conn, "core", "ci_runs", max_age=day, now=newest + 2 * day)
-    assert _failed(stale) == [("expect_column_max_to_be_between", "updated_at")]
-    assert "older than 1 day" in stale.failures[0].message
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import requests
@@ -25,7 +26,9 @@ import urllib3.exceptions
 from github import Auth, Github, GithubException, GithubRetry
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from github.Requester import Requester
+from urllib3.connectionpool import ConnectionPool
 from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
 
 from pipelines.sources.base import SourceError
 from pipelines.sources.github.settings import GitHubSettings
@@ -33,10 +36,55 @@ from pipelines.sources.github.settings import GitHubSettings
 log = logging.getLogger("repopilot.github")
 
 
+@dataclass
+class Reachability:
+    """Whether the API has answered a client yet, shared by the copies urllib3 makes of its retry."""
+
+    answered: bool = False
+
+
 class LoggedRetry(GithubRetry):
-    """:class:`GithubRetry` that logs each wait with its length and reason, and bounds it."""
+    """:class:`GithubRetry` that logs each wait with its length and reason, and bounds it.
+
+    Until the API has answered the client once (``reachability``), a connection that cannot be
+    opened (refused, unknown host, connect timeout) is tried ``unreached_attempts`` times, not
+    ``total``: an API that cannot be reached at all fails in seconds, while a connection lost
+    mid-sync, after GitHub answered, is retried in full.
+    """
 
     max_wait: float = 900.0
+    reachability: Reachability | None = None
+    unreached_attempts: int = 3
+
+    def new(self, **kw: Any) -> Self:
+        """A copy for the next attempt, keeping the settings urllib3 does not know about."""
+        retry = super().new(**kw)
+        retry.max_wait = self.max_wait
+        retry.reachability = self.reachability
+        retry.unreached_attempts = self.unreached_attempts
+        return retry
+
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Retry:
+        """Count a failed attempt; give up early when the API was never reached."""
+        if response is not None and self.reachability is not None:
+            self.reachability.answered = True
+        elif (
+            error is not None
+            and self.reachability is not None
+            and not self.reachability.answered
+            and self._is_connection_error(error)
+            and len(self.history) + 1 >= self.unreached_attempts
+        ):
+            raise urllib3.exceptions.MaxRetryError(_pool, url, error)  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)  # type: ignore[arg-type]
 
     def sleep(self, response: BaseHTTPResponse | None = None) -> None:
         """Wait before the next attempt, logging why and for how long."""
@@ -58,7 +106,14 @@ class LoggedRetry(GithubRetry):
                 log.warning("GitHub answered HTTP %s: waiting %.1fs before retrying", last.status, backoff)
             else:
                 error = type(last.error).__name__ if last is not None and last.error is not None else "error"
-                log.warning("GitHub request failed (%s): waiting %.1fs before retrying", error, backoff)
+                # before the first answer the retry is short and its failure says it all in one line
+                first_contact = self.reachability is not None and not self.reachability.answered
+                log.log(
+                    logging.INFO if first_contact else logging.WARNING,
+                    "GitHub request failed (%s): waiting %.1fs before retrying",
+                    error,
+                    backoff,
+                )
         super().sleep(response)
 
 
@@ -124,6 +179,10 @@ class GitHubClient:
             max_rate_limit_wait=settings.max_rate_limit_wait,
         )
         retry.max_wait = settings.max_rate_limit_wait
+        self.reachability = Reachability()
+        retry.reachability = self.reachability
+        self._unreached_attempts = min(settings.unreached_attempts, settings.max_attempts)
+        retry.unreached_attempts = self._unreached_attempts
         token = settings.token.get_secret_value() if settings.token is not None else None
         self._github = Github(
             base_url=settings.api_url,
@@ -310,13 +369,17 @@ class GitHubClient:
         body: Any | None = None,
     ) -> tuple[int, dict[str, Any], str]:
         try:
-            return self._requester.requestJson(verb, url, params, headers, body)
+            answer = self._requester.requestJson(verb, url, params, headers, body)
+            self.reachability.answered = True
+            return answer
         except RateLimitExceededExceedsMaxWait as exc:
+            self.reachability.answered = True
             raise SourceError(
                 f"GitHub rate limit on {verb} {what}: the reset is {exc.wait:.0f}s away, longer than "
                 f"the {self.settings.max_rate_limit_wait:.0f}s allowed; try again later"
             ) from None
         except GithubException as exc:
+            self.reachability.answered = True
             message = exc.data.get("message") if isinstance(exc.data, dict) else None
             raise SourceError(
                 f"GitHub refused {verb} {what}: HTTP {exc.status}" + (f": {message}" if message else ""),
@@ -333,13 +396,34 @@ class GitHubClient:
                 reason, urllib3.exceptions.TimeoutError
             )
             kind = "timed out" if timed_out else "lost the connection"
-            if isinstance(reason, urllib3.exceptions.NewConnectionError):
+            attempts = self.settings.max_attempts
+            if isinstance(reason, urllib3.exceptions.ConnectTimeoutError) and not self.reachability.answered:
+                attempts = self._unreached_attempts
                 # urllib3 files a refused connection under timeouts; it is neither, and says where to look
-                kind = f"could not be reached at {self.settings.api_url} (is GITHUB_API_URL right?)"
+                refused = isinstance(reason, urllib3.exceptions.NewConnectionError)
+                how = "" if refused else "connecting timed out; "
+                kind = f"could not be reached at {self.settings.api_url} ({how}is GITHUB_API_URL right?)"
+            elif isinstance(reason, urllib3.exceptions.NewConnectionError):
+                kind = f"could no longer be reached at {self.settings.api_url}"
             raise SourceError(
-                f"GitHub {kind} on {verb} {what} after {self.settings.max_attempts} attempts; "
+                f"GitHub {kind} on {verb} {what} after {attempts} attempts; "
                 "nothing partial was written, re-run to resume"
             ) from None
+
+    def check_reachable(self) -> None:
+        """Ask the API once (``GET /rate_limit``, which costs no rate limit) before a sync starts.
+
+        Any HTTP answer, a refusal included, shows the API can be reached; the streams' own requests
+        say what else is wrong.
+
+        Raises:
+            SourceError: when no connection can be opened after the short bounded retry.
+        """
+        try:
+            self._request("GET", "/rate_limit", None, {}, "/rate_limit")
+        except SourceError as exc:
+            if exc.status is None and not self.reachability.answered:
+                raise
 
     def _error(self, verb: str, what: str, status: int, headers: dict[str, Any], body: Any) -> SourceError:
         message = body.get("message") if isinstance(body, dict) else None

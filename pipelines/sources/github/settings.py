@@ -37,6 +37,8 @@ class GitHubSettings(BaseModel):
         graphql_page_size: pull requests per GraphQL page (each with up to 100 reviews and files).
         timeout: seconds before a request is abandoned and retried.
         max_attempts: attempts per request on 5xx, resets and timeouts before giving up.
+        unreached_attempts: attempts of a client's first connection before the API is called
+            unreachable (refused, unknown host, connect timeout); ``max_attempts`` once it answered.
         backoff_factor: seconds multiplied by ``2**attempt`` between attempts (jitter added).
         max_rate_limit_wait: longest wait, in seconds, for a rate-limit reset before stopping.
         lookback_hours: workflow runs created this long before the cursor are re-read, so
@@ -58,6 +60,7 @@ class GitHubSettings(BaseModel):
     graphql_page_size: int = Field(default=50, ge=1, le=100)
     timeout: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=6, ge=1)
+    unreached_attempts: int = Field(default=3, ge=1)
     backoff_factor: float = Field(default=1.0, ge=0)
     max_rate_limit_wait: float = Field(default=900.0, ge=0)
     lookback_hours: float = Field(default=72.0, ge=0)

@@ -59,6 +59,10 @@ class GitHubSource:
         """Close the HTTP connections."""
         self.client.close()
 
+    def check_reachable(self) -> None:
+        """One request (free of rate limit) that fails in seconds when the API cannot be reached."""
+        self.client.check_reachable()
+
     def fetch(self, repo: str, stream: str, states: Mapping[str, JSON]) -> Iterator[Batch]:
         """Yield the batches of one stream of ``repo``, resuming from ``states[stream]``."""
         state = dict(states.get(stream) or {})
