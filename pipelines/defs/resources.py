@@ -103,7 +103,7 @@ RERUN_PRIORS_ENV = "REPOPILOT_RERUN_PRIORS"
 """The environment variable :func:`pipelines.definitions.build_definitions` sets ``rerun_priors`` from."""
 
 
-EXPORTS_TOKEN_ENV = "REPOPILOT_EXPORTS_TOKEN"
+EXPORTS_TOKEN_ENV = "REPOPILOT_EXPORTS_TOKEN"  # noqa: S105 (a variable name, not a secret)
 """A token for publishing alone: a fine-grained token's permissions hold for every repository it selects,
 so ``contents: write`` on the exports repository needs a token of its own to leave ingestion read-only."""
 

@@ -157,7 +157,7 @@ def test_the_permissions_table_matches_the_example_workflows() -> None:
         block = {key: str(value) for key, value in workflow["permissions"].items()}
         steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
         if any(step.get("with", {}).get("dry-run") == "true" for step in steps):
-            # a dry run writes nothing, so the example asks only to read; its closing comment gives the live block
+            # a dry run writes nothing, so the example only reads; its closing comment gives the live block
             assert "write" not in block.values(), (name, block)
             live = re.search(r"^#\s+permissions: \{(.*)\}$", text, re.M)
             assert live, f"{name}: no closing comment giving the permissions for when dry-run is off"
@@ -165,3 +165,26 @@ def test_the_permissions_table_matches_the_example_workflows() -> None:
         else:
             expected = block
         assert _permissions(cell) == expected, (name, _permissions(cell), expected)
+
+
+SETTINGS_MODELS = {
+    "actions/merging/config.py": "AutoMergeConfig",
+    "actions/routing/config.py": "RoutingConfig",
+    "actions/healing/config.py": "SelfHealingConfig",
+    "actions/maintenance/config.py": "MaintenanceConfig",
+    "actions/sla/config.py": "SlaConfig",
+}
+
+
+@pytest.mark.parametrize("path", sorted(SETTINGS_MODELS))
+def test_the_settings_examples_the_readme_points_to_are_valid(path: str) -> None:
+    import importlib
+    import textwrap
+
+    assert f"`{path}`" in _section("Adopting the actions"), f"README does not point adopters to {path}"
+    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    docstring = module.__doc__ or ""
+    example = re.search(r"Example[^\n]*::\n\n((?:    .*\n|\n)+)", docstring + "\n")
+    assert example, f"{path} has no example settings file"
+    settings = yaml.safe_load(textwrap.dedent(example.group(1)))
+    getattr(module, SETTINGS_MODELS[path]).model_validate(settings)
