@@ -295,8 +295,8 @@ def check_token_scopes(client: Github, needs: TokenNeeds) -> list[str] | None:
     scopes = client.oauth_scopes
     if scopes is None:
         print(
-            f"::notice::{needs.action}: the token reports no OAuth scopes (a GITHUB_TOKEN, fine-grained "
-            "or app token): its access is what the workflow's permissions block grants",
+            f"::notice::{needs.action}: the token reports no OAuth scopes: a GITHUB_TOKEN has what the "
+            "workflow's permissions block grants, a fine-grained or app token the token's own permissions",
             file=sys.stderr,
         )
         return None

@@ -10,7 +10,7 @@ Example ``.github/auto-merge.yml``::
     required_checks: [build, test]
     merge_method: squash
     coverage: {minimum: 80}
-    risk: {max_probability: 0.3, on_missing: block, status_creators: [github-actions[bot]]}
+    risk: {max_probability: 0.3, on_missing: block, status_creators: ["github-actions[bot]"]}
     blocking_labels: [do-not-merge, wip]
     revert: {daily_cap: 2, opt_out_label: no-auto-revert}
 """

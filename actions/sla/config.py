@@ -13,6 +13,8 @@ Example::
     targets:
       P0: {response_hours: 0.5, resolution_hours: 8}
       P1: {response_hours: 4, resolution_hours: 48}
+      P2: {response_hours: 24, resolution_hours: 336}
+      P3: {response_hours: 72, resolution_hours: 720}   # every priority needs a target
     priority_labels: {"sev: critical": P0, bug: P2}
     success_rate_target: 0.95
     availability_target: 0.99

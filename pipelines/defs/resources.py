@@ -30,7 +30,10 @@ class HistorySourceResource(ConfigurableResource):  # type: ignore[type-arg]
     JSON shapes, from a seeded synthetic organisation.
     """
 
-    source: str = Field(default="", description="github | sample | snapshot:DIR; empty: github if configured")
+    source: str = Field(
+        default="",
+        description="github | sample | snapshot:DIR | travistorrent:PATH; empty: github if configured",
+    )
     token_env: str = Field(default="GITHUB_TOKEN", description="environment variable holding the token")
     repos: str = Field(default="", description="owner/name,...; empty: $REPOPILOT_REPOS")
     api_url: str = Field(default="", description="REST base URL; empty: $GITHUB_API_URL or api.github.com")
@@ -100,12 +103,18 @@ RERUN_PRIORS_ENV = "REPOPILOT_RERUN_PRIORS"
 """The environment variable :func:`pipelines.definitions.build_definitions` sets ``rerun_priors`` from."""
 
 
+EXPORTS_TOKEN_ENV = "REPOPILOT_EXPORTS_TOKEN"  # noqa: S105 (a variable name, not a secret)
+"""A token for publishing alone: a fine-grained token's permissions hold for every repository it selects,
+so ``contents: write`` on the exports repository needs a token of its own to leave ingestion read-only."""
+
+
 class ExportsTargetResource(ConfigurableResource):  # type: ignore[type-arg]
     """How the exports are made and where they are published: a branch of a repository of the organisation.
 
     Empty publishing fields fall back to ``REPOPILOT_EXPORTS_REPO``, ``REPOPILOT_EXPORTS_BRANCH`` and
-    ``GITHUB_API_URL``; with no repository, exports stay local (the demo). The token needs
-    ``contents: write`` on that repository only. ``rerun_priors`` is set by the code location from
+    ``GITHUB_API_URL``; with no repository, exports stay local (the demo). The token
+    (``$REPOPILOT_EXPORTS_TOKEN`` when set, else ``$GITHUB_TOKEN``) needs ``contents: write`` on that
+    repository only. ``rerun_priors`` is set by the code location from
     ``REPOPILOT_RERUN_PRIORS`` (:data:`RERUN_PRIORS_ENV`) or by run configuration.
     """
 
@@ -113,7 +122,11 @@ class ExportsTargetResource(ConfigurableResource):  # type: ignore[type-arg]
     branch: str = Field(
         default="", description="branch; empty: $REPOPILOT_EXPORTS_BRANCH or repopilot-exports"
     )
-    token_env: str = Field(default="GITHUB_TOKEN", description="environment variable holding the token")
+    token_env: str = Field(
+        default="",
+        description="environment variable holding the token; empty: REPOPILOT_EXPORTS_TOKEN if set, "
+        "else GITHUB_TOKEN",
+    )
     api_url: str = Field(default="", description="REST base URL; empty: $GITHUB_API_URL or api.github.com")
     rerun_priors: str = Field(
         default="",
@@ -134,9 +147,12 @@ class ExportsTargetResource(ConfigurableResource):  # type: ignore[type-arg]
         return repository_name(repository), branch
 
     def client(self) -> Github:
-        """A GitHub client with the token from ``token_env``."""
+        """A GitHub client with the token from ``token_env`` (empty: the publishing token, else GitHub's)."""
+        variable = self.token_env or (
+            EXPORTS_TOKEN_ENV if os.environ.get(EXPORTS_TOKEN_ENV) else "GITHUB_TOKEN"
+        )
         return connect_github(
-            os.environ.get(self.token_env) or None, self.api_url or os.environ.get("GITHUB_API_URL")
+            os.environ.get(variable) or None, self.api_url or os.environ.get("GITHUB_API_URL")
         )
 
 

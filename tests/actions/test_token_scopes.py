@@ -59,7 +59,10 @@ def test_the_double_reports_scopes_like_github(
 ) -> None:
     client = connect(FAKE_TOKEN, sample_double.url)
     assert check_token_scopes(client, NEEDS) is None  # no header: a GITHUB_TOKEN or fine-grained token
-    assert "reports no OAuth scopes" in capsys.readouterr().err
+    notice = capsys.readouterr().err
+    assert "reports no OAuth scopes" in notice
+    # a workflow's permissions block narrows only its GITHUB_TOKEN; other tokens carry their own
+    assert "the token's own permissions" in notice
     sample_double.oauth_scopes = "repo, read:org"
     client = connect(FAKE_TOKEN, sample_double.url)
     assert check_token_scopes(client, NEEDS) == ["read:org", "repo"]

@@ -32,10 +32,16 @@ from pipelines.sources.double.views import RecordingView, item_id
 from pipelines.sources.double.writes import LIST_BODY, WriteState
 from pipelines.sources.recording import JSON, Recording
 
-FaultKind = Literal["500", "502_html", "timeout", "403_primary", "429_secondary", "malformed_json", "drop"]
+FaultKind = Literal[
+    "500", "502_html", "timeout", "403_primary", "403_forbidden", "429_secondary", "malformed_json", "drop"
+]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 
 PRIMARY_RATE_LIMIT_MESSAGE = "API rate limit exceeded for user ID 1."
+FORBIDDEN_MESSAGE = "Resource not accessible by personal access token"
+"""GitHub's answer to a token without the permission an endpoint needs (``403_forbidden``): a
+fine-grained personal access token asking for check runs, for one, since GitHub offers such tokens no
+Checks permission."""
 SECONDARY_RATE_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
@@ -645,6 +651,13 @@ class _Handler(BaseHTTPRequestHandler):
             ]
             payload = {"message": PRIMARY_RATE_LIMIT_MESSAGE, "documentation_url": RATE_LIMIT_DOCS}
             return self._send(403, _dump(payload), headers)
+        if fault == "403_forbidden":
+            # not a rate limit: GitHub names the permission the endpoint needs, and charges the request
+            charged, headers = double._charge(resource)
+            if "/check-runs" in self.path or "/check-suites" in self.path:
+                headers = [("X-Accepted-GitHub-Permissions", "checks=read"), *headers]
+            payload = {"message": FORBIDDEN_MESSAGE, "documentation_url": "https://docs.github.com/rest"}
+            return self._send(403, _dump(payload), headers, cost=int(charged))
         if fault == "429_secondary":
             headers = [("Retry-After", str(double.retry_after_seconds)), *double._rate_headers(resource)]
             payload = {"message": SECONDARY_RATE_LIMIT_MESSAGE, "documentation_url": RATE_LIMIT_DOCS}

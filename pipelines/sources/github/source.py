@@ -26,7 +26,7 @@ from typing import Any
 
 from actions.common.conclusions import FAILED_CONCLUSIONS
 from pipelines.sources.base import Batch, SourceError
-from pipelines.sources.github.client import GitHubClient
+from pipelines.sources.github.client import GitHubClient, Response
 from pipelines.sources.github.helpers import file_from_graphql, parse_time, review_from_graphql
 from pipelines.sources.github.queries import PULL_REQUEST_DETAILS
 from pipelines.sources.github.settings import GitHubSettings
@@ -50,6 +50,7 @@ class GitHubSource:
         self.settings = settings
         self.label = f"github ({settings.api_url})"
         self.client = GitHubClient(settings)
+        self._checks_refused: set[str] = set()
 
     def repositories(self) -> list[str]:
         """The configured repositories."""
@@ -371,6 +372,29 @@ class GitHubSource:
 
     # -- checks of open pull request heads ---------------------------------------------------
 
+    def _check_runs(self, base: str, sha: str, etag: str | None) -> Response | None:
+        """The check runs of ``sha``, or None when the token may not read them.
+
+        GitHub offers fine-grained personal access tokens no Checks permission, so such a token is
+        refused check runs of private repositories (HTTP 403, not a rate limit). Nothing downstream
+        needs them, so the statuses are still read and the sync goes on, with a warning per repository.
+        """
+        try:
+            return self.client.get(
+                f"{base}/commits/{sha}/check-runs", {"per_page": self.settings.per_page}, etag
+            )
+        except SourceError as error:
+            if error.status != 403:
+                raise
+            if base not in self._checks_refused:
+                self._checks_refused.add(base)
+                log.warning(
+                    "%s: the token may not read check runs (HTTP 403; GitHub gives fine-grained tokens no "
+                    "Checks permission): they are skipped, commit statuses are still read",
+                    base.removeprefix("/repos/"),
+                )
+            return None
+
     def _head_checks(self, base: str, state: JSON, pulls_state: JSON, runs_state: JSON) -> Iterator[Batch]:
         """Check runs and combined status of each open pull request's head commit.
 
@@ -390,14 +414,13 @@ class GitHubSource:
             if previous.get("complete"):
                 heads[sha] = previous
                 continue
-            checks = self.client.get(
-                f"{base}/commits/{sha}/check-runs",
-                {"per_page": self.settings.per_page},
-                previous.get("checks_etag"),
-            )
+            checks = self._check_runs(base, sha, previous.get("checks_etag"))
             status = self.client.get(f"{base}/commits/{sha}/status", None, previous.get("status_etag"))
             complete = bool(previous.get("complete"))
-            if checks.status != 304:
+            if checks is None:
+                # the token may not read check runs: the head is done once its statuses are
+                complete = True
+            elif checks.status != 304:
                 runs: list[JSON] = checks.body["check_runs"]
                 for check in runs:
                     batch.add("check_runs", check, sha)
@@ -409,6 +432,7 @@ class GitHubSource:
                     status.body.get("total_count", 0) > 0 and status.body.get("state") == "pending"
                 )
                 complete = complete and not statuses_pending
-            heads[sha] = {"checks_etag": checks.etag, "status_etag": status.etag, "complete": complete}
+            checks_etag = checks.etag if checks is not None else None
+            heads[sha] = {"checks_etag": checks_etag, "status_etag": status.etag, "complete": complete}
         batch.state = {"heads": heads, "inputs": inputs}
         yield batch
