@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from actions.common.freshness import ExportsAgeConfig
 from actions.common.risk_status import RISK_CONTEXT
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -122,6 +123,10 @@ class AutoMergeConfig(BaseModel):
     notify: bool = Field(default=True, description="comment on the pull request when it is merged")
     merged_label: Name | None = "repopilot:auto-merged"
     revert: RevertConfig = Field(default_factory=RevertConfig)
+    exports: ExportsAgeConfig = Field(
+        default_factory=ExportsAgeConfig,
+        description="older exports are stale: nothing is merged (decision exports_stale, exit 3)",
+    )
 
     @field_validator("exempt_labels", "blocking_labels")
     @classmethod
