@@ -9,7 +9,8 @@ prediction the predict action posted on it as a ``repopilot/risk`` status (from 
 :func:`~actions.merging.engine.check_eligibility` decides. Unless ``--dry-run``, an eligible pull
 request is merged with the head commit pinned (a push in between makes GitHub refuse), its branch
 deleted, labelled and commented on; when its base branch uses a merge queue it is enqueued instead
-(pinned to the head too), and the queue merges it.
+(pinned to the head too), and the queue merges it. Exports older than ``exports.max_age_hours`` merge
+nothing: every pull request gets the decision ``exports_stale`` and the step exits 3 once it is recorded.
 Every decision is printed as JSON, written to the step outputs and summary, and appended to the audit log.
 
 Environment: ``GITHUB_TOKEN`` (``contents: write``, ``pull-requests: write``, ``checks: read``,

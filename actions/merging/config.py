@@ -13,6 +13,7 @@ Example ``.github/auto-merge.yml``::
     risk: {max_probability: 0.3, on_missing: block, status_creators: [github-actions[bot]]}
     blocking_labels: [do-not-merge, wip]
     revert: {daily_cap: 2, opt_out_label: no-auto-revert}
+    exports: {max_age_hours: 48}
 """
 
 from __future__ import annotations
