@@ -61,12 +61,14 @@ class ExportsAge:
         now: the action's current time (``--now`` in a replay).
         max_age_hours: the configured limit.
         origin: where the exports came from.
+        setting: where the limit is set, as the reason names it.
     """
 
     generated_at: datetime
     now: datetime
     max_age_hours: float
     origin: str
+    setting: str = "exports.max_age_hours"
 
     @property
     def age(self) -> timedelta:
@@ -89,7 +91,7 @@ class ExportsAge:
         state = "older than" if self.stale else "within"
         return (
             f"the exports at {self.origin} were generated at {made}, {_hours(self.age)} h ago, "
-            f"{state} the {self.max_age_hours:g} h allowed (exports.max_age_hours)"
+            f"{state} the {self.max_age_hours:g} h allowed ({self.setting})"
         )
 
     def record(self) -> dict[str, Any]:
@@ -126,7 +128,12 @@ def age_outputs(age: ExportsAge | None) -> dict[str, str]:
 
 
 def exports_age(
-    exports: Exports, max_age_hours: float, *, now: datetime | None = None, clock: datetime | None = None
+    exports: Exports,
+    max_age_hours: float,
+    *,
+    now: datetime | None = None,
+    clock: datetime | None = None,
+    setting: str = "exports.max_age_hours",
 ) -> ExportsAge:
     """The age of ``exports`` at ``now``.
 
@@ -135,6 +142,7 @@ def exports_age(
         max_age_hours: the limit.
         now: the action's current time (default: ``clock``).
         clock: the real current time (default: the system's); exports from after it are refused.
+        setting: where ``max_age_hours`` is set (the reasons name it).
 
     Raises:
         ExportError: when ``generated_at`` is later than the real clock by more than :data:`CLOCK_SKEW`.
@@ -148,4 +156,4 @@ def exports_age(
             f"{_hours(made - clock)} h in the future: a damaged manifest or a wrong clock where they were "
             "made (refused; re-run the exports)"
         )
-    return ExportsAge(made, now or clock, max_age_hours, exports.origin)
+    return ExportsAge(made, now or clock, max_age_hours, exports.origin, setting)

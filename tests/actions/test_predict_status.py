@@ -129,6 +129,7 @@ def test_stale_models_predict_with_a_warning_but_post_no_status_for_auto_merge(
     result = json.loads(captured.out)
     assert 0.0 <= result["probability"] <= 1.0 and "status" not in result
     assert result["status_withheld"].startswith(f"not posted: the exports at {old} were generated at")
+    assert result["status_withheld"].endswith("older than the 48 h allowed (--max-exports-age-hours)")
     assert sample_double.count(method="POST", path_contains="/statuses/") == 0
     assert step_output(action_env["output"], "status-posted") == "false"
     assert step_output(action_env["output"], "exports-stale") == "true"
