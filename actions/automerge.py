@@ -9,7 +9,8 @@ prediction the predict action posted on it as a ``repopilot/risk`` status (from 
 :func:`~actions.merging.engine.check_eligibility` decides. Unless ``--dry-run``, an eligible pull
 request is merged with the head commit pinned (a push in between makes GitHub refuse), its branch
 deleted, labelled and commented on; when its base branch uses a merge queue it is enqueued instead
-(pinned to the head too), and the queue merges it.
+(pinned to the head too), and the queue merges it. Exports older than ``exports.max_age_hours`` merge
+nothing: every pull request gets the decision ``exports_stale`` and the step exits 3 once it is recorded.
 Every decision is printed as JSON, written to the step outputs and summary, and appended to the audit log.
 
 Environment: ``GITHUB_TOKEN`` (``contents: write``, ``pull-requests: write``, ``checks: read``,
@@ -29,8 +30,9 @@ from typing import Any
 from github import GithubException
 from github.Repository import Repository
 
-from actions.common.errors import InputError
+from actions.common.errors import ExportError, InputError
 from actions.common.exports import exports_from_arguments
+from actions.common.freshness import ExportsAge, age_outputs, exports_age
 from actions.common.github import (
     TokenNeeds,
     action_client,
@@ -129,6 +131,14 @@ def _act(repo: Repository, number: int, result: dict[str, Any], config: AutoMerg
     return done
 
 
+def _refuse_stale(result: dict[str, Any], age: ExportsAge) -> None:
+    """Turn a decision into ``exports_stale``: nothing is merged on scores and thresholds this old."""
+    result["decision"] = "exports_stale"
+    result["eligible"] = False
+    result["blocking_reasons"].insert(0, f"exports: {age.reason()}")
+    result["checks"].insert(0, {"name": "exports_fresh", "passed": False, "detail": age.reason()})
+
+
 def _summary(repository: str, result: Mapping[str, Any], dry_run: bool) -> str:
     verdict = {
         "merge": "would merge" if dry_run else "merged",
@@ -138,6 +148,7 @@ def _summary(repository: str, result: Mapping[str, Any], dry_run: bool) -> str:
         "skipped": "skipped",
         "merge_failed": "merge refused by GitHub",
         "enqueue_failed": "enqueue refused by GitHub",
+        "exports_stale": "not merged: the exports are stale",
     }[str(result["decision"])]
     lines = [f"### repopilot auto-merge: {repository}#{result['number']} {verdict}", ""]
     if result["skip_reason"]:
@@ -170,15 +181,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         repo = client.withLazy(True).get_repo(repository)
         config = read_config(args.config, repo)
+        age = None if exports is None else exports_age(exports, config.exports.max_age_hours)
+        stale = age is not None and age.stale
+        notice = "" if age is None else age.warning("Nothing is merged until the pipeline exports again.")
         for number in numbers:
             state = pull_state(repo, repo.get_pull(number), merge_queue_of(client, repository, number))
-            risk, missing = head_risk(exports, repository, state.head_sha), ""
-            if risk is None:
-                risk, missing = status_risk(repo, state, config.risk)
+            if stale:
+                risk, missing = None, "not read: the exports are stale"
+            else:
+                risk, missing = head_risk(exports, repository, state.head_sha), ""
+                if risk is None:
+                    risk, missing = status_risk(repo, state, config.risk)
             result = check_eligibility(state, config, risk, risk_missing=missing or None)
             result["repository"] = repository
             result["dry_run"] = args.dry_run
             result["actions"] = []
+            result["exports_age"] = None if age is None else age.record()
+            if age is not None and stale:
+                _refuse_stale(result, age)
             if result["eligible"] and not args.dry_run:
                 if result["decision"] == "enqueue":
                     node_id = None if state.merge_queue is None else state.merge_queue.node_id
@@ -188,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result["merged"] = bool(result.get("merge_commit_sha"))
             result["enqueued"] = bool(result["actions"]) and result["decision"] == "enqueue"
             results.append(result)
-            write_summary(_summary(repository, result, args.dry_run))
+            write_summary("\n\n".join(filter(None, (notice, _summary(repository, result, args.dry_run)))))
             append_audit(
                 audit_record(
                     ACTION,
@@ -204,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "merge_queue": result["merge_queue"],
                         "actions": result["actions"],
                         "exports": None if exports is None else exports.origin,
+                        "exports_age": result["exports_age"],
                     },
                 )
             )
@@ -221,9 +242,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "merged": "true" if any(r["merged"] for r in results) else "false",
             "enqueued": "true" if any(r["enqueued"] for r in results) else "false",
             "blocking-reasons": "" if last is None else "\n".join(last["blocking_reasons"]),
+            **age_outputs(age),
             "results": results,
         }
     )
+    if age is not None and stale:
+        # after the outputs, summary and audit: the refusal is recorded, and the failed step tells people
+        raise ExportError(f"nothing was merged: {age.reason()}")
     return 0
 
 

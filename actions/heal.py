@@ -51,6 +51,7 @@ from actions.common.conclusions import HEALABLE_CONCLUSIONS, RUN_CONCLUSIONS
 from actions.common.config import read_action_config
 from actions.common.errors import ActionError, ExportError, InputError
 from actions.common.exports import Exports, exports_from_arguments
+from actions.common.freshness import age_outputs, exports_age
 from actions.common.github import (
     TokenNeeds,
     action_client,
@@ -537,6 +538,7 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
     try:
         repo = client.withLazy(True).get_repo(repository)
         config = read_action_config(args.config, repo, CONFIG_FILE, SelfHealingConfig)
+        age = None if exports is None else exports_age(exports, config.exports.max_age_hours, now=now)
         settings = Settings(
             config, PriorTable.from_exports(exports), classifier, now, args.dry_run, args.max_sleep
         )
@@ -556,6 +558,9 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
     except GithubException as error:
         raise github_failure(error, "reading or re-running the run") from None
 
+    notice = "" if age is None else age.warning("Failures were still judged with their re-run priors.")
+    if notice:
+        write_summary(notice)
     for result in results:
         if result["action"] != "error":
             write_summary(_summary(result))
@@ -581,7 +586,10 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
                         "due_at",
                     )
                 }
-                | {"exports": None if exports is None else exports.origin},
+                | {
+                    "exports": None if exports is None else exports.origin,
+                    "exports_age": None if age is None else age.record(),
+                },
             )
         )
     text = json.dumps(results, indent=2, sort_keys=True)
@@ -598,6 +606,7 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
             "matched-lines": "\n".join(last.get("matched_lines") or []),
             "reason": str(last.get("reason") or ""),
             "rerun-requested": "true" if any(r["action"] == "rerun_requested" for r in results) else "false",
+            **age_outputs(age),
             "results": results,
         }
     )

@@ -40,6 +40,7 @@ from github.Workflow import Workflow
 from actions.common.config import read_action_config
 from actions.common.errors import ActionError, ExportError, InputError
 from actions.common.exports import Exports, exports_from_arguments
+from actions.common.freshness import age_outputs, exports_age
 from actions.common.github import (
     TokenNeeds,
     action_client,
@@ -338,13 +339,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise github_failure(error, f"reading {repository}") from None
     try:
         config = read_action_config(args.config, repo, CONFIG_FILE, MaintenanceConfig)
+        age = exports_age(exports, config.exports.max_age_hours, now=now)
+        notice = age.warning("Windows were still planned from the activity they hold.")
+        if notice:
+            write_summary(notice)
         tasks: list[TaskKind] = list(dict.fromkeys(args.task or config.tasks))
         missing = [t for t in tasks if t not in config.tasks]
         if missing:
             raise InputError(f"task(s) {', '.join(missing)} not configured under tasks in {CONFIG_FILE}")
         for task_name in tasks:
             result = decide(repo, repository, config, activity, template, task_name, now, args.dry_run)
-            result["exports"] = {"origin": exports.origin, "activity_as_of": as_of}
+            result["exports"] = {"origin": exports.origin, "activity_as_of": as_of, "age": age.record()}
             results.append(result)
             write_summary(_summary(result, config))
             append_audit(
@@ -385,6 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "decision": "" if first is None else str(first["decision"]),
             "started": "true" if taken else "false",
             "action": "; ".join(taken) if taken else "none",
+            **age_outputs(age),
             "results": results,
         }
     )

@@ -35,6 +35,7 @@ from github.Repository import Repository
 from actions.common import risk_status
 from actions.common.errors import ActionError, InputError
 from actions.common.exports import exports_from_arguments
+from actions.common.freshness import DEFAULT_MAX_AGE_HOURS, MAX_AGE_LIMIT_HOURS, age_outputs, exports_age
 from actions.common.github import (
     TokenNeeds,
     action_client,
@@ -80,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
         "--status-context",
         default=risk_status.RISK_CONTEXT,
         help="context of that status (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-exports-age-hours",
+        type=float,
+        default=DEFAULT_MAX_AGE_HOURS,
+        help="older exports are stale: the prediction is made, with a warning, but no status is posted "
+        "(default: %(default)s)",
     )
     parser.add_argument("--dry-run", action="store_true", help="write nothing to GitHub (no status)")
     return parser
@@ -164,7 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise InputError("--max-history must be at least 1")
     if not args.status_context.strip() or len(args.status_context) > 100:
         raise InputError("--status-context must be 1 to 100 characters")
+    if not 0 < args.max_exports_age_hours <= MAX_AGE_LIMIT_HOURS:
+        raise InputError(f"--max-exports-age-hours must be above 0 and at most {MAX_AGE_LIMIT_HOURS:g}")
     exports = exports_from_arguments(args, client, needed_for="the models come from them")
+    age = exports_age(exports, args.max_exports_age_hours, setting="--max-exports-age-hours")
     models = ExportedModels.load(exports)
 
     try:
@@ -202,9 +213,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "exports": exports.origin,
         "synthetic_training_data": bool(exports.manifest["source"]["synthetic"]),
         "history_runs": len(runs),
+        "exports_age": age.record(),
     }
     refused: str | None = None
-    if args.post_status and not args.dry_run:
+    if args.post_status and age.stale:
+        # auto-merge gates on the status: a risk from models this old must not let anything merge
+        result["status_withheld"] = f"not posted: {age.reason()}"
+    elif args.post_status and not args.dry_run:
         try:
             result["status"] = _post_status(repo, result, args.status_context, data.get("html_url"))
         except GithubException as error:
@@ -225,10 +240,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             else f"{result['predicted_duration_seconds']:.0f}",
             "recommendation": result["recommendation"],
             "status-posted": "true" if "status" in result else "false",
+            **age_outputs(age),
             "result": result,
         }
     )
-    write_summary(_summary(result))
+    withheld = f" The `{args.status_context}` status was not posted." if args.post_status else ""
+    notice = age.warning(f"The prediction was still made from their models.{withheld}")
+    write_summary("\n\n".join(filter(None, (notice, _summary(result)))))
     append_audit(
         audit_record(
             ACTION,
@@ -242,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "factors": [f["feature"] for f in result["factors"]],
                 "status": result.get("status"),
                 "status_refused": refused,
+                "status_withheld": result.get("status_withheld"),
+                "exports_age": result["exports_age"],
             },
         )
     )

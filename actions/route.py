@@ -34,6 +34,7 @@ from github.Repository import Repository
 from actions.common.config import read_action_config
 from actions.common.errors import ActionError, ExportError, InputError
 from actions.common.exports import exports_from_arguments
+from actions.common.freshness import age_outputs, exports_age
 from actions.common.github import (
     TokenNeeds,
     action_client,
@@ -479,6 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         repo = client.withLazy(True).get_repo(target.repository)
         config = read_action_config(args.config, repo, CONFIG_FILE, RoutingConfig)
+        age = exports_age(exports, config.exports.max_age_hours)
         result, assignment = route(
             repo, target, config, reviewers, dry_run=args.dry_run, round_robin=round_robin
         )
@@ -486,6 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         noun = "pull request" if target.kind == "pull_request" else "issue"
         raise github_failure(error, f"reading the {noun}") from None
     result["exports"] = exports.origin
+    result["exports_age"] = age.record()
     text = json.dumps(result, indent=2, sort_keys=True)
     print(text)
     if args.output:
@@ -505,10 +508,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "selected": ",".join(result["selected"]),
             "fallback-used": result["fallback_used"] or "",
             "confidence": f"{result['confidence']:.4f}",
+            **age_outputs(age),
             "result": result,
         }
     )
-    write_summary(_summary(target, result, result["scores"]))
+    notice = age.warning("Reviewers were still chosen from them: expertise and workload may be out of date.")
+    write_summary("\n\n".join(filter(None, (notice, _summary(target, result, result["scores"])))))
     append_audit(
         audit_record(
             ACTION,
@@ -532,6 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "actions": result["actions"],
                 "error": result["error"],
                 "exports": exports.origin,
+                "exports_age": result["exports_age"],
             },
         )
     )

@@ -283,7 +283,9 @@ def write_scene_exports(
         source=SourceInfo("sample", True, AS_OF, tuple(recording.repos)),
         documents=documents,
         scores=lambda models: scores_document(recent, models, generated_at=AS_OF),
-        generated_at=AS_OF,
+        # made now, as the pipeline's daily run makes them (the data stays as of AS_OF): auto-merge
+        # refuses exports older than exports.max_age_hours
+        generated_at=datetime.now(UTC).replace(microsecond=0),
     )
     return exports.root
 

@@ -7,7 +7,10 @@ closed rather than decide from exports they cannot trust.
 
 Remote exports are named ``github:OWNER/NAME@BRANCH`` (the branch defaults to
 :data:`DEFAULT_BRANCH`). They are downloaded once per commit into a cache folder (in a workflow,
-one that ``actions/cache`` keeps) and verified like a local folder.
+one that ``actions/cache`` keeps) and verified like a local folder. A cached folder is used only
+while its manifest is the commit's own (its git blob id, asked of GitHub on every run): the manifest
+holds every file's checksum and ``generated_at``, so a cache cannot pass off other or older exports
+as the branch's (:mod:`actions.common.freshness` takes the age from the manifest, never from file times).
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, overload
 
 from github import Github, GithubException
 
 from actions.common.errors import ExportError, InputError
-from actions.common.github import github_failure, repository_name
+from actions.common.github import github_failure, parse_time, repository_name
 from actions.common.schemas import SCHEMA_NAMES, SCHEMA_VERSION, newer, problems, supported
 
 DEFAULT_BRANCH = "repopilot-exports"
@@ -50,6 +54,11 @@ class Exports:
     _read: dict[tuple[str, str | None], dict[str, Any]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+
+    @property
+    def generated_at(self) -> datetime:
+        """When the pipeline made the exports (the manifest's ``generated_at``, aware UTC)."""
+        return manifest_time(self.manifest, self.origin)
 
     @property
     def model_version(self) -> str | None:
@@ -131,6 +140,11 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def git_blob_id(data: bytes) -> str:
+    """The id git gives a blob holding ``data`` (what GitHub's contents and trees call ``sha``)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
 def _newer_hint(version: str) -> str:
     """What to add to a schema problem of exports written with ``version``: newer is not corrupt."""
     if not newer(version):
@@ -139,6 +153,24 @@ def _newer_hint(version: str) -> str:
         f" (the exports were written with schema version {version}, newer than the {SCHEMA_VERSION} "
         "this action reads: update the action)"
     )
+
+
+def manifest_time(manifest: dict[str, Any], origin: str) -> datetime:
+    """The manifest's ``generated_at`` as an aware UTC datetime.
+
+    Raises:
+        ExportError: when it is not an ISO 8601 time with a UTC offset: the age of the exports
+            cannot be known, so they cannot be trusted.
+    """
+    value = manifest.get("generated_at")
+    moment = parse_time(value, naive_as_utc=False)
+    if moment is None:
+        shown = repr(value[:40]) if isinstance(value, str) else type(value).__name__
+        raise ExportError(
+            f"{MANIFEST} at {origin}: generated_at {shown} is not an ISO 8601 time with a UTC offset "
+            "(e.g. 2026-11-27T03:15:00Z), so the age of the exports is unknown (re-run the exports)"
+        )
+    return moment
 
 
 def _read_manifest(root: Path, origin: str) -> dict[str, Any]:
@@ -159,6 +191,7 @@ def _read_manifest(root: Path, origin: str) -> dict[str, Any]:
     if found:
         hint = _newer_hint(version)
         raise ExportError(f"{MANIFEST} at {origin} is invalid: " + "; ".join(found[:5]) + hint)
+    manifest_time(manifest, origin)
     return dict(manifest)
 
 
@@ -214,7 +247,12 @@ def _download(client: Github, repository: str, branch: str, target: Path) -> str
     head = repo.get_git_ref(f"heads/{branch}").object.sha
     done = target / head
     if (done / MANIFEST).is_file():
-        return head
+        # anything that can write the cache can put any manifest under the commit's name, and the
+        # manifest holds the checksums and generated_at: it must be the commit's own
+        listed = repo.get_contents(MANIFEST, ref=head)
+        if not isinstance(listed, list) and git_blob_id((done / MANIFEST).read_bytes()) == listed.sha:
+            return head
+        shutil.rmtree(done)
     tree = repo.get_git_tree(repo.get_git_commit(head).tree.sha, recursive=True)
     blobs = {item.path: item.sha for item in tree.tree if item.type == "blob"}
     if MANIFEST not in blobs:

@@ -20,6 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from actions.common.freshness import ExportsAgeConfig
+
 GITHUB_MAX_ATTEMPTS = 50
 """GitHub refuses a re-run once a run has 50 attempts."""
 
@@ -52,6 +54,9 @@ class SelfHealingConfig(BaseModel):
     it off. Dependency failures are never changed: they recur by nature until upstream clears."""
     persistence_window_days: int = Field(default=90, ge=1, le=365)
     """How far back earlier commits count for ``persistent_after`` (the exports hold 90 days)."""
+    exports: ExportsAgeConfig = Field(default_factory=ExportsAgeConfig)
+    """Older exports (re-run priors, signatures, classifier) are still used, with a warning: a re-run is
+    cheap, capped by ``max_retries`` and changes no code."""
 
     @model_validator(mode="after")
     def _consistent(self) -> SelfHealingConfig:

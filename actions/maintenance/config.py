@@ -38,6 +38,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from actions.common.freshness import ExportsAgeConfig
+
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[Weekday, ...] = (
     "monday",
@@ -192,6 +194,10 @@ class MaintenanceConfig(BaseModel):
     horizon_days: int = Field(default=7, ge=1, le=28, description="how far ahead windows are searched")
     alternatives: int = Field(default=3, ge=0, le=20, description="how many other windows to list")
     tasks: dict[TaskKind, TaskConfig] = Field(default_factory=_default_tasks)
+    exports: ExportsAgeConfig = Field(
+        default_factory=ExportsAgeConfig,
+        description="older activity is still planned from, with a warning (weekly patterns change slowly)",
+    )
 
     @field_validator("time_zone")
     @classmethod

@@ -13,6 +13,7 @@ Example ``.github/auto-merge.yml``::
     risk: {max_probability: 0.3, on_missing: block, status_creators: ["github-actions[bot]"]}
     blocking_labels: [do-not-merge, wip]
     revert: {daily_cap: 2, opt_out_label: no-auto-revert}
+    exports: {max_age_hours: 48}
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from actions.common.freshness import ExportsAgeConfig
 from actions.common.risk_status import RISK_CONTEXT
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -122,6 +124,10 @@ class AutoMergeConfig(BaseModel):
     notify: bool = Field(default=True, description="comment on the pull request when it is merged")
     merged_label: Name | None = "repopilot:auto-merged"
     revert: RevertConfig = Field(default_factory=RevertConfig)
+    exports: ExportsAgeConfig = Field(
+        default_factory=ExportsAgeConfig,
+        description="older exports are stale: nothing is merged (decision exports_stale, exit 3)",
+    )
 
     @field_validator("exempt_labels", "blocking_labels")
     @classmethod

@@ -23,6 +23,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from actions.common.freshness import ExportsAgeConfig
+
 FACTORS = ("expertise", "workload", "response_time", "availability", "performance")
 """Names of the score's factors, in the order they are reported."""
 
@@ -90,6 +92,9 @@ class RoutingConfig(BaseModel):
         description="what to do when scoring selects nobody: round robin (needs its state), then random",
     )
     seed: int = Field(default=0, description="seed of the random fallback and of tie-breaking")
+    exports: ExportsAgeConfig = Field(
+        default_factory=ExportsAgeConfig, description="older exports are routed from, with a warning"
+    )
 
     @field_validator("exempt_labels", "excluded_users")
     @classmethod

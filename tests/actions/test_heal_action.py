@@ -32,6 +32,7 @@ from pipelines.sources.double import GitHubDouble
 from pipelines.sources.double.writes import TOO_OLD
 from pipelines.sources.recording import JSON
 from pipelines.sources.sample import generate_sample_org
+from tests.actions.dated_exports import dated_exports, step_output
 from tests.actions.rerun_support import SAMPLE_END, failed_with_logs, restored
 from tests.conftest import FAKE_TOKEN
 from tests.healing.labelled_text import write_labelled
@@ -659,3 +660,35 @@ def test_heal_reads_the_failure_classifier_the_pipeline_exported(
     [rules_only] = _heal(repo, run, "--exports", str(demo_home / "exports"), "--dry-run")
     assert with_model["classifier"] in {"model", "rules+model"}
     assert rules_only["classifier"] == "rules"
+
+
+def test_stale_priors_still_rerun_a_transient_failure_with_a_warning(
+    double: GitHubDouble,
+    classes: dict[str, list[tuple[str, JSON]]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A re-run changes no code and is capped by max_retries: old priors warn, they do not stop it."""
+    repo, run = classes["transient"][0]
+    now = _finished(run) + timedelta(seconds=10)
+    priors = [{"repo": repo, "workflow": run["name"], "workflow_path": None, "reruns": 40, "successes": 30}]
+    made = now - timedelta(days=5)
+    exports = dated_exports(
+        tmp_path / "exports",
+        made,
+        (repo,),
+        {"rerun_priors": rerun_priors_document(priors, None, generated_at=made)},
+    )
+    [result] = _heal(repo, run, "--exports", str(exports), "--dry-run", "--max-sleep", "900", now=now)
+    assert (result["decision"], result["action"], result["prior"]["reruns"]) == ("retry", "would_rerun", 40)
+    assert "::warning::stale exports" in capsys.readouterr().err
+    assert step_output(tmp_path / "output", "exports-stale") == "true"
+    assert float(step_output(tmp_path / "output", "exports-age-hours")) == 120.0
+    assert "> **Stale exports.**" in (tmp_path / "summary").read_text()
+    record = json.loads((tmp_path / "audit.jsonl").read_text().splitlines()[-1])
+    assert record["details"]["exports_age"] == {
+        "generated_at": _iso(made),
+        "age_hours": 120.0,
+        "max_age_hours": 48.0,
+        "stale": True,
+    }

@@ -22,6 +22,7 @@ from pipelines.exports.documents import reviewers_document, scores_document
 from pipelines.exports.writer import SourceInfo, write_exports
 from pipelines.features.reviewers import reviewer_features
 from pipelines.sources.double import GitHubDouble
+from tests.actions.dated_exports import step_output
 from tests.conftest import FAKE_TOKEN
 from tests.features.test_reviewers import devlake_core, sample_core
 
@@ -523,3 +524,30 @@ def test_missing_or_foreign_exports_fail_closed(
     assert run_cli(main, [*args, "--exports", str(exports)]) == 3
     assert "does not match its checksum" in capsys.readouterr().err
     assert _writes(sample_double) == 0
+
+
+def test_stale_exports_still_route_with_a_warning_and_their_age(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Routing is advisory: a reviewer chosen from old statistics is better than none, but it is said."""
+    exports = _hand_exports(tmp_path, [_person("ana", events_last_14d=3), _person("ben", reviews_done=2)])
+    args = ["--repo", REPO, "--pull", str(_open_pull(sample_double)["number"]), "--exports", str(exports)]
+    assert run_cli(main, [*args, "--config", str(tmp_path / "none.yml")]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["decision"] == "assign" and result["selected"]
+    assert result["exports_age"]["stale"] and result["exports_age"]["generated_at"] == "2026-11-01T00:00:00Z"
+    assert step_output(action_env["output"], "exports-stale") == "true"
+    assert float(step_output(action_env["output"], "exports-age-hours")) == result["exports_age"]["age_hours"]
+    assert (
+        "> **Stale exports.**" in _read(action_env["summary"]) and "::warning::stale exports" in captured.err
+    )
+    assert json.loads(_read(action_env["audit.jsonl"]))["details"]["exports_age"]["stale"] is True
+
+    config = tmp_path / "routing.yml"
+    config.write_text("exports: {max_age_hours: 2160}\n", encoding="utf-8")
+    assert run_cli(main, [*args, "--config", str(config), "--dry-run"]) == 0
+    assert step_output(action_env["output"], "exports-stale") == "false"

@@ -18,6 +18,7 @@ from actions.maintain import main, read_activity
 from actions.maintenance.config import MaintenanceConfig
 from actions.maintenance.plan import plan_window
 from pipelines.sources.double import GitHubDouble
+from tests.actions.dated_exports import restamp, step_output
 from tests.conftest import FAKE_TOKEN
 
 REPO = "repopilot-sample/docs-site"
@@ -412,3 +413,26 @@ def test_a_repository_that_does_not_exist_is_refused_like_in_the_other_actions(
     assert FAKE_TOKEN not in captured.err
     asked = [r.path for r in sample_double.requests[before:] if r.path.startswith("/repos/nobody/")]
     assert len(asked) == 1, asked
+
+
+def test_stale_activity_still_plans_and_starts_with_a_warning(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    exports: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Weekly activity changes slowly: a window from old exports is still a quiet one, said to be old."""
+    sample_double.writes.add_workflow(REPO, ".github/workflows/deps.yml", dispatch_inputs=["mode"])
+    window = _window(exports, DISPATCH)
+    start = datetime.fromisoformat(window["start"])
+    old = restamp(shutil.copytree(exports, tmp_path / "exports"), start - timedelta(days=4))
+    assert _run(sample_double, old, _config(tmp_path, DISPATCH), start + timedelta(minutes=7)) == 0
+    captured = capsys.readouterr()
+    first = json.loads(captured.out)[0]
+    assert first["decision"] == "started" and len(sample_double.writes.dispatches) == 1
+    assert first["exports"]["age"]["stale"] and first["exports"]["age"]["age_hours"] == 96.12
+    assert step_output(action_env["output"], "exports-stale") == "true"
+    assert step_output(action_env["output"], "exports-age-hours") == "96.12"
+    assert "::warning::stale exports" in captured.err
+    assert "> **Stale exports.**" in action_env["summary"].read_text()
