@@ -373,6 +373,48 @@ def _versus_current(versus: dict[str, Any] | None) -> list[str]:
             ],
         ),
         "",
+        *_versus_duration(versus.get("duration")),
+    ]
+
+
+def _versus_duration(duration: dict[str, Any] | None) -> list[str]:
+    """Both duration models on the same rows (reports written before it: a line saying so)."""
+    if duration is None:
+        return ["Duration: not compared on the same rows (the report predates that comparison).", ""]
+    if not duration.get("compared"):
+        return [
+            f"Duration: not compared on the same rows: {duration.get('reason')}. The promotion gate falls "
+            "back to the current model's stored figures.",
+            "",
+        ]
+    coverage = duration["interval_coverage"]
+    own = {
+        k: f"{_fmt(coverage[k])} ({' to '.join(_fmt(v) for v in coverage[f'{k}_ci95'])})"
+        for k in ("candidate", "current")
+    }
+    return [
+        f"Duration, on the same {duration.get('rows')} test rows with a duration "
+        f"({duration.get('groups')} attempt groups); P10–P90 coverage of each model with its own 95% "
+        f"interval: candidate {own['candidate']}, current {own['current']}.",
+        "",
+        _table(
+            ["metric", "candidate", "current", "difference", "95% interval"],
+            [
+                [
+                    name,
+                    duration[key]["candidate"],
+                    duration[key]["current"],
+                    duration[key]["difference"],
+                    " to ".join(_fmt(v) for v in duration[key]["ci95"]),
+                ]
+                for key, name in (
+                    ("mae", "duration MAE (s)"),
+                    ("median_ape", "duration median APE"),
+                    ("interval_coverage", "P10–P90 coverage"),
+                )
+            ],
+        ),
+        "",
     ]
 
 

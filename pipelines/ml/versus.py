@@ -8,6 +8,13 @@ judged on, encoded with the current model's own specification, and a paired boot
 95% intervals of the differences candidate − current in ROC-AUC, PR-AUC and balanced accuracy
 (each model at its own decision threshold).
 
+**Duration.** The current duration model (its three boosters, conformal offset and fallback
+reference, on the same specification) predicts the same kept rows that have a known duration;
+the same group bootstrap gives 95% intervals of the candidate − current differences in MAE and
+median APE, and the P10–P90 coverage of both models with their own intervals
+(:func:`duration_bootstrap`). A current model whose duration files are missing or unreadable
+leaves the failure comparison standing and says why in ``duration``.
+
 **Resampling unit.** The attempts of one commit and workflow (``attempt_group``) share their
 code and often their outcome, and the splits already keep them together; the bootstrap draws
 whole attempt groups with replacement (equivalently, multinomial weights per group), both
@@ -45,9 +52,10 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from actions.prediction.model import calibrate
+from actions.prediction.model import calibrate, model_text_problem
 from pipelines.ml.dataset import Dataset, FeatureSpec, make_dataset
-from pipelines.ml.metrics import balanced_accuracy, pr_auc, roc_auc
+from pipelines.ml.metrics import balanced_accuracy, interval_coverage, mae, median_ape, pr_auc, roc_auc
+from pipelines.ml.train import DurationModel
 
 Floats = npt.NDArray[np.float64]
 
@@ -56,6 +64,12 @@ REPLICATES = 1_000
 
 COMPARED = ("roc_auc", "pr_auc", "balanced_accuracy")
 """The paired differences reported (the gate judges ROC-AUC and PR-AUC)."""
+
+DURATION_COMPARED = ("mae", "median_ape", "interval_coverage")
+"""The paired duration differences reported (the gate judges MAE, and each model's coverage)."""
+
+DURATION_FILES = {"point": "duration_point.txt", "low": "duration_p10.txt", "high": "duration_p90.txt"}
+"""The duration boosters of a models folder (:meth:`~pipelines.ml.pipeline.TrainedModels.save`)."""
 
 MIN_UNSEEN_GROUPS = 50
 """Fewest test attempt groups the current model never saw for the paired comparison to be used
@@ -129,6 +143,45 @@ class ServiceModel:
         return calibrate(
             self.calibration, np.asarray(self.booster.predict(x, raw_score=True), dtype=np.float64)
         )
+
+
+def _booster(path: Path) -> lgb.Booster:
+    # LightGBM aborts the process on a model cut short (see model_text_problem): checked first
+    text = path.read_text(encoding="utf-8")
+    problem = model_text_problem(text)
+    if problem is not None:
+        raise ValueError(f"{path.name} is not a whole LightGBM model: {problem}")
+    return lgb.Booster(model_str=text)
+
+
+def load_duration(folder: Path, spec: FeatureSpec) -> DurationModel:
+    """The duration model in service: its boosters, conformal offset and fallback, on ``spec``.
+
+    Raises:
+        IncomparableError: when a file is missing, unreadable or not what training writes.
+    """
+    try:
+        saved = json.loads((folder / "feature_spec.json").read_text(encoding="utf-8"))["duration"]
+        boosters = {name: _booster(folder / file) for name, file in DURATION_FILES.items()}
+        model = DurationModel(
+            boosters["point"],
+            boosters["low"],
+            boosters["high"],
+            spec,
+            float(saved["fallback_seconds"]),
+            float(saved["interval_offset"]),
+        )
+    except (OSError, KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
+        raise IncomparableError(
+            f"the current duration model cannot be loaded ({type(exc).__name__}: {exc})"
+        ) from None
+    wrong = [n for n, b in boosters.items() if b.num_feature() != len(spec.names)]
+    if wrong:
+        raise IncomparableError(
+            f"the current duration boosters {wrong} do not take the {len(spec.names)} inputs "
+            "its feature specification names"
+        )
+    return model
 
 
 def _instant(value: np.datetime64) -> str:
@@ -360,6 +413,117 @@ def paired_bootstrap(
     return out
 
 
+Predictions = tuple[Floats, Floats, Floats]
+"""A duration model's ``(point, p10, p90)`` seconds of the rows with a known duration."""
+
+
+def _weighted_median(values: Floats, weights: Floats) -> Floats:
+    """The lower weighted median of ``values`` under each row of ``weights`` (NaN without weight)."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[:, order], axis=1)
+    total = cumulative[:, -1] if values.size else np.zeros(weights.shape[0])
+    at = np.argmax(cumulative >= 0.5 * total[:, None], axis=1) if values.size else np.zeros(0, dtype=int)
+    out = values[order][at] if values.size else np.full(weights.shape[0], np.nan)
+    return np.asarray(np.where(total > 0, out, np.nan), dtype=np.float64)
+
+
+def _duration_figures(y: Floats, predicted: Predictions, weights: Floats) -> dict[str, Floats]:
+    """MAE, median APE and P10–P90 coverage under each row of case ``weights``."""
+    point, low, high = predicted
+    total = weights.sum(axis=1)
+    positive = y > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "mae": (weights @ np.abs(y - point)) / total,
+            "median_ape": _weighted_median(
+                np.abs(y[positive] - point[positive]) / y[positive], weights[:, positive]
+            ),
+            "interval_coverage": (weights @ ((y >= low) & (y <= high)).astype(np.float64)) / total,
+        }
+
+
+def _point_figures(y: Floats, predicted: Predictions) -> dict[str, float]:
+    point, low, high = predicted
+    return {
+        "mae": mae(y, point),
+        "median_ape": median_ape(y, point),
+        "interval_coverage": interval_coverage(y, low, high),
+    }
+
+
+def _interval(draws: Floats) -> list[float]:
+    draws = draws[np.isfinite(draws)]
+    if not draws.size:
+        return [float("nan"), float("nan")]
+    return [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]
+
+
+def duration_bootstrap(
+    y: Floats,
+    candidate: Predictions,
+    current: Predictions,
+    groups: npt.NDArray[Any],
+    *,
+    replicates: int = REPLICATES,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Duration figures of both models and 95% intervals of candidate − current, resampling groups.
+
+    Returns:
+        Per metric of :data:`DURATION_COMPARED` ``candidate``, ``current``, ``difference``,
+        ``ci95`` (of the difference) and ``used``; ``interval_coverage`` also has each model's own
+        95% interval (``candidate_ci95``, ``current_ci95``), which the gate's coverage band uses.
+    """
+    draws: dict[str, list[Floats]] = {m: [] for m in DURATION_COMPARED}
+    coverage: tuple[list[Floats], list[Floats]] = ([], [])
+    for weights in _group_weights(groups, replicates, seed):
+        a, b = _duration_figures(y, candidate, weights), _duration_figures(y, current, weights)
+        for metric in DURATION_COMPARED:
+            draws[metric].append(a[metric] - b[metric])
+        coverage[0].append(a["interval_coverage"])
+        coverage[1].append(b["interval_coverage"])
+    point = (_point_figures(y, candidate), _point_figures(y, current))
+    out: dict[str, Any] = {"replicates": replicates}
+    for metric in DURATION_COMPARED:
+        differences = np.concatenate(draws[metric])
+        out[metric] = {
+            "candidate": point[0][metric],
+            "current": point[1][metric],
+            "difference": point[0][metric] - point[1][metric],
+            "ci95": _interval(differences),
+            "used": int(np.isfinite(differences).sum()),
+        }
+    out["interval_coverage"]["candidate_ci95"] = _interval(np.concatenate(coverage[0]))
+    out["interval_coverage"]["current_ci95"] = _interval(np.concatenate(coverage[1]))
+    return out
+
+
+def duration_standard_errors(
+    y: Floats,
+    predicted: Predictions,
+    groups: npt.NDArray[Any],
+    *,
+    replicates: int = REPLICATES,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Bootstrap standard errors of one duration model's MAE and coverage on its test rows (groups resampled).
+
+    The report's ``duration_noise``, alongside ``failure_noise`` (:func:`standard_errors`): what a
+    later gate uses across two test windows when it cannot compare the models on the same rows.
+    """
+    draws: dict[str, list[Floats]] = {"mae": [], "interval_coverage": []}
+    for weights in _group_weights(groups, replicates, seed):
+        figures = _duration_figures(y, predicted, weights)
+        for metric, chunks in draws.items():
+            chunks.append(figures[metric])
+    out: dict[str, Any] = {"resampled": "attempt groups, with replacement", "replicates": replicates}
+    for metric, chunks in draws.items():
+        values = np.concatenate(chunks)
+        values = values[np.isfinite(values)]
+        out[metric] = float(np.std(values, ddof=1)) if values.size > 1 else float("nan")
+    return out
+
+
 def stored_report(folder: Path) -> dict[str, Any] | None:
     """The ``report.json`` of a models folder; None when missing or unreadable."""
     try:
@@ -402,6 +566,7 @@ def compare_with_current(
     test: Dataset,
     candidate_probability: Floats,
     candidate_threshold: float,
+    candidate_duration: Predictions | None = None,
     *,
     replicates: int = REPLICATES,
     seed: int = 0,
@@ -415,6 +580,8 @@ def compare_with_current(
         test: the candidate's test dataset (those rows under its own specification).
         candidate_probability: the candidate's probabilities of the test rows with a known outcome.
         candidate_threshold: the candidate's decision threshold.
+        candidate_duration: the candidate's duration predictions of the test rows with a known
+            duration (None: no duration comparison).
         replicates: bootstrap replicates.
         seed: seed of the draws.
 
@@ -425,7 +592,8 @@ def compare_with_current(
         readable, ``unseen`` when the rows were too few). ``unseen`` says which test rows the
         current model never saw: ``checked`` (False when its report records no training
         period), ``trained_first``/``trained_last``, ``test_rows``/``test_groups`` (all
-        labelled test rows) and ``rows``/``groups`` kept, and a ``note``.
+        labelled test rows) and ``rows``/``groups`` kept, and a ``note``. Once the current model
+        could encode the rows, ``duration`` holds :func:`compare_durations`.
     """
     version = None
     try:
@@ -438,8 +606,11 @@ def compare_with_current(
         current_probability = model.probability(current.x[known])
     except IncomparableError as exc:
         return {"same_rows": False, "current_version": version, "reason": str(exc)}
-    y, groups = test.failed[known], test.groups[known]
     period = trained_period(stored_report(folder))
+    duration = compare_durations(
+        folder, model.spec, current, test, candidate_duration, period, replicates=replicates, seed=seed
+    )
+    y, groups = test.failed[known], test.groups[known]
     keep = unseen_groups(test.subset(known), period) if period is not None else np.ones(y.size, dtype=bool)
     unseen: dict[str, Any] = {
         "checked": period is not None,
@@ -470,6 +641,7 @@ def compare_with_current(
                 "reason": f"the current model was trained on the candidate's test window: {unseen['note']}, "
                 f"only {too_few}",
                 "unseen": unseen,
+                "duration": duration,
             }
     compared = paired_bootstrap(
         y[keep],
@@ -489,4 +661,52 @@ def compare_with_current(
         "seed": seed,
         "unseen": unseen,
         **compared,
+        "duration": duration,
+    }
+
+
+def compare_durations(
+    folder: Path,
+    spec: FeatureSpec,
+    current: Dataset,
+    test: Dataset,
+    candidate: Predictions | None,
+    period: tuple[np.datetime64, np.datetime64] | None,
+    *,
+    replicates: int = REPLICATES,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """``versus_current.duration``: both duration models on the unseen test rows with a duration.
+
+    The rows are kept as for the failure comparison (whole attempt groups outside the current
+    model's training ``period``; all rows when it recorded none), and with fewer than
+    :data:`MIN_UNSEEN_GROUPS` groups left after some had to go there is no comparison.
+
+    Returns:
+        ``compared`` True with ``rows``, ``groups`` and :func:`duration_bootstrap`'s figures; or
+        ``compared`` False with ``reason``.
+    """
+    if candidate is None:
+        return {"compared": False, "reason": "the candidate gave no duration predictions"}
+    try:
+        model = load_duration(folder, spec)
+    except IncomparableError as exc:
+        return {"compared": False, "reason": str(exc)}
+    rows = test.has_duration_label
+    y, groups = test.duration[rows], test.groups[rows]
+    keep = unseen_groups(test.subset(rows), period) if period is not None else np.ones(y.size, dtype=bool)
+    kept = len(set(groups[keep].astype(str).tolist()))
+    if not keep.any() or (not keep.all() and kept < MIN_UNSEEN_GROUPS):
+        return {
+            "compared": False,
+            "reason": f"only {kept} of the test attempt groups with a duration lie outside the current "
+            f"model's training period, fewer than the {MIN_UNSEEN_GROUPS} a paired bootstrap needs",
+        }
+    theirs = model.predict(current.x[rows][keep])
+    ours = (candidate[0][keep], candidate[1][keep], candidate[2][keep])
+    return {
+        "compared": True,
+        "rows": int(keep.sum()),
+        "groups": kept,
+        **duration_bootstrap(y[keep], ours, theirs, groups[keep], replicates=replicates, seed=seed),
     }

@@ -380,7 +380,9 @@ def test_a_comparison_with_a_model_no_longer_in_service_is_not_used() -> None:
     summary = versus_current_summary(_judgeable(stale), current)
     assert summary == (
         "stored figures of different test windows (not compared on the same rows: the candidate was "
-        "compared with model v1, but model v2 is in service now)"
+        "compared with model v1, but model v2 is in service now); duration: stored figures of different "
+        "test windows (not compared on the same rows: the candidate's report predates the same-row "
+        "duration comparison)"
     )
     current["failure"]["roc_auc"] = 0.9
     ok, reasons = promotion_verdict(_judgeable(stale), current)
