@@ -394,3 +394,233 @@ def test_a_comparison_with_a_model_no_longer_in_service_is_not_used() -> None:
     assert not promotion_verdict(_judgeable(stale), {**current, "version": "v1"})[
         0
     ]  # still v1: paired refusal
+
+
+# --- the duration model against the current one
+
+
+def test_the_duration_bootstrap_figures_are_the_point_figures_and_detect_a_worse_model() -> None:
+    from pipelines.ml.versus import _duration_figures, duration_bootstrap
+
+    rng = np.random.default_rng(4)
+    y = rng.lognormal(5.0, 0.5, 401)
+    good = (y * rng.lognormal(0.0, 0.1, 401), y * 0.7, y * 1.3)
+    figures = _duration_figures(y, good, np.ones((1, 401)))
+    assert figures["mae"][0] == pytest.approx(np.mean(np.abs(y - good[0])))
+    assert figures["median_ape"][0] == pytest.approx(np.median(np.abs(y - good[0]) / y))
+    assert figures["interval_coverage"][0] == 1.0
+    groups = np.asarray([f"g{i // 2}" for i in range(401)], dtype=object)
+    same = duration_bootstrap(y, good, good, groups, replicates=200, seed=0)
+    assert same["mae"]["difference"] == 0.0 and same["mae"]["ci95"] == [0.0, 0.0]
+    worse = (good[0] * 1.5, good[1] * 1.5, good[2] * 1.5)  # biased: larger errors, coverage collapses
+    out = duration_bootstrap(y, worse, good, groups, replicates=200, seed=0)
+    assert out == duration_bootstrap(y, worse, good, groups, replicates=200, seed=0)
+    assert out["mae"]["ci95"][0] > 0 and out["median_ape"]["ci95"][0] > 0
+    coverage = out["interval_coverage"]
+    assert coverage["current"] == 1.0 and coverage["candidate"] < 0.3
+    assert coverage["candidate_ci95"][1] < 0.75 and coverage["current_ci95"] == [1.0, 1.0]
+
+
+def _duration_paired(
+    mae: tuple[float, float], candidate_coverage: tuple[float, float], current_coverage: tuple[float, float]
+) -> dict[str, Any]:
+    def figures(ci: tuple[float, float], current: float) -> dict[str, Any]:
+        return {
+            "candidate": current + sum(ci) / 2,
+            "current": current,
+            "difference": sum(ci) / 2,
+            "ci95": list(ci),
+        }
+
+    coverage = {
+        **figures((-0.05, 0.05), 0.8),
+        "candidate": sum(candidate_coverage) / 2,
+        "current": sum(current_coverage) / 2,
+        "candidate_ci95": list(candidate_coverage),
+        "current_ci95": list(current_coverage),
+    }
+    return {
+        "compared": True,
+        "rows": 480,
+        "groups": 300,
+        "mae": figures(mae, 80.0),
+        "median_ape": figures((-0.02, 0.02), 0.2),
+        "interval_coverage": coverage,
+    }
+
+
+def test_the_verdict_refuses_a_duration_model_worse_beyond_noise_on_the_same_rows() -> None:
+    equal = {
+        **_paired((-0.04, 0.01), (-0.02, 0.03)),
+        "duration": _duration_paired((-5, 6), (0.76, 0.84), (0.77, 0.85)),
+    }
+    assert promotion_verdict(_judgeable(equal), None) == (True, [])
+    summary = versus_current_summary(_judgeable(equal), None)
+    assert (
+        "; duration on the same 480 test rows with a duration (300 attempt groups), paired bootstrap: "
+        in summary
+    )
+    assert "MAE 80.5s vs 80.0s, difference +0.5s (95% interval -5.0s to +6.0s)" in summary
+    assert "P10–P90 coverage 0.800 (95% interval 0.760 to 0.840) vs 0.810 (0.770 to 0.850)" in summary
+    worse = {**equal, "duration": _duration_paired((20, 60), (0.76, 0.84), (0.77, 0.85))}
+    ok, reasons = promotion_verdict(_judgeable(worse), None)
+    assert not ok and reasons == [
+        "duration MAE is worse than the current model's beyond noise on the same 480 test rows with a "
+        "duration: 120.0s vs 80.0s, difference +40.0s (95% interval +20.0s to +60.0s)"
+    ]
+    collapsed = {**equal, "duration": _duration_paired((-5, 6), (0.35, 0.45), (0.77, 0.85))}
+    ok, reasons = promotion_verdict(_judgeable(collapsed), None)
+    assert not ok and reasons == [
+        "P10–P90 coverage misses 0.75–0.85 beyond noise where the current model's does not, on the same "
+        "480 test rows with a duration: 0.400 (95% interval 0.350 to 0.450) vs 0.810 (0.770 to 0.850)"
+    ]
+    # a point figure just outside the band is noise on these rows; a band the current misses too is moot
+    assert promotion_verdict(
+        {
+            **_judgeable(),
+            "versus_current": {**equal, "duration": _duration_paired((-5, 6), (0.70, 0.78), (0.77, 0.85))},
+        },
+        None,
+    )[0]
+    assert promotion_verdict(
+        {
+            **_judgeable(),
+            "versus_current": {**equal, "duration": _duration_paired((-5, 6), (0.35, 0.45), (0.60, 0.70))},
+        },
+        None,
+    )[0]
+
+
+def test_without_a_same_row_duration_comparison_the_stored_figures_judge_it_and_say_why() -> None:
+    old = _paired((-0.04, 0.01), (-0.02, 0.03))  # a report written before the duration comparison
+    current = _judgeable()
+    assert promotion_verdict(_judgeable(old), current) == (True, [])
+    assert (
+        "duration: stored figures of different test windows (not compared on the same rows: the "
+        "candidate's report predates the same-row duration comparison)"
+        in versus_current_summary(_judgeable(old), current)
+    )
+    current["duration"]["mae"] = 70.0  # the candidate's 80s: 10s more, tolerance 10% of 70s
+    ok, reasons = promotion_verdict(_judgeable(old), current)
+    assert not ok and reasons == [
+        "duration MAE rose by 10.0s against the current model's figure on its own, different test window "
+        "(tolerance 7s: a report records no standard error; not compared on the same rows: the candidate's "
+        "report predates the same-row duration comparison)"
+    ]
+    candidate = _judgeable(old)
+    candidate["duration_noise"] = {"mae": 4.0, "interval_coverage": 0.02}
+    current["duration_noise"] = {"mae": 5.0, "interval_coverage": 0.02}
+    assert promotion_verdict(candidate, current) == (True, [])  # allowed 1.96 × √(4² + 5²) = 12.6s
+    current["duration"]["mae"] = 60.0
+    ok, reasons = promotion_verdict(candidate, current)
+    assert not ok and reasons[0].startswith(
+        "duration MAE rose by 20.0s against the current model's figure on its own, different test window "
+        "(allowed 12.6s, 1.96 × the two windows' combined bootstrap standard error (4.0s and 5.0s)"
+    )
+    # the coverage band on each report's own figure, with its stored standard error
+    current["duration"].update(mae=80.0, interval_coverage=0.8)
+    candidate["duration"]["interval_coverage"] = 0.5
+    ok, reasons = promotion_verdict(candidate, current)
+    assert not ok and reasons == [
+        "P10–P90 coverage 0.500 (95% interval 0.461 to 0.539) misses 0.75–0.85 where the current model's "
+        "0.800 (95% interval 0.761 to 0.839) on its own, different test window does not (not compared on "
+        "the same rows: the candidate's report predates the same-row duration comparison)"
+    ]
+    current["duration"]["interval_coverage"] = 0.55  # missed by both: the band does not judge
+    assert promotion_verdict(candidate, current) == (True, [])
+
+
+def _shuffled_before(features: pl.DataFrame, column: str, share: float = 0.75) -> pl.DataFrame:
+    """``column`` shuffled over the training period; the test window (the latest 20%) keeps its own."""
+    cut = features["created_at"].sort()[int(share * features.height)]
+    before = features["created_at"] < cut
+    shuffled = features[column].filter(before).shuffle(seed=5)
+    return features.with_columns(features[column].scatter(np.flatnonzero(before.to_numpy()), shuffled))
+
+
+def test_an_equal_retrained_duration_model_passes_with_intervals_around_zero(
+    features: pl.DataFrame, current: Path
+) -> None:
+    report = train_models(features, trials=2, seed=0, current=current).report
+    duration = report["versus_current"]["duration"]
+    assert duration["compared"] and duration["rows"] == report["duration"]["rows"]
+    for metric in ("mae", "median_ape", "interval_coverage"):
+        low, high = duration[metric]["ci95"]
+        assert low <= 0.0 <= high, (metric, duration[metric])
+        assert duration[metric]["candidate"] == pytest.approx(report["duration"][metric])
+    assert (
+        set(report["duration_noise"]) >= {"mae", "interval_coverage"} and report["duration_noise"]["mae"] > 0
+    )
+    _, reasons = promotion_verdict(report, _current_report(current))
+    assert not any("duration" in reason or "coverage" in reason for reason in reasons), reasons
+    assert "duration on the same" in versus_current_summary(report, _current_report(current))
+    assert "| duration MAE (s) |" in build_model_card(report).markdown
+
+
+def test_a_duration_model_trained_on_shuffled_durations_is_refused_with_the_interval(
+    features: pl.DataFrame, current: Path
+) -> None:
+    report = train_models(
+        _shuffled_before(features, "duration_seconds"), trials=2, seed=0, current=current
+    ).report
+    mae = report["versus_current"]["duration"]["mae"]
+    assert mae["ci95"][0] > 0 and mae["candidate"] > mae["current"]
+    ok, reasons = promotion_verdict(report, _current_report(current))
+    refusal = [
+        r for r in reasons if r.startswith("duration MAE is worse than the current model's beyond noise")
+    ]
+    low, high = mae["ci95"]
+    assert not ok and refusal and f"(95% interval {low:+.1f}s to {high:+.1f}s)" in refusal[0]
+
+
+def test_a_duration_interval_that_collapses_is_refused_where_the_current_meets_the_band(
+    features: pl.DataFrame, current: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import functools
+
+    from pipelines.ml import benchmark
+    from pipelines.ml.train import train_duration_model
+
+    # conformalised to 30% coverage on the calibration slice instead of 80%
+    monkeypatch.setattr(
+        benchmark, "train_duration_model", functools.partial(train_duration_model, coverage=0.3)
+    )
+    report = train_models(features, trials=2, seed=0, current=current).report
+    coverage = report["versus_current"]["duration"]["interval_coverage"]
+    assert coverage["candidate_ci95"][1] < 0.75 <= coverage["current_ci95"][1]
+    ok, reasons = promotion_verdict(report, _current_report(current))
+    assert not ok and any(r.startswith("P10–P90 coverage misses 0.75–0.85 beyond noise") for r in reasons)
+
+
+@pytest.mark.parametrize("damage", ["missing", "cut short"])
+def test_a_current_duration_model_that_cannot_be_loaded_falls_back_and_says_why(
+    features: pl.DataFrame, current: Path, tmp_path: Path, damage: str
+) -> None:
+    folder = tmp_path / "current"
+    shutil.copytree(current, folder)
+    model = folder / "duration_p90.txt"
+    if damage == "missing":
+        model.unlink()
+    else:  # LightGBM would abort the process on this file: it is checked before it is parsed
+        model.write_text(model.read_text(encoding="utf-8")[:5_000], encoding="utf-8")
+    report = train_models(features, trials=1, seed=0, current=folder).report
+    versus = report["versus_current"]
+    assert versus["same_rows"] and not versus["duration"]["compared"]
+    assert versus["duration"]["reason"].startswith("the current duration model cannot be loaded")
+    stored = _current_report(current)
+    summary = versus_current_summary(report, stored)
+    why = versus["duration"]["reason"]
+    assert (
+        f"duration: stored figures of different test windows (not compared on the same rows: {why})"
+        in summary
+    )
+    assert (
+        f"Duration: not compared on the same rows: {versus['duration']['reason']}"
+        in build_model_card(report).markdown
+    )
+    errors = (report["duration_noise"]["mae"], stored["duration_noise"]["mae"])
+    stored["duration"]["mae"] = report["duration"]["mae"] - 1.96 * math.hypot(*errors) - 1.0
+    ok, reasons = promotion_verdict(report, stored)
+    assert not ok and any(
+        r.startswith("duration MAE rose by") and "different test window" in r for r in reasons
+    )
