@@ -355,26 +355,29 @@ def _versus_current(versus: dict[str, Any] | None) -> list[str]:
         f"({versus.get('resampled')}).",
         *_unseen_note(versus.get("unseen")),
         "",
-        _table(
-            ["metric", "candidate", "current", "difference", "95% interval"],
-            [
-                [
-                    name,
-                    versus[key]["candidate"],
-                    versus[key]["current"],
-                    versus[key]["difference"],
-                    " to ".join(_fmt(v) for v in versus[key]["ci95"]),
-                ]
-                for key, name in (
-                    ("roc_auc", "ROC-AUC"),
-                    ("pr_auc", "PR-AUC"),
-                    ("balanced_accuracy", "balanced accuracy"),
-                )
-            ],
+        _differences(
+            versus, (("roc_auc", "ROC-AUC"), ("pr_auc", "PR-AUC"), ("balanced_accuracy", "balanced accuracy"))
         ),
         "",
         *_versus_duration(versus.get("duration")),
     ]
+
+
+def _differences(section: dict[str, Any], metrics: Sequence[tuple[str, str]]) -> str:
+    """The table of paired figures: each model's, the difference and its 95% interval."""
+    return _table(
+        ["metric", "candidate", "current", "difference", "95% interval"],
+        [
+            [
+                name,
+                section[key]["candidate"],
+                section[key]["current"],
+                section[key]["difference"],
+                " to ".join(_fmt(v) for v in section[key]["ci95"]),
+            ]
+            for key, name in metrics
+        ],
+    )
 
 
 def _versus_duration(duration: dict[str, Any] | None) -> list[str]:
@@ -397,22 +400,13 @@ def _versus_duration(duration: dict[str, Any] | None) -> list[str]:
         f"({duration.get('groups')} attempt groups); P10–P90 coverage of each model with its own 95% "
         f"interval: candidate {own['candidate']}, current {own['current']}.",
         "",
-        _table(
-            ["metric", "candidate", "current", "difference", "95% interval"],
-            [
-                [
-                    name,
-                    duration[key]["candidate"],
-                    duration[key]["current"],
-                    duration[key]["difference"],
-                    " to ".join(_fmt(v) for v in duration[key]["ci95"]),
-                ]
-                for key, name in (
-                    ("mae", "duration MAE (s)"),
-                    ("median_ape", "duration median APE"),
-                    ("interval_coverage", "P10–P90 coverage"),
-                )
-            ],
+        _differences(
+            duration,
+            (
+                ("mae", "duration MAE (s)"),
+                ("median_ape", "duration median APE"),
+                ("interval_coverage", "P10–P90 coverage"),
+            ),
         ),
         "",
     ]

@@ -43,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,15 @@ class IncomparableError(ValueError):
     """The current model cannot score the candidate's test rows (the message says why)."""
 
 
+@contextmanager
+def _loading(what: str) -> Iterator[None]:
+    """Turns what a missing, unreadable or foreign file raises into an :class:`IncomparableError`."""
+    try:
+        yield
+    except (OSError, KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
+        raise IncomparableError(f"{what} cannot be loaded ({type(exc).__name__}: {exc})") from None
+
+
 @dataclass(frozen=True)
 class ServiceModel:
     """The failure model in service, as saved by :meth:`~pipelines.ml.pipeline.TrainedModels.save`."""
@@ -111,7 +121,7 @@ class ServiceModel:
         Raises:
             IncomparableError: when a file is missing, unreadable or not what training writes.
         """
-        try:
+        with _loading("the current model"):
             saved = json.loads((folder / "feature_spec.json").read_text(encoding="utf-8"))
             features = saved["features"]
             spec = FeatureSpec(
@@ -127,10 +137,6 @@ class ServiceModel:
                 dict(saved["calibration"]),
                 float(saved["threshold"]),
             )
-        except (OSError, KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
-            raise IncomparableError(
-                f"the current model cannot be loaded ({type(exc).__name__}: {exc})"
-            ) from None
         if booster.num_feature() != len(spec.names):
             raise IncomparableError(
                 f"the current model's booster takes {booster.num_feature()} inputs, "
@@ -160,7 +166,7 @@ def load_duration(folder: Path, spec: FeatureSpec) -> DurationModel:
     Raises:
         IncomparableError: when a file is missing, unreadable or not what training writes.
     """
-    try:
+    with _loading("the current duration model"):
         saved = json.loads((folder / "feature_spec.json").read_text(encoding="utf-8"))["duration"]
         boosters = {name: _booster(folder / file) for name, file in DURATION_FILES.items()}
         model = DurationModel(
@@ -171,10 +177,6 @@ def load_duration(folder: Path, spec: FeatureSpec) -> DurationModel:
             float(saved["fallback_seconds"]),
             float(saved["interval_offset"]),
         )
-    except (OSError, KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
-        raise IncomparableError(
-            f"the current duration model cannot be loaded ({type(exc).__name__}: {exc})"
-        ) from None
     wrong = [n for n, b in boosters.items() if b.num_feature() != len(spec.names)]
     if wrong:
         raise IncomparableError(
@@ -331,6 +333,16 @@ def _group_weights(groups: npt.NDArray[Any], replicates: int, seed: int) -> Iter
         done += size
 
 
+def _spread(draws: dict[str, list[Floats]], replicates: int) -> dict[str, Any]:
+    """Standard deviation of each metric's replicate figures (the usable ones): its standard error."""
+    out: dict[str, Any] = {"resampled": "attempt groups, with replacement", "replicates": replicates}
+    for metric, chunks in draws.items():
+        values = np.concatenate(chunks)
+        values = values[np.isfinite(values)]
+        out[metric] = float(np.std(values, ddof=1)) if values.size > 1 else float("nan")
+    return out
+
+
 def standard_errors(
     y: Floats, p: Floats, groups: npt.NDArray[Any], *, replicates: int = REPLICATES, seed: int = 0
 ) -> dict[str, Any]:
@@ -345,12 +357,7 @@ def standard_errors(
         auc, ap = weighted_auc(y, p, weights, ranked)
         draws["roc_auc"].append(auc)
         draws["pr_auc"].append(ap)
-    out: dict[str, Any] = {"resampled": "attempt groups, with replacement", "replicates": replicates}
-    for metric, chunks in draws.items():
-        values = np.concatenate(chunks)
-        values = values[np.isfinite(values)]
-        out[metric] = float(np.std(values, ddof=1)) if values.size > 1 else float("nan")
-    return out
+    return _spread(draws, replicates)
 
 
 def paired_bootstrap(
@@ -516,12 +523,7 @@ def duration_standard_errors(
         figures = _duration_figures(y, predicted, weights)
         for metric, chunks in draws.items():
             chunks.append(figures[metric])
-    out: dict[str, Any] = {"resampled": "attempt groups, with replacement", "replicates": replicates}
-    for metric, chunks in draws.items():
-        values = np.concatenate(chunks)
-        values = values[np.isfinite(values)]
-        out[metric] = float(np.std(values, ddof=1)) if values.size > 1 else float("nan")
-    return out
+    return _spread(draws, replicates)
 
 
 def stored_report(folder: Path) -> dict[str, Any] | None:
