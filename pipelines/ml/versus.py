@@ -129,7 +129,7 @@ class ServiceModel:
                 categorical=tuple(features["categorical"]),
                 categories={k: tuple(v) for k, v in features["categories"].items()},
             )
-            booster = lgb.Booster(model_file=str(folder / "failure_model.txt"))
+            booster = _booster(folder / "failure_model.txt")
             model = cls(
                 str(saved["model_version"]),
                 booster,
