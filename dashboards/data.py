@@ -67,6 +67,8 @@ def _frame(conn: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | 
     used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", text)}
     cursor = conn.cursor()  # one cursor per query: Streamlit serves sessions from several threads
     try:
+        # Times and weeks in UTC whatever the caller's connection (a notebook's follows the local zone)
+        cursor.execute("SET TimeZone = 'UTC'")
         frame: pl.DataFrame = cursor.sql(text, params=used).pl()
     finally:
         cursor.close()
@@ -106,7 +108,11 @@ def time_span(conn: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime] | No
 
 
 def ci_weekly(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
-    """Weekly runs, successes and failures per repository, with ``success_rate``."""
+    """Weekly runs, successes and failures per repository, with ``success_rate``.
+
+    Completed runs created in the filter's range, each counted once by its latest attempt;
+    ``reruns`` counts the runs that were re-run.
+    """
     frame = _frame(conn, "ci_weekly", filters.params())
     return frame.with_columns(
         (pl.col("successes") / (pl.col("successes") + pl.col("failures"))).alias("success_rate")
@@ -158,7 +164,11 @@ def run_features(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFr
 
 
 def review_load(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
-    """Open review requests, recent reviews and median first-review hours per person."""
+    """Open review requests, recent reviews and median first-review hours per person.
+
+    The load columns are not narrowed by the time range (open requests now, reviews in the 30 days
+    before the newest review); the median is pooled over the pull requests opened in the range.
+    """
     return _frame(conn, "review_load", filters.params())
 
 
@@ -170,6 +180,11 @@ def first_reviews(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataF
 def path_expertise(conn: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 60) -> pl.DataFrame:
     """The strongest (person, path prefix) expertise weights."""
     return _frame(conn, "path_expertise", filters.params(limit=limit))
+
+
+def latest_pull_files(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The most recently opened pull request that changed files: repo, number, opening time, files."""
+    return _frame(conn, "latest_pull_files")
 
 
 def activity(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -383,9 +398,12 @@ def weekly_breaches(clocks: pl.DataFrame) -> pl.DataFrame:
 
 
 def open_clocks(clocks: pl.DataFrame) -> pl.DataFrame:
-    """Issues and pull requests with an open response or resolution clock, oldest first."""
+    """Issues and pull requests with an open response or resolution clock, oldest first.
+
+    ``past_target`` is true when either clock is breached: one definition for every page.
+    """
     if clocks.height == 0:
-        return clocks
+        return clocks.with_columns(pl.lit(False).alias("past_target"))
     return (
         clocks.filter(pl.col("response_clock_open") | pl.col("resolution_clock_open"))
         .with_columns(
@@ -394,6 +412,9 @@ def open_clocks(clocks: pl.DataFrame) -> pl.DataFrame:
             .otherwise(pl.lit("awaiting resolution"))
             .alias("waiting_for"),
             pl.max_horizontal("response_open_hours", "resolution_open_hours").alias("open_hours"),
+            (
+                pl.col("response_breached").fill_null(False) | pl.col("resolution_breached").fill_null(False)
+            ).alias("past_target"),
         )
         .sort("open_hours", descending=True)
     )

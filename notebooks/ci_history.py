@@ -40,6 +40,11 @@ if source.synthetic:
 
 # %% [markdown]
 # ## Success rate by week
+#
+# Completed workflow runs, each counted once by its latest attempt (a failure re-run to green
+# counts as a success), in UTC weeks of their creation. Success rate: successful runs over
+# successful and failed ones (failure, timed out, startup failure); cancelled runs are left out.
+# The same figures as the dashboard's overview (`dashboards.data.ci_weekly`).
 
 # %%
 everything = data.Filters()

@@ -37,6 +37,11 @@ if ui.header("SLA and incidents", ctx, needs=("features.sla_clock_states",)):
     columns[1].metric("Resolution compliance", ui.percent(data.sla_compliance(clocks, "resolution")))
     open_now = data.open_clocks(clocks)
     columns[2].metric("Open clocks", f"{open_now.height:,}")
+    if clocks.height:
+        st.caption(
+            f"Clocks as of {ui.utc_minute(clocks['as_of'].max())} UTC, the newest event in the warehouse: "
+            "open clocks have run at least this long, and longer by now."
+        )
 
     st.subheader("Compliance against the targets")
     by_priority = data.compliance_by_priority(clocks, config)
@@ -98,10 +103,7 @@ if ui.header("SLA and incidents", ctx, needs=("features.sla_clock_states",)):
             st.success("No open clocks in this selection.")
         else:
             ages = open_now.with_columns(
-                pl.when(
-                    pl.col("response_breached").fill_null(False)
-                    | pl.col("resolution_breached").fill_null(False)
-                )
+                pl.when(pl.col("past_target"))
                 .then(pl.lit("past target"))
                 .otherwise(pl.lit("within target"))
                 .alias("status")

@@ -1,0 +1,315 @@
+"""The dashboard audited from the reader's side: every figure recomputed independently with DuckDB.
+
+Each test reads a figure off a rendered page (AppTest) or a data function and recomputes it from
+the warehouse with its own query, so a wrong denominator, a filter that drops or adds rows, or a
+definition that differs between pages shows as a mismatch.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from actions.sla.config import SlaConfig
+from dashboards import data
+from tests.dashboard.conftest import PAGES
+
+FAILED = ("failure", "timed_out", "startup_failure")
+
+LATEST_RUNS = """
+    SELECT created_at, conclusion, run_attempt
+    FROM core.ci_runs AS r
+    WHERE status = 'completed' AND created_at >= ? AND created_at < ?
+        AND run_attempt = (
+            SELECT max(x.run_attempt) FROM core.ci_runs AS x WHERE x.repo = r.repo AND x.id = r.id
+        )
+"""
+
+
+def _caption_counts(at: AppTest) -> tuple[int, int, int]:
+    text = " ".join(c.value for c in at.caption)
+    found = re.search(r"([\d,]+) completed runs, ([\d,]+) failed, ([\d,]+) re-runs", text)
+    assert found is not None, text
+    runs, failed, reruns = (int(g.replace(",", "")) for g in found.groups())
+    return runs, failed, reruns
+
+
+def _latest_runs(home: Path, start: datetime, end: datetime) -> pl.DataFrame:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        return conn.execute(LATEST_RUNS, [start, end]).pl()
+
+
+def _expected_counts(runs: pl.DataFrame) -> tuple[int, int, int]:
+    return (
+        runs.height,
+        runs.filter(pl.col("conclusion").is_in(FAILED)).height,
+        runs.filter(pl.col("run_attempt") > 1).height,
+    )
+
+
+def _copy(demo_home: Path, home: Path) -> Path:
+    shutil.copyfile(demo_home / "warehouse.duckdb", home / "warehouse.duckdb")
+    return home
+
+
+def test_overview_counts_each_run_once_by_its_latest_attempt(
+    app: Callable[[Path, str], AppTest], demo_home: Path
+) -> None:
+    at = app(demo_home, "overview")
+    assert not at.exception, [e.value for e in at.exception]
+    runs = _latest_runs(demo_home, datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+    assert runs.filter(pl.col("run_attempt") > 1).height > 0  # the demo has re-runs to tell apart
+    assert _caption_counts(at) == _expected_counts(runs)
+
+    # The headline rate: successes over decided runs of the last four UTC weeks with runs, pooled.
+    weekly = runs.with_columns(pl.col("created_at").dt.truncate("1w").alias("week"))
+    recent = weekly.filter(pl.col("week").is_in(weekly["week"].unique().sort().tail(4).implode()))
+    decided = recent.filter(pl.col("conclusion").is_in(("success", *FAILED)))
+    rate = decided.filter(pl.col("conclusion") == "success").height / decided.height
+    metric = next(m for m in at.metric if m.label == "CI success rate (last 4 weeks)")
+    assert metric.value == f"{rate:.1%}"
+
+
+def test_overview_counts_only_the_days_of_the_time_range(
+    app: Callable[[Path, str], AppTest], demo_home: Path
+) -> None:
+    at = app(demo_home, "overview")
+    first, last = at.date_input(key="time_range").value
+    wednesday = first + timedelta(days=(2 - first.weekday()) % 7 + 7)
+    thursday = wednesday + timedelta(days=1)
+    assert thursday < last
+    at.date_input(key="time_range").set_value((wednesday, thursday)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    start = datetime.combine(wednesday, datetime.min.time(), tzinfo=UTC)
+    runs = _latest_runs(demo_home, start, start + timedelta(days=2))
+    assert runs.height > 0
+    assert _caption_counts(at) == _expected_counts(runs)  # not the whole week around the two days
+
+
+def test_the_time_range_follows_a_warehouse_that_grows(
+    app: Callable[[Path, str], AppTest], demo_home: Path, home: Path
+) -> None:
+    _copy(demo_home, home)
+    at = app(home, "overview")
+    before = _caption_counts(at)
+    _, last = at.date_input(key="time_range").value
+    with duckdb.connect(str(home / "warehouse.duckdb")) as conn:
+        conn.execute(
+            """INSERT INTO core.ci_runs BY NAME
+               SELECT * REPLACE (id + 10_000_000_000 AS id, created_at + INTERVAL 3 DAY AS created_at)
+               FROM core.ci_runs WHERE status = 'completed' AND is_latest_attempt AND run_attempt = 1
+               ORDER BY created_at DESC LIMIT 1"""
+        )
+    at.run()  # the same reader's next rerun, on the new version of the warehouse
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.date_input(key="time_range").value[1] == last + timedelta(days=3)
+    assert _caption_counts(at)[0] == before[0] + 1
+
+    # A range the reader narrowed stays as it was.
+    first, newest = at.date_input(key="time_range").value
+    narrowed = (first + timedelta(days=7), first + timedelta(days=14))
+    at.date_input(key="time_range").set_value(narrowed).run()
+    with duckdb.connect(str(home / "warehouse.duckdb")) as conn:
+        conn.execute(
+            "UPDATE core.ci_runs SET created_at = created_at + INTERVAL 1 DAY WHERE id > 10_000_000_000"
+        )
+    at.run()
+    assert at.date_input(key="time_range").value == narrowed
+    assert at.date_input(key="time_range").max == newest + timedelta(days=1)
+
+
+def _pooled_first_review_medians(home: Path) -> dict[str, float]:
+    query = """
+        WITH firsts AS (
+            SELECT repo, reviewer, pull_number, min(submitted_at) AS first_at
+            FROM core.reviews WHERE NOT reviewer_is_bot GROUP BY ALL
+        )
+        SELECT f.reviewer, median(epoch(f.first_at) - epoch(p.created_at)) / 3600.0
+        FROM firsts AS f JOIN core.pull_requests AS p ON p.repo = f.repo AND p.number = f.pull_number
+        GROUP BY ALL
+    """
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        return {str(login): float(hours) for login, hours in conn.execute(query).fetchall()}
+
+
+def test_routing_median_first_review_is_each_persons_own_median(demo_home: Path) -> None:
+    expected = _pooled_first_review_medians(demo_home)
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+        shown = data.review_load(conn, data.Filters()).drop_nulls("median_first_review_hours")
+        several = conn.execute(
+            "SELECT count(*) FROM (SELECT login FROM marts.review_load "
+            "WHERE median_first_review_hours IS NOT NULL GROUP BY login HAVING count(*) > 2)"
+        ).fetchall()[0][0]
+    assert several > 0  # people who review in three or more repositories: a median of medians differs
+    got = dict(zip(shown["login"], shown["median_first_review_hours"], strict=True))
+    assert got.keys() == expected.keys()
+    assert all(got[login] == pytest.approx(hours, abs=1e-9) for login, hours in expected.items())
+
+
+def _breached(hours: float | None, open_: bool, open_hours: float | None, target: float) -> bool:
+    if hours is not None:
+        return hours > target
+    return bool(open_) and open_hours is not None and open_hours > target
+
+
+def test_overview_and_sla_page_agree_on_open_clocks_past_target(
+    app: Callable[[Path, str], AppTest], demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REPOPILOT_SLA_CONFIG", raising=False)
+    config = SlaConfig()
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+        rows = conn.execute(
+            """SELECT coalesce(priority, ?), time_to_first_response_hours, response_clock_open,
+                      response_open_hours, time_to_resolution_hours, resolution_clock_open,
+                      resolution_open_hours
+               FROM features.sla_clock_states
+               WHERE NOT author_is_bot AND (response_clock_open OR resolution_clock_open)""",
+            [config.default_priority],
+        ).fetchall()
+    either = resolution_only = 0
+    for priority, ttfr, r_open, r_hours, ttr, s_open, s_hours in rows:
+        target = config.targets[priority]
+        response = _breached(ttfr, r_open, r_hours, target.response_hours)
+        resolution = _breached(ttr, s_open, s_hours, target.resolution_hours)
+        either += response or resolution
+        resolution_only += resolution
+    assert either > resolution_only  # open clocks past their response target alone exist in the demo
+
+    at = app(demo_home, "overview")
+    metric = next(m for m in at.metric if m.label == "Open SLA clocks")
+    assert metric.value == f"{len(rows):,}"
+    assert metric.delta == f"{either} past target"
+
+
+def test_data_functions_answer_in_utc_whatever_the_connections_time_zone(demo_home: Path) -> None:
+    filters = data.Filters.from_dates((), date(2020, 1, 1), date(2030, 1, 1))
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        utc_classes = data.failure_classes_weekly(data.failure_classes(conn, filters))
+        utc_weekly = data.ci_weekly(conn, filters)
+        conn.execute("SET TimeZone = 'Asia/Tokyo'")  # a notebook opened in Tokyo
+        tokyo_classes = data.failure_classes_weekly(data.failure_classes(conn, filters))
+        tokyo_weekly = data.ci_weekly(conn, filters)
+        created = data.failure_classes(conn, filters)["created_at"]
+    assert created.dtype == pl.Datetime("us", "UTC")
+    assert tokyo_classes.equals(utc_classes)
+    assert tokyo_weekly.equals(utc_weekly)
+
+
+# Failure states: every page says what is wrong, never a traceback.
+
+
+def _messages(at: AppTest) -> str:
+    return " ".join(str(e.value) for e in [*at.error, *at.info, *at.warning, *at.sidebar.error])
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_corrupt_warehouse_is_named_as_such_on_every_page(
+    app: Callable[[Path, str], AppTest], home: Path, page: str
+) -> None:
+    (home / "warehouse.duckdb").write_bytes(b"\x00garbage, not DuckDB\x00" * 4096)  # holds still: not a write
+    at = app(home, page)
+    assert not at.exception, [e.value for e in at.exception]
+    if page == "model":
+        return  # the model card reads the model's own files, not the warehouse
+    text = _messages(at)
+    assert "cannot be read" in text and "repopilot run" in text, text
+    assert "writing the warehouse" not in text
+
+
+def test_a_warehouse_that_turns_corrupt_keeps_the_last_good_copy_and_says_why(
+    app: Callable[[Path, str], AppTest], demo_home: Path, home: Path
+) -> None:
+    _copy(demo_home, home)
+    at = app(home, "overview")
+    before = _caption_counts(at)
+    (home / "warehouse.duckdb").write_bytes(b"\x00garbage\x00" * 4096)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _caption_counts(at) == before
+    assert any("cannot be read" in e.value for e in at.sidebar.error)
+    assert any("last readable version" in c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_warehouse_of_an_older_schema_says_to_rebuild_on_every_page(
+    app: Callable[[Path, str], AppTest], demo_home: Path, home: Path, page: str
+) -> None:
+    _copy(demo_home, home)
+    with duckdb.connect(str(home / "warehouse.duckdb")) as conn:
+        conn.execute("DROP TABLE raw.sources")  # built before the sources table existed
+    at = app(home, page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("older version of repopilot" in e.value for e in at.error), _messages(at)
+
+
+def test_a_missing_column_on_one_page_leaves_the_others_drawing(
+    app: Callable[[Path, str], AppTest], demo_home: Path, home: Path
+) -> None:
+    _copy(demo_home, home)
+    with duckdb.connect(str(home / "warehouse.duckdb")) as conn:
+        conn.execute("ALTER TABLE features.sla_clock_states DROP COLUMN author_is_bot")
+    at = app(home, "sla")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("author_is_bot" in e.value and "older version" in e.value for e in at.error)
+    at = app(home, "ci")
+    assert not at.exception and not at.error
+    assert len(at.get("vega_lite_chart")) >= 4
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_an_empty_warehouse_says_there_is_no_data_yet(
+    app: Callable[[Path, str], AppTest], home: Path, page: str
+) -> None:
+    from warehouse.db import build_core, build_marts, connect, ensure_schema
+
+    with connect(home / "warehouse.duckdb") as conn:  # the schema of a first run that fetched nothing
+        ensure_schema(conn)
+        build_core(conn)
+        build_marts(conn)
+    at = app(home, page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error
+    if page != "model":
+        assert "make demo" in _messages(at) or "No " in _messages(at), _messages(at)
+
+
+def test_sla_page_says_when_its_clocks_were_read(
+    app: Callable[[Path, str], AppTest], demo_home: Path
+) -> None:
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        as_of = conn.execute("SELECT max(as_of) FROM features.sla_clock_states").fetchall()[0][0]
+    at = app(demo_home, "sla")
+    assert any(f"Clocks as of {as_of:%Y-%m-%d %H:%M} UTC" in c.value for c in at.caption)
+
+
+def test_high_risk_runs_still_running_are_those_without_a_conclusion(
+    app: Callable[[Path, str], AppTest], demo_home: Path
+) -> None:
+    from dashboards.models import load_model
+
+    model = load_model(demo_home)
+    assert model is not None
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        scores = model.score(data.run_features(conn, data.Filters()))
+        status = conn.execute("SELECT id, run_attempt, status FROM core.ci_runs").pl()
+    newest = scores["created_at"].max()
+    week = scores.filter(pl.col("created_at") > newest - timedelta(days=7))  # type: ignore[operator]
+    high = week.filter(pl.col("risk_level").cast(pl.String).is_in(["HIGH", "CRITICAL"]))
+    high = high.select("id", "run_attempt").join(status, on=["id", "run_attempt"])
+    running = high.filter(pl.col("status") != "completed").height
+    at = app(demo_home, "overview")
+    metric = next(m for m in at.metric if m.label == "High-risk runs (last 7 days)")
+    assert metric.value == f"{high.height:,} of {week.height:,}"
+    assert metric.delta == f"{running} still running"
