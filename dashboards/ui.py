@@ -302,8 +302,9 @@ def sidebar() -> Context:
     modified = warehouse.snapshot.modified_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     if warehouse.problem is not None:
         st.sidebar.error(f"The current warehouse file cannot be read: {warehouse.problem}. {REBUILD}")
+    newest = "" if span is None else f"; newest run {utc_minute(span[1])} UTC"
     st.sidebar.caption(
-        f"Warehouse as of {modified}"
+        f"Warehouse written {modified}{newest}"
         + (
             " (the last readable version)"
             if warehouse.problem is not None

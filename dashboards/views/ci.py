@@ -21,8 +21,9 @@ if ui.header("CI and predictions", ctx, needs=("core.ci_runs", "core.ci_jobs")):
             st.altair_chart(charts.risk_histogram(scores), width="stretch")
             by_level = (
                 scores.drop_nulls("failed")
-                .group_by(pl.col("risk_level").cast(pl.String))
+                .group_by("risk_level")
                 .agg(pl.len().alias("runs"), pl.col("failed").cast(pl.Float64).mean().alias("failure_rate"))
+                .sort("risk_level")  # LOW to CRITICAL
             )
             summary = ", ".join(
                 f"{r['risk_level']}: {r['runs']} runs, {r['failure_rate']:.0%} failed"

@@ -294,22 +294,54 @@ def test_sla_page_says_when_its_clocks_were_read(
 
 
 def test_high_risk_runs_still_running_are_those_without_a_conclusion(
-    app: Callable[[Path, str], AppTest], demo_home: Path
+    app: Callable[[Path, str], AppTest], demo_home: Path, home: Path
 ) -> None:
     from dashboards.models import load_model
 
-    model = load_model(demo_home)
+    _copy(demo_home, home)
+    shutil.copytree(demo_home / "models", home / "models")
+    model = load_model(home)
     assert model is not None
-    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+    with duckdb.connect(str(home / "warehouse.duckdb")) as conn:
         conn.execute("SET TimeZone = 'UTC'")
         scores = model.score(data.run_features(conn, data.Filters()))
-        status = conn.execute("SELECT id, run_attempt, status FROM core.ci_runs").pl()
-    newest = scores["created_at"].max()
-    week = scores.filter(pl.col("created_at") > newest - timedelta(days=7))  # type: ignore[operator]
-    high = week.filter(pl.col("risk_level").cast(pl.String).is_in(["HIGH", "CRITICAL"]))
-    high = high.select("id", "run_attempt").join(status, on=["id", "run_attempt"])
-    running = high.filter(pl.col("status") != "completed").height
-    at = app(demo_home, "overview")
+        newest = scores["created_at"].max()
+        week = scores.filter(pl.col("created_at") > newest - timedelta(days=7))  # type: ignore[operator]
+        high = week.filter(pl.col("risk_level").cast(pl.String).is_in(["HIGH", "CRITICAL"]))
+        # Someone cancelled one of them: it has no failure label, yet it is not running.
+        run_id, attempt = high.filter(pl.col("failed")).select("id", "run_attempt").row(0)
+        for table in ("core.ci_runs", "features.run_features"):
+            conn.execute(
+                f"UPDATE {table} SET conclusion = 'cancelled' WHERE id = ? AND run_attempt = ?",
+                [run_id, attempt],
+            )
+        conn.execute(
+            "UPDATE features.run_features SET failed = NULL WHERE id = ? AND run_attempt = ?",
+            [run_id, attempt],
+        )
+        status = conn.sql("SELECT id, run_attempt, status FROM core.ci_runs").pl()
+    running = high.join(status, on=["id", "run_attempt"]).filter(pl.col("status") != "completed").height
+    at = app(home, "overview")
     metric = next(m for m in at.metric if m.label == "High-risk runs (last 7 days)")
     assert metric.value == f"{high.height:,} of {week.height:,}"
     assert metric.delta == f"{running} still running"
+
+
+def test_the_sidebar_tells_the_data_end_apart_from_the_file_time(
+    app: Callable[[Path, str], AppTest], demo_home: Path
+) -> None:
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        newest = conn.execute("SELECT max(created_at) FROM core.ci_runs").fetchall()[0][0]
+    at = app(demo_home, "overview")
+    assert any(f"newest run {newest:%Y-%m-%d %H:%M} UTC" in c.value for c in at.sidebar.caption)
+
+
+def test_the_risk_caption_lists_levels_from_low_to_critical(
+    app: Callable[[Path, str], AppTest], demo_home: Path
+) -> None:
+    at = app(demo_home, "ci")
+    caption = next(c.value for c in at.caption if c.value.startswith("Every run in the selection"))
+    levels = re.findall(r"(LOW|MEDIUM|HIGH|CRITICAL): ", caption)
+    order = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+    assert len(levels) >= 2 and levels == sorted(levels, key=order.index)
