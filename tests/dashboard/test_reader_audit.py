@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -45,7 +46,7 @@ def _caption_counts(at: AppTest) -> tuple[int, int, int]:
 def _latest_runs(home: Path, start: datetime, end: datetime) -> pl.DataFrame:
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        return conn.execute(LATEST_RUNS, [start, end]).pl()
+        return conn.sql(LATEST_RUNS, params=[start, end]).pl()
 
 
 def _expected_counts(runs: pl.DataFrame) -> tuple[int, int, int]:
@@ -190,19 +191,35 @@ def test_overview_and_sla_page_agree_on_open_clocks_past_target(
     assert metric.delta == f"{either} past target"
 
 
-def test_data_functions_answer_in_utc_whatever_the_connections_time_zone(demo_home: Path) -> None:
-    filters = data.Filters.from_dates((), date(2020, 1, 1), date(2030, 1, 1))
-    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+def test_data_functions_answer_in_utc_wherever_the_reader_is(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(demo_home / "warehouse.duckdb")
+    with duckdb.connect(path, read_only=True) as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        utc_classes = data.failure_classes_weekly(data.failure_classes(conn, filters))
-        utc_weekly = data.ci_weekly(conn, filters)
-        conn.execute("SET TimeZone = 'Asia/Tokyo'")  # a notebook opened in Tokyo
-        tokyo_classes = data.failure_classes_weekly(data.failure_classes(conn, filters))
-        tokyo_weekly = data.ci_weekly(conn, filters)
-        created = data.failure_classes(conn, filters)["created_at"]
-    assert created.dtype == pl.Datetime("us", "UTC")
-    assert tokyo_classes.equals(utc_classes)
-    assert tokyo_weekly.equals(utc_weekly)
+        expected = conn.sql(
+            """SELECT CAST(date_trunc('week', created_at) AS DATE) AS week,
+                      coalesce(failure_class, CASE WHEN log_status IS NULL THEN 'logs not read'
+                                                   ELSE 'no usable log' END) AS failure_class,
+                      count(*)::UINTEGER AS failures
+               FROM features.failure_classes GROUP BY ALL ORDER BY week, failure_class"""
+        ).pl()
+        monday_early = conn.execute(
+            "SELECT count(*) FROM features.failure_classes "
+            "WHERE dayofweek(created_at) = 1 AND hour(created_at) < 8"
+        ).fetchall()[0][0]
+    assert monday_early > 0  # failures still on Sunday in California: a local week would move them
+    monkeypatch.setenv("TZ", "America/Los_Angeles")  # a notebook opened there: DuckDB follows the local zone
+    time.tzset()
+    try:
+        with duckdb.connect(path, read_only=True) as conn:
+            classes = data.failure_classes(conn, data.Filters())
+            weekly = data.failure_classes_weekly(classes)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert classes["created_at"].dtype == pl.Datetime("us", "UTC")
+    assert weekly.equals(expected)
 
 
 # Failure states: every page says what is wrong, never a traceback.
