@@ -9,6 +9,7 @@ lay these out. The notebooks use the same functions.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from actions.common.conclusions import FAILED_CONCLUSIONS
 from actions.maintenance.windows import HOURS_PER_WEEK
 from actions.sla.config import SlaConfig
 from actions.sla.engine import WorkflowRun, check_sla_compliance
@@ -321,22 +323,39 @@ def weekly_ci_health(runs: pl.DataFrame, config: SlaConfig) -> pl.DataFrame:
     """CI success rate and availability per week, judged by the SLA action's own engine.
 
     Each week is one call of :func:`actions.sla.engine.check_sla_compliance` with a one-week
-    window, so the figures are the ones the SLA action would report for that week.
+    window, so the figures are the ones the SLA action would report for that week. A call is
+    given only what can change its answer: the decided runs (success or a failure) of its week
+    and the week before (the trend's window), and, per workflow, the last decided run before
+    them, which carries whether the workflow was down when they began. Handing every call the
+    whole history gives the same figures, at a cost that grows with weeks × runs.
     """
     schema = {"week": pl.Date, "measure": pl.String, "value": pl.Float64, "target": pl.Float64}
     if runs.height == 0:
         return pl.DataFrame(schema=schema)
-    parsed = [
+    decided = [
         WorkflowRun(str(r["repo"]), str(r["workflow"]), r["completed_at"].astimezone(UTC), r["conclusion"])
         for r in runs.iter_rows(named=True)
+        if r["conclusion"] == "success" or r["conclusion"] in FAILED_CONCLUSIONS
     ]
+    if not decided:
+        return pl.DataFrame(schema=schema)
+    streams: dict[tuple[str, str], list[WorkflowRun]] = {}
+    for run in sorted(decided, key=lambda r: r.completed_at):  # stable: ties keep the query's order
+        streams.setdefault((run.repo, run.workflow), []).append(run)
+    times = {key: [run.completed_at for run in stream] for key, stream in streams.items()}
     weekly = config.model_copy(update={"window_hours": 7 * 24.0})
-    first = min(run.completed_at for run in parsed)
-    last = max(run.completed_at for run in parsed)
+    first = min(run.completed_at for run in decided)
+    last = max(run.completed_at for run in decided)
     week = datetime.combine(first.date() - timedelta(days=first.weekday()), time(), tzinfo=UTC)
     rows = []
     while week <= last:
-        report = check_sla_compliance([], parsed, weekly, week + timedelta(days=7))
+        end = week + timedelta(days=7)
+        since = end - timedelta(days=14)
+        window: list[WorkflowRun] = []
+        for key, stream in streams.items():
+            low, high = bisect_left(times[key], since), bisect_left(times[key], end)
+            window.extend(stream[max(low - 1, 0) : high])
+        report = check_sla_compliance([], window, weekly, end)
         for measure, target in (
             ("success rate", config.success_rate_target),
             ("availability", config.availability_target),
@@ -346,7 +365,7 @@ def weekly_ci_health(runs: pl.DataFrame, config: SlaConfig) -> pl.DataFrame:
                 rows.append(
                     {"week": week.date(), "measure": measure, "value": float(value), "target": target}
                 )
-        week += timedelta(days=7)
+        week = end
     return pl.DataFrame(rows, schema=schema)
 
 

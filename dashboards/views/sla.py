@@ -102,27 +102,7 @@ if ui.header("SLA and incidents", ctx, needs=("features.sla_clock_states",)):
         if open_now.height == 0:
             st.success("No open clocks in this selection.")
         else:
-            ages = open_now.with_columns(
-                pl.when(pl.col("past_target"))
-                .then(pl.lit("past target"))
-                .otherwise(pl.lit("within target"))
-                .alias("status")
-            )
-            st.altair_chart(
-                alt.Chart(ages)
-                .mark_bar()
-                .encode(
-                    x=alt.X("priority:N", sort=list(PRIORITIES)),
-                    y=alt.Y("count():Q", title="open"),
-                    color=alt.Color(
-                        "status:N",
-                        scale=alt.Scale(
-                            domain=["within target", "past target"], range=["#90a4ae", "#c62828"]
-                        ),
-                    ),
-                ),
-                width="stretch",
-            )
+            st.altair_chart(charts.open_clocks_by_priority(open_now, list(PRIORITIES)), width="stretch")
     if open_now.height:
         st.subheader("Longest-open clocks")
         st.dataframe(

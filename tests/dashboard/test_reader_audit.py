@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -218,8 +219,8 @@ def test_data_functions_answer_in_utc_wherever_the_reader_is(
     finally:
         monkeypatch.undo()
         time.tzset()
+    assert weekly.equals(expected), weekly.join(expected, on=["week", "failure_class"], how="anti")
     assert classes["created_at"].dtype == pl.Datetime("us", "UTC")
-    assert weekly.equals(expected)
 
 
 # Failure states: every page says what is wrong, never a traceback.
@@ -362,3 +363,75 @@ def test_the_risk_caption_lists_levels_from_low_to_critical(
     levels = re.findall(r"(LOW|MEDIUM|HIGH|CRITICAL): ", caption)
     order = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
     assert len(levels) >= 2 and levels == sorted(levels, key=order.index)
+
+
+# Scale: what a page sends to the browser and what it computes must not grow with the history.
+
+
+def _chart_rows(at: AppTest, field: str) -> list[int]:
+    """Rows of the data of each chart whose spec names ``field``."""
+    found = []
+    for chart in at.get("vega_lite_chart"):
+        if f'"{field}"' not in chart.proto.spec:
+            continue
+        datasets = [d.data.data for d in chart.proto.datasets]
+        if chart.proto.HasField("data"):
+            datasets.append(chart.proto.data.data)
+        found.append(sum(pa.ipc.open_stream(b).read_all().num_rows for b in datasets if b))
+    return found
+
+
+def test_charts_send_counts_not_every_run_or_clock(
+    app: Callable[[Path, str], AppTest], demo_home: Path
+) -> None:
+    at = app(demo_home, "ci")
+    assert not at.exception, [e.value for e in at.exception]
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+        scored = conn.execute("SELECT count(*) FROM features.run_features").fetchall()[0][0]
+    (histogram,) = _chart_rows(at, "risk_level")
+    assert 0 < histogram <= 20 * 4 < scored  # 0.05-wide bins × risk levels, not one row per run
+    at = app(demo_home, "sla")
+    assert not at.exception, [e.value for e in at.exception]
+    (open_chart,) = _chart_rows(at, "status")
+    assert 0 < open_chart <= 4 * 2  # priorities × within / past target
+    open_total = next(m for m in at.metric if m.label == "Open clocks").value
+    assert int(open_total.replace(",", "")) > 8
+
+
+def test_weekly_ci_health_gives_each_week_only_the_runs_that_matter(
+    demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from actions.sla.engine import WorkflowRun, check_sla_compliance
+
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+        runs = data.ci_health_runs(conn, data.Filters())
+    config = SlaConfig()
+    # What the SLA action reports week by week when handed the whole history, call by call.
+    parsed = [
+        WorkflowRun(r["repo"], r["workflow"], r["completed_at"].astimezone(UTC), r["conclusion"])
+        for r in runs.iter_rows(named=True)
+    ]
+    weekly = config.model_copy(update={"window_hours": 168.0})
+    first = min(r.completed_at for r in parsed)
+    week = datetime.combine(first.date() - timedelta(days=first.weekday()), datetime.min.time(), tzinfo=UTC)
+    expected = []
+    while week <= max(r.completed_at for r in parsed):
+        report = check_sla_compliance([], parsed, weekly, week + timedelta(days=7))
+        for measure in ("success rate", "availability"):
+            value = report[measure.replace(" ", "_")]["value"]
+            if value is not None:
+                expected.append((week.date(), measure, value))
+        week += timedelta(days=7)
+
+    sizes: list[int] = []
+
+    def engine(items: object, given: list[WorkflowRun], cfg: SlaConfig, now: datetime) -> dict[str, object]:
+        sizes.append(len(given))
+        return check_sla_compliance([], given, cfg, now)
+
+    monkeypatch.setattr(data, "check_sla_compliance", engine)
+    health = data.weekly_ci_health(runs, config)
+    assert sorted(health.select("week", "measure", "value").rows()) == sorted(expected)
+    streams = runs.select("repo", "workflow").unique().height
+    busiest_week = runs.group_by_dynamic("completed_at", every="1w").agg(pl.len())["len"].max()
+    assert max(sizes) <= 2 * busiest_week + streams < len(parsed)  # not the whole history every week
