@@ -141,8 +141,25 @@ def org_weekly(weekly: pl.DataFrame) -> pl.DataFrame:
 
 
 def ci_conclusions(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
-    """Runs that did not succeed, by repository, workflow and conclusion."""
+    """Completed attempts that did not succeed, by repository, workflow and conclusion."""
     return _frame(conn, "ci_conclusions", filters.params())
+
+
+def workflow_names(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with ``name``: ``workflow · repo`` (the repository without its owner)."""
+    return frame.with_columns(
+        (pl.col("workflow") + " · " + pl.col("repo").str.split("/").list.last()).alias("name")
+    )
+
+
+def by_workflow(frame: pl.DataFrame, value: str, *, top: int) -> pl.DataFrame:
+    """``frame``'s rows of its ``top`` workflows by summed ``value``, named ``workflow · repo``.
+
+    Workflows of different repositories often share a name (``CI``): they stay apart.
+    """
+    named = workflow_names(frame)
+    totals = named.group_by("name").agg(pl.col(value).sum()).sort(value, "name", descending=[True, False])
+    return named.filter(pl.col("name").is_in(totals.head(top)["name"].implode()))
 
 
 def failed_steps(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:

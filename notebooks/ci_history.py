@@ -59,7 +59,8 @@ charts.success_trend(weekly, org)
 
 # %%
 conclusions = data.ci_conclusions(conn, everything)
-conclusions.group_by("conclusion").agg(pl.col("runs").sum()).sort("runs", descending=True)
+# Attempts, not runs: a run re-run twice counts up to three times; cancelled is not a failure.
+conclusions.group_by("conclusion").agg(pl.col("attempts").sum()).sort("attempts", descending=True)
 
 # %%
 flaky = data.flaky_workflows(conn, everything)

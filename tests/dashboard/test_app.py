@@ -20,7 +20,7 @@ SUBHEADERS = {
         "Predicted failure risk",
         "Reliability of the predictions",
         "Failures by class",
-        "Failures by conclusion",
+        "Unsuccessful attempts by conclusion",
         "Failing steps",
         "Flaky workflows",
         "Slowest workflows",

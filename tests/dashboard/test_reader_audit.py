@@ -435,3 +435,20 @@ def test_weekly_ci_health_gives_each_week_only_the_runs_that_matter(
     streams = runs.select("repo", "workflow").unique().height
     busiest_week = runs.group_by_dynamic("completed_at", every="1w").agg(pl.len())["len"].max()
     assert max(sizes) <= 2 * busiest_week + streams < len(parsed)  # not the whole history every week
+
+
+def test_ci_page_counts_unsuccessful_attempts_as_attempts(
+    app: Callable[[Path, str], AppTest], demo_home: Path
+) -> None:
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+        total, cancelled = conn.execute(
+            "SELECT count(*), count(*) FILTER (conclusion = 'cancelled') FROM core.ci_runs "
+            "WHERE status = 'completed' AND conclusion IS DISTINCT FROM 'success'"
+        ).fetchall()[0]
+    at = app(demo_home, "ci")
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(c.value for c in at.caption)
+    assert (
+        f"{total:,} completed attempts did not succeed ({cancelled:,} cancelled, which are not failures)"
+        in text
+    )
