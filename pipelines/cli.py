@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--source",
             default=os.environ.get("REPOPILOT_SOURCE", ""),
-            help="github | sample | snapshot:DIR (default: github when GITHUB_TOKEN and "
+            help="github | sample | sample:large | snapshot:DIR (default: github when GITHUB_TOKEN and "
             "REPOPILOT_REPOS are set, else the synthetic sample organisation)",
         )
         if name == "run":

@@ -140,6 +140,19 @@ class SampleOrgSpec:
             raise ValueError("end must be timezone-aware")
 
     @classmethod
+    def large(cls) -> SampleOrgSpec:
+        """A large organisation: 1,000 people, 20 repositories, 100,000 issues, ~50,000 runs, no logs."""
+        return cls(
+            repositories=20,
+            people=1_000,
+            days=365,
+            pull_requests_per_repo=500,
+            runs_per_repo=2_500,
+            issues_per_repo=5_000,
+            with_logs=False,
+        )
+
+    @classmethod
     def benchmark(cls) -> SampleOrgSpec:
         """The large organisation: 20 repositories, 10,000 pull requests, ~50,000 runs, no logs."""
         return cls(
