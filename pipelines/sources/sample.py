@@ -25,6 +25,7 @@ signals), without generating the organisation.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import heapq
 import math
@@ -141,16 +142,8 @@ class SampleOrgSpec:
 
     @classmethod
     def large(cls) -> SampleOrgSpec:
-        """A large organisation: 1,000 people, 20 repositories, 100,000 issues, ~50,000 runs, no logs."""
-        return cls(
-            repositories=20,
-            people=1_000,
-            days=365,
-            pull_requests_per_repo=500,
-            runs_per_repo=2_500,
-            issues_per_repo=5_000,
-            with_logs=False,
-        )
+        """The benchmark organisation with 1,000 people and 100,000 issues (5,000 per repository)."""
+        return dataclasses.replace(cls.benchmark(), people=1_000, issues_per_repo=5_000)
 
     @classmethod
     def benchmark(cls) -> SampleOrgSpec:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -58,16 +59,39 @@ def _expected_counts(runs: pl.DataFrame) -> tuple[int, int, int]:
     )
 
 
+def _render(app: Callable[[Path, str], AppTest], home: Path, page: str) -> AppTest:
+    """The page rendered, having raised nothing."""
+    at = app(home, page)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _one(home: Path, query: str) -> tuple[Any, ...]:
+    """The first row of ``query`` on ``home``'s warehouse, read in UTC."""
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        row: tuple[Any, ...] = conn.execute(query).fetchall()[0]
+        return row
+
+
 def _copy(demo_home: Path, home: Path) -> Path:
     shutil.copyfile(demo_home / "warehouse.duckdb", home / "warehouse.duckdb")
     return home
 
 
+def _copied_overview(
+    app: Callable[[Path, str], AppTest], demo_home: Path, home: Path
+) -> tuple[AppTest, tuple[int, int, int]]:
+    """The overview of a copy of the demo warehouse in ``home``, and its caption's counts."""
+    _copy(demo_home, home)
+    at = _render(app, home, "overview")
+    return at, _caption_counts(at)
+
+
 def test_overview_counts_each_run_once_by_its_latest_attempt(
     app: Callable[[Path, str], AppTest], demo_home: Path
 ) -> None:
-    at = app(demo_home, "overview")
-    assert not at.exception, [e.value for e in at.exception]
+    at = _render(app, demo_home, "overview")
     runs = _latest_runs(demo_home, datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
     assert runs.filter(pl.col("run_attempt") > 1).height > 0  # the demo has re-runs to tell apart
     assert _caption_counts(at) == _expected_counts(runs)
@@ -100,9 +124,7 @@ def test_overview_counts_only_the_days_of_the_time_range(
 def test_the_time_range_follows_a_warehouse_that_grows(
     app: Callable[[Path, str], AppTest], demo_home: Path, home: Path
 ) -> None:
-    _copy(demo_home, home)
-    at = app(home, "overview")
-    before = _caption_counts(at)
+    at, before = _copied_overview(app, demo_home, home)
     _, last = at.date_input(key="time_range").value
     with duckdb.connect(str(home / "warehouse.duckdb")) as conn:
         conn.execute(
@@ -247,9 +269,7 @@ def test_a_corrupt_warehouse_is_named_as_such_on_every_page(
 def test_a_warehouse_that_turns_corrupt_keeps_the_last_good_copy_and_says_why(
     app: Callable[[Path, str], AppTest], demo_home: Path, home: Path
 ) -> None:
-    _copy(demo_home, home)
-    at = app(home, "overview")
-    before = _caption_counts(at)
+    at, before = _copied_overview(app, demo_home, home)
     (home / "warehouse.duckdb").write_bytes(b"\x00garbage\x00" * 4096)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -276,8 +296,7 @@ def test_a_missing_column_on_one_page_leaves_the_others_drawing(
     _copy(demo_home, home)
     with duckdb.connect(str(home / "warehouse.duckdb")) as conn:
         conn.execute("ALTER TABLE features.sla_clock_states DROP COLUMN author_is_bot")
-    at = app(home, "sla")
-    assert not at.exception, [e.value for e in at.exception]
+    at = _render(app, home, "sla")
     assert any("author_is_bot" in e.value and "older version" in e.value for e in at.error)
     at = app(home, "ci")
     assert not at.exception and not at.error
@@ -304,9 +323,7 @@ def test_an_empty_warehouse_says_there_is_no_data_yet(
 def test_sla_page_says_when_its_clocks_were_read(
     app: Callable[[Path, str], AppTest], demo_home: Path
 ) -> None:
-    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
-        conn.execute("SET TimeZone = 'UTC'")
-        as_of = conn.execute("SELECT max(as_of) FROM features.sla_clock_states").fetchall()[0][0]
+    (as_of,) = _one(demo_home, "SELECT max(as_of) FROM features.sla_clock_states")
     at = app(demo_home, "sla")
     assert any(f"Clocks as of {as_of:%Y-%m-%d %H:%M} UTC" in c.value for c in at.caption)
 
@@ -348,9 +365,7 @@ def test_high_risk_runs_still_running_are_those_without_a_conclusion(
 def test_the_sidebar_tells_the_data_end_apart_from_the_file_time(
     app: Callable[[Path, str], AppTest], demo_home: Path
 ) -> None:
-    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
-        conn.execute("SET TimeZone = 'UTC'")
-        newest = conn.execute("SELECT max(created_at) FROM core.ci_runs").fetchall()[0][0]
+    (newest,) = _one(demo_home, "SELECT max(created_at) FROM core.ci_runs")
     at = app(demo_home, "overview")
     assert any(f"newest run {newest:%Y-%m-%d %H:%M} UTC" in c.value for c in at.sidebar.caption)
 
@@ -384,14 +399,11 @@ def _chart_rows(at: AppTest, field: str) -> list[int]:
 def test_charts_send_counts_not_every_run_or_clock(
     app: Callable[[Path, str], AppTest], demo_home: Path
 ) -> None:
-    at = app(demo_home, "ci")
-    assert not at.exception, [e.value for e in at.exception]
-    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
-        scored = conn.execute("SELECT count(*) FROM features.run_features").fetchall()[0][0]
+    at = _render(app, demo_home, "ci")
+    (scored,) = _one(demo_home, "SELECT count(*) FROM features.run_features")
     (histogram,) = _chart_rows(at, "risk_level")
     assert 0 < histogram <= 20 * 4 < scored  # 0.05-wide bins × risk levels, not one row per run
-    at = app(demo_home, "sla")
-    assert not at.exception, [e.value for e in at.exception]
+    at = _render(app, demo_home, "sla")
     (open_chart,) = _chart_rows(at, "status")
     assert 0 < open_chart <= 4 * 2  # priorities × within / past target
     open_total = next(m for m in at.metric if m.label == "Open clocks").value
@@ -440,13 +452,12 @@ def test_weekly_ci_health_gives_each_week_only_the_runs_that_matter(
 def test_ci_page_counts_unsuccessful_attempts_as_attempts(
     app: Callable[[Path, str], AppTest], demo_home: Path
 ) -> None:
-    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
-        total, cancelled = conn.execute(
-            "SELECT count(*), count(*) FILTER (conclusion = 'cancelled') FROM core.ci_runs "
-            "WHERE status = 'completed' AND conclusion IS DISTINCT FROM 'success'"
-        ).fetchall()[0]
-    at = app(demo_home, "ci")
-    assert not at.exception, [e.value for e in at.exception]
+    total, cancelled = _one(
+        demo_home,
+        "SELECT count(*), count(*) FILTER (conclusion = 'cancelled') FROM core.ci_runs "
+        "WHERE status = 'completed' AND conclusion IS DISTINCT FROM 'success'",
+    )
+    at = _render(app, demo_home, "ci")
     text = " ".join(c.value for c in at.caption)
     assert (
         f"{total:,} completed attempts did not succeed ({cancelled:,} cancelled, which are not failures)"
