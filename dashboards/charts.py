@@ -178,15 +178,15 @@ def week_heatmap(activity: pl.DataFrame, value: str = "impact_score") -> alt.Cha
 
 
 def expertise_heatmap(expertise: pl.DataFrame) -> alt.Chart:
-    """Who knows which paths: expertise weight per person and path prefix."""
+    """Who knows which paths: expertise weight per person and path prefix of a repository."""
     chart: alt.Chart = (
         alt.Chart(expertise)
         .mark_rect()
         .encode(
-            x=alt.X("path_prefix:N", title="path"),
+            x=alt.X("path:N", title="path · repository"),
             y=alt.Y("candidate:N", title=None),
             color=alt.Color("weight:Q", scale=alt.Scale(scheme="blues")),
-            tooltip=["candidate:N", "path_prefix:N", alt.Tooltip("weight:Q", format=".2f")],
+            tooltip=["candidate:N", "repo:N", "path_prefix:N", alt.Tooltip("weight:Q", format=".2f")],
         )
     )
     return chart

@@ -197,8 +197,11 @@ def first_reviews(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataF
 
 
 def path_expertise(conn: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 60) -> pl.DataFrame:
-    """The strongest (person, path prefix) expertise weights."""
-    return _frame(conn, "path_expertise", filters.params(limit=limit))
+    """The strongest (repository, person, path prefix) expertise weights, ``path`` named ``prefix · repo``."""
+    frame = _frame(conn, "path_expertise", filters.params(limit=limit))
+    return frame.with_columns(
+        (pl.col("path_prefix") + " · " + pl.col("repo").str.split("/").list.last()).alias("path")
+    )
 
 
 def latest_pull_files(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:

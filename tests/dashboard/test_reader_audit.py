@@ -179,6 +179,29 @@ def test_routing_median_first_review_is_each_persons_own_median(demo_home: Path)
     assert all(got[login] == pytest.approx(hours, abs=1e-9) for login, hours in expected.items())
 
 
+def test_path_expertise_keeps_each_repositorys_paths_apart(
+    app: Callable[[Path, str], AppTest], demo_home: Path
+) -> None:
+    (shared,) = _one(
+        demo_home,
+        "SELECT count(*) FROM (SELECT candidate, path_prefix FROM features.path_expertise_weights "
+        "GROUP BY ALL HAVING count(DISTINCT repo) > 1)",
+    )
+    assert shared > 0  # people with expertise in tests/ (say) of several repositories
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+        weights = conn.sql(
+            "SELECT candidate, round(weight, 9) AS w FROM features.path_expertise_weights"
+        ).pl()
+    at = _render(app, demo_home, "routing")
+    (chart,) = [c for c in at.get("vega_lite_chart") if '"candidate"' in c.proto.spec]
+    cells = pl.concat(
+        [pl.from_arrow(pa.ipc.open_stream(d.data.data).read_all()) for d in chart.proto.datasets]
+    )
+    assert isinstance(cells, pl.DataFrame) and cells.height > 0
+    shown = cells.select("candidate", pl.col("weight").round(9).alias("w"))
+    assert shown.join(weights, on=["candidate", "w"], how="anti").is_empty()  # no cell sums repositories
+
+
 def _breached(hours: float | None, open_: bool, open_hours: float | None, target: float) -> bool:
     if hours is not None:
         return hours > target
