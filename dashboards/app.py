@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboards.ui import sidebar
+from dashboards.ui import READ_ERRORS, cannot_read, sidebar
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
@@ -27,5 +27,8 @@ PAGES = [
 
 st.set_page_config(page_title="repopilot", page_icon=":material/flight:", layout="wide")
 page = st.navigation(PAGES)
-sidebar()
-page.run()
+try:
+    sidebar()
+    page.run()
+except READ_ERRORS as exc:  # a warehouse of an older schema: say so instead of a traceback
+    cannot_read(exc)

@@ -35,19 +35,75 @@ def success_trend(weekly: pl.DataFrame, overall: pl.DataFrame | None = None) -> 
     return alt.LayerChart(layer=[chart, total])
 
 
+HISTOGRAM_BINS = 20
+"""Bins of the risk histogram (width 0.05), counted here so the browser gets a few rows, not every run."""
+
+
 def risk_histogram(scores: pl.DataFrame) -> alt.Chart:
-    """Distribution of predicted failure probability, coloured by risk level."""
+    """Distribution of predicted failure probability, coloured by risk level (runs per 0.05 bin)."""
+    width = 1.0 / HISTOGRAM_BINS
+    binned = (
+        scores.select(
+            (pl.col("probability") * HISTOGRAM_BINS).floor().clip(0, HISTOGRAM_BINS - 1).alias("bin"),
+            pl.col("risk_level").cast(pl.String),
+        )
+        .group_by("bin", "risk_level")
+        .agg(pl.len().alias("runs"))
+        .select(
+            (pl.col("bin") * width).alias("low"),
+            ((pl.col("bin") + 1) * width).alias("high"),
+            "risk_level",
+            "runs",
+        )
+        .sort("low", "risk_level")
+    )
     chart: alt.Chart = (
-        alt.Chart(scores.select("probability", pl.col("risk_level").cast(pl.String)))
+        alt.Chart(binned)
         .mark_bar()
         .encode(
-            x=alt.X("probability:Q", bin=alt.Bin(maxbins=30), title="predicted failure probability"),
-            y=alt.Y("count():Q", title="runs"),
+            x=alt.X("low:Q", title="predicted failure probability", scale=alt.Scale(domain=[0, 1])),
+            x2="high:Q",
+            y=alt.Y("runs:Q", title="runs", stack=True),
             color=alt.Color(
                 "risk_level:N",
                 title="risk level",
                 scale=alt.Scale(domain=list(RISK_LEVELS), range=RISK_COLOURS),
             ),
+            tooltip=[
+                alt.Tooltip("low:Q", format=".2f", title="from"),
+                alt.Tooltip("high:Q", format=".2f", title="to"),
+                "risk_level:N",
+                "runs:Q",
+            ],
+        )
+    )
+    return chart
+
+
+def open_clocks_by_priority(open_clocks: pl.DataFrame, priorities: list[str]) -> alt.Chart:
+    """Open SLA clocks per priority, within or past target (counted here, a few rows to the browser)."""
+    counts = (
+        open_clocks.with_columns(
+            pl.when(pl.col("past_target"))
+            .then(pl.lit("past target"))
+            .otherwise(pl.lit("within target"))
+            .alias("status")
+        )
+        .group_by("priority", "status")
+        .agg(pl.len().alias("open"))
+        .sort("priority", "status")
+    )
+    chart: alt.Chart = (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            x=alt.X("priority:N", sort=priorities),
+            y=alt.Y("open:Q", title="open"),
+            color=alt.Color(
+                "status:N",
+                scale=alt.Scale(domain=["within target", "past target"], range=["#90a4ae", "#c62828"]),
+            ),
+            tooltip=["priority:N", "status:N", "open:Q"],
         )
     )
     return chart
@@ -122,15 +178,15 @@ def week_heatmap(activity: pl.DataFrame, value: str = "impact_score") -> alt.Cha
 
 
 def expertise_heatmap(expertise: pl.DataFrame) -> alt.Chart:
-    """Who knows which paths: expertise weight per person and path prefix."""
+    """Who knows which paths: expertise weight per person and path prefix of a repository."""
     chart: alt.Chart = (
         alt.Chart(expertise)
         .mark_rect()
         .encode(
-            x=alt.X("path_prefix:N", title="path"),
+            x=alt.X("path:N", title="path · repository"),
             y=alt.Y("candidate:N", title=None),
             color=alt.Color("weight:Q", scale=alt.Scale(scheme="blues")),
-            tooltip=["candidate:N", "path_prefix:N", alt.Tooltip("weight:Q", format=".2f")],
+            tooltip=["candidate:N", "repo:N", "path_prefix:N", alt.Tooltip("weight:Q", format=".2f")],
         )
     )
     return chart

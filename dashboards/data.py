@@ -9,6 +9,7 @@ lay these out. The notebooks use the same functions.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from actions.common.conclusions import FAILED_CONCLUSIONS
 from actions.maintenance.windows import HOURS_PER_WEEK
 from actions.sla.config import SlaConfig
 from actions.sla.engine import WorkflowRun, check_sla_compliance
@@ -67,6 +69,8 @@ def _frame(conn: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | 
     used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", text)}
     cursor = conn.cursor()  # one cursor per query: Streamlit serves sessions from several threads
     try:
+        # Times and weeks in UTC whatever the caller's connection (a notebook's follows the local zone)
+        cursor.execute("SET TimeZone = 'UTC'")
         frame: pl.DataFrame = cursor.sql(text, params=used).pl()
     finally:
         cursor.close()
@@ -106,7 +110,11 @@ def time_span(conn: duckdb.DuckDBPyConnection) -> tuple[datetime, datetime] | No
 
 
 def ci_weekly(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
-    """Weekly runs, successes and failures per repository, with ``success_rate``."""
+    """Weekly runs, successes and failures per repository, with ``success_rate``.
+
+    Completed runs created in the filter's range, each counted once by its latest attempt;
+    ``reruns`` counts the runs that were re-run.
+    """
     frame = _frame(conn, "ci_weekly", filters.params())
     return frame.with_columns(
         (pl.col("successes") / (pl.col("successes") + pl.col("failures"))).alias("success_rate")
@@ -133,8 +141,25 @@ def org_weekly(weekly: pl.DataFrame) -> pl.DataFrame:
 
 
 def ci_conclusions(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
-    """Runs that did not succeed, by repository, workflow and conclusion."""
+    """Completed attempts that did not succeed, by repository, workflow and conclusion."""
     return _frame(conn, "ci_conclusions", filters.params())
+
+
+def workflow_names(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with ``name``: ``workflow · repo`` (the repository without its owner)."""
+    return frame.with_columns(
+        (pl.col("workflow") + " · " + pl.col("repo").str.split("/").list.last()).alias("name")
+    )
+
+
+def by_workflow(frame: pl.DataFrame, value: str, *, top: int) -> pl.DataFrame:
+    """``frame``'s rows of its ``top`` workflows by summed ``value``, named ``workflow · repo``.
+
+    Workflows of different repositories often share a name (``CI``): they stay apart.
+    """
+    named = workflow_names(frame)
+    totals = named.group_by("name").agg(pl.col(value).sum()).sort(value, "name", descending=[True, False])
+    return named.filter(pl.col("name").is_in(totals.head(top)["name"].implode()))
 
 
 def failed_steps(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -158,7 +183,11 @@ def run_features(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFr
 
 
 def review_load(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
-    """Open review requests, recent reviews and median first-review hours per person."""
+    """Open review requests, recent reviews and median first-review hours per person.
+
+    The load columns are not narrowed by the time range (open requests now, reviews in the 30 days
+    before the newest review); the median is pooled over the pull requests opened in the range.
+    """
     return _frame(conn, "review_load", filters.params())
 
 
@@ -168,8 +197,16 @@ def first_reviews(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataF
 
 
 def path_expertise(conn: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 60) -> pl.DataFrame:
-    """The strongest (person, path prefix) expertise weights."""
-    return _frame(conn, "path_expertise", filters.params(limit=limit))
+    """The strongest (repository, person, path prefix) expertise weights, ``path`` named ``prefix · repo``."""
+    frame = _frame(conn, "path_expertise", filters.params(limit=limit))
+    return frame.with_columns(
+        (pl.col("path_prefix") + " · " + pl.col("repo").str.split("/").list.last()).alias("path")
+    )
+
+
+def latest_pull_files(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The most recently opened pull request that changed files: repo, number, opening time, files."""
+    return _frame(conn, "latest_pull_files")
 
 
 def activity(conn: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
@@ -306,22 +343,39 @@ def weekly_ci_health(runs: pl.DataFrame, config: SlaConfig) -> pl.DataFrame:
     """CI success rate and availability per week, judged by the SLA action's own engine.
 
     Each week is one call of :func:`actions.sla.engine.check_sla_compliance` with a one-week
-    window, so the figures are the ones the SLA action would report for that week.
+    window, so the figures are the ones the SLA action would report for that week. A call is
+    given only what can change its answer: the decided runs (success or a failure) of its week
+    and the week before (the trend's window), and, per workflow, the last decided run before
+    them, which carries whether the workflow was down when they began. Handing every call the
+    whole history gives the same figures, at a cost that grows with weeks × runs.
     """
     schema = {"week": pl.Date, "measure": pl.String, "value": pl.Float64, "target": pl.Float64}
     if runs.height == 0:
         return pl.DataFrame(schema=schema)
-    parsed = [
+    decided = [
         WorkflowRun(str(r["repo"]), str(r["workflow"]), r["completed_at"].astimezone(UTC), r["conclusion"])
         for r in runs.iter_rows(named=True)
+        if r["conclusion"] == "success" or r["conclusion"] in FAILED_CONCLUSIONS
     ]
+    if not decided:
+        return pl.DataFrame(schema=schema)
+    streams: dict[tuple[str, str], list[WorkflowRun]] = {}
+    for run in sorted(decided, key=lambda r: r.completed_at):  # stable: ties keep the query's order
+        streams.setdefault((run.repo, run.workflow), []).append(run)
+    times = {key: [run.completed_at for run in stream] for key, stream in streams.items()}
     weekly = config.model_copy(update={"window_hours": 7 * 24.0})
-    first = min(run.completed_at for run in parsed)
-    last = max(run.completed_at for run in parsed)
+    first = min(run.completed_at for run in decided)
+    last = max(run.completed_at for run in decided)
     week = datetime.combine(first.date() - timedelta(days=first.weekday()), time(), tzinfo=UTC)
     rows = []
     while week <= last:
-        report = check_sla_compliance([], parsed, weekly, week + timedelta(days=7))
+        end = week + timedelta(days=7)
+        since = end - timedelta(days=14)
+        window: list[WorkflowRun] = []
+        for key, stream in streams.items():
+            low, high = bisect_left(times[key], since), bisect_left(times[key], end)
+            window.extend(stream[max(low - 1, 0) : high])
+        report = check_sla_compliance([], window, weekly, end)
         for measure, target in (
             ("success rate", config.success_rate_target),
             ("availability", config.availability_target),
@@ -331,7 +385,7 @@ def weekly_ci_health(runs: pl.DataFrame, config: SlaConfig) -> pl.DataFrame:
                 rows.append(
                     {"week": week.date(), "measure": measure, "value": float(value), "target": target}
                 )
-        week += timedelta(days=7)
+        week = end
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -383,9 +437,12 @@ def weekly_breaches(clocks: pl.DataFrame) -> pl.DataFrame:
 
 
 def open_clocks(clocks: pl.DataFrame) -> pl.DataFrame:
-    """Issues and pull requests with an open response or resolution clock, oldest first."""
+    """Issues and pull requests with an open response or resolution clock, oldest first.
+
+    ``past_target`` is true when either clock is breached: one definition for every page.
+    """
     if clocks.height == 0:
-        return clocks
+        return clocks.with_columns(pl.lit(False).alias("past_target"))
     return (
         clocks.filter(pl.col("response_clock_open") | pl.col("resolution_clock_open"))
         .with_columns(
@@ -394,6 +451,9 @@ def open_clocks(clocks: pl.DataFrame) -> pl.DataFrame:
             .otherwise(pl.lit("awaiting resolution"))
             .alias("waiting_for"),
             pl.max_horizontal("response_open_hours", "resolution_open_hours").alias("open_hours"),
+            (
+                pl.col("response_breached").fill_null(False) | pl.col("resolution_breached").fill_null(False)
+            ).alias("past_target"),
         )
         .sort("open_hours", descending=True)
     )

@@ -48,10 +48,11 @@ class ServedModel:
         return calibrate(self.calibration, margin)
 
     def score(self, features: pl.DataFrame) -> pl.DataFrame:
-        """Key columns, outcome, probability and risk level of each run."""
+        """Key columns, outcome (``conclusion`` null while running), probability and risk level per run."""
         probability = self.probability(features)
         levels = self.risk.levels(probability) if probability.size else np.empty(0, dtype=object)
-        return features.select("id", "run_attempt", "repo", "workflow", "created_at", "failed").with_columns(
+        keys = ("id", "run_attempt", "repo", "workflow", "created_at", "failed", "conclusion")
+        return features.select(keys).with_columns(
             pl.Series("probability", probability, dtype=pl.Float64),
             pl.Series("risk_level", [str(v) for v in levels], dtype=pl.Enum(list(RISK_LEVELS))),
         )

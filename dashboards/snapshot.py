@@ -31,10 +31,20 @@ from pathlib import Path
 import duckdb
 
 WAREHOUSE_FILE = "warehouse.duckdb"
+UNREADABLE_AFTER = 3
+"""Consistent copies that fail to open, in a row, before the file is judged unreadable."""
 
 
 class SnapshotError(RuntimeError):
     """The warehouse could not be copied consistently (it kept changing, or the copy is unreadable)."""
+
+
+class UnreadableWarehouseError(SnapshotError):
+    """The warehouse file stays the same yet cannot be opened: corrupt, truncated, or not DuckDB's.
+
+    A file being written changes between copies; one that holds still through every attempt and
+    still fails to open will not heal by waiting.
+    """
 
 
 @dataclass(frozen=True)
@@ -97,9 +107,11 @@ def take_snapshot(source: Path, directory: Path, *, attempts: int = 8, pause: fl
 
     Raises:
         FileNotFoundError: when ``source`` does not exist.
+        UnreadableWarehouseError: when every copy was consistent but none could be opened.
         SnapshotError: when no attempt produced a consistent, readable copy.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    unreadable = 0
     for attempt in range(attempts):
         before = file_version(source)
         if before is None:
@@ -109,10 +121,17 @@ def take_snapshot(source: Path, directory: Path, *, attempts: int = 8, pause: fl
             partial = directory / f".{target.name}.{os.getpid()}.partial"
             with contextlib.suppress(FileNotFoundError):  # the source may vanish between stat and copy
                 shutil.copyfile(source, partial)
-            consistent = file_version(source) == before and partial.exists() and _readable(partial)
-            if not consistent:
+            stable = file_version(source) == before and partial.exists()
+            readable = stable and _readable(partial)
+            if not readable:
                 partial.unlink(missing_ok=True)
                 partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
+                unreadable = unreadable + 1 if stable else 0
+                if unreadable >= UNREADABLE_AFTER:
+                    raise UnreadableWarehouseError(
+                        f"{source} is not a readable DuckDB database (corrupt, truncated, or written by "
+                        "another DuckDB version)"
+                    )
                 time.sleep(min(1.0, pause * 2**attempt))
                 continue
             os.replace(partial, target)

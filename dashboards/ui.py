@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,10 @@ from dashboards.models import ServedModel, load_model, read_report
 from dashboards.sla_config import ENV_VAR, SlaSettings, config_path, load_sla_settings
 from dashboards.snapshot import (
     WAREHOUSE_FILE,
+    FileVersion,
     Snapshot,
     SnapshotError,
+    UnreadableWarehouseError,
     default_directory,
     file_version,
     home_directory,
@@ -33,20 +35,25 @@ from dashboards.snapshot import (
 )
 
 CONTEXT_KEY = "repopilot_context"
+TIME_RANGE_KEY = "time_range"
+TIME_SPAN_KEY = "time_range_span"
+"""Session keys: the sidebar's time range, and the warehouse span it was last fitted to."""
 SLA_CONFIG_KEY = "sla_config_path"
 """Session key of the SLA page's setting: the ``sla.yml`` (or checkout) to read targets from."""
 
 BUSY = (
     "A pipeline run is writing the warehouse and no consistent copy could be taken yet; reload in a moment."
 )
+REBUILD = "Rebuild it with `repopilot run` (or `make demo`)."
 
 
 @dataclass(frozen=True)
 class Warehouse:
-    """The snapshot being read, and whether it is older than the file (a copy failed)."""
+    """The snapshot being read, and whether it is older than the file (a copy failed, and why)."""
 
     snapshot: Snapshot
     stale: bool = False
+    problem: str | None = None
 
     @property
     def key(self) -> str:
@@ -69,6 +76,7 @@ class Context:
     source: data.Source
     tables: frozenset[str]
     busy: bool = False
+    problem: str | None = None
 
 
 @st.cache_resource(show_spinner=False)
@@ -78,6 +86,11 @@ def _snapshot_directory() -> Path:
 
 @st.cache_resource(show_spinner=False)
 def _last_good() -> dict[str, Snapshot]:
+    return {}
+
+
+@st.cache_resource(show_spinner=False)
+def _unreadable() -> dict[str, tuple[FileVersion, str]]:
     return {}
 
 
@@ -98,17 +111,30 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
 
 
 def open_warehouse(home: Path) -> Warehouse | None:
-    """A snapshot of ``home``'s warehouse; the previous one while a copy fails; ``None`` if absent."""
+    """A snapshot of ``home``'s warehouse; the previous one while a copy fails; ``None`` if absent.
+
+    Raises:
+        UnreadableWarehouseError: when the file cannot be opened and no earlier snapshot of it exists.
+    """
     source = home / WAREHOUSE_FILE
     version = file_version(source)
     last = _last_good()
     if version is None:
         return None
+    known = _unreadable().get(str(source))
     try:
+        if known is not None and known[0] == version:  # judged already: do not retry on every rerun
+            raise UnreadableWarehouseError(known[1])
         snapshot = _snapshot(str(source), version.mtime_ns, version.size)
         if not snapshot.path.exists():  # removed behind the cache's back (a temporary-file cleaner)
             _snapshot.clear()
             snapshot = _snapshot(str(source), version.mtime_ns, version.size)
+    except UnreadableWarehouseError as exc:
+        _unreadable()[str(source)] = (version, str(exc))
+        previous = last.get(str(source))
+        if previous is None:
+            raise
+        return Warehouse(previous, stale=True, problem=str(exc))
     except (SnapshotError, FileNotFoundError):
         previous = last.get(str(source))
         return None if previous is None else Warehouse(previous, stale=True)
@@ -248,11 +274,15 @@ def _meta(key: str) -> tuple[data.Source, frozenset[str], list[str], tuple[datet
 def sidebar() -> Context:
     """Draw the sidebar (source, repository and time filters) and return the page context."""
     home = home_directory()
-    warehouse = open_warehouse(home)
+    problem = None
+    try:
+        warehouse = open_warehouse(home)
+    except UnreadableWarehouseError as exc:
+        warehouse, problem = None, str(exc)
     st.sidebar.caption(f"Data directory: `{home}`")
     if warehouse is None:
         busy = file_version(home / WAREHOUSE_FILE) is not None  # there, but no consistent copy yet
-        ctx = Context(home, None, data.Filters(), data.Source(), frozenset(), busy)
+        ctx = Context(home, None, data.Filters(), data.Source(), frozenset(), busy, problem)
         st.session_state[CONTEXT_KEY] = ctx
         return ctx
     source, present, repos, span = _meta(warehouse.key)
@@ -262,19 +292,51 @@ def sidebar() -> Context:
     filters = data.Filters(repos=tuple(sorted(chosen)))
     if span is not None:
         first, last = span[0].date(), span[1].date()
+        _follow_span(first, last)
         picked = st.sidebar.date_input(
-            "Time range (UTC)", value=(first, last), min_value=first, max_value=last, key="time_range"
+            "Time range (UTC)", min_value=first, max_value=last, key=TIME_RANGE_KEY
         )
         dates = list(picked) if isinstance(picked, tuple | list) else [picked]
         if dates:
             filters = data.Filters.from_dates(filters.repos, dates[0], dates[-1])
     modified = warehouse.snapshot.modified_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if warehouse.problem is not None:
+        st.sidebar.error(f"The current warehouse file cannot be read: {warehouse.problem}. {REBUILD}")
+    newest = "" if span is None else f"; newest run {utc_minute(span[1])} UTC"
     st.sidebar.caption(
-        f"Warehouse as of {modified}" + (" (a newer version is being written)" if warehouse.stale else "")
+        f"Warehouse written {modified}{newest}"
+        + (
+            " (the last readable version)"
+            if warehouse.problem is not None
+            else " (a newer version is being written)"
+            if warehouse.stale
+            else ""
+        )
     )
     ctx = Context(home, warehouse, filters, source, present)
     st.session_state[CONTEXT_KEY] = ctx
     return ctx
+
+
+def _follow_span(first: date, last: date) -> None:
+    """Keep the time range on the warehouse's span as new runs arrive.
+
+    A keyed date input keeps its value when its bounds change, so a range picked on yesterday's
+    warehouse would silently leave out today's runs. An end (start) that sat on the old span's
+    edge moves with the edge; a range the reader narrowed stays, clipped to the new span.
+    """
+    old = st.session_state.get(TIME_SPAN_KEY)
+    current = st.session_state.get(TIME_RANGE_KEY)
+    if old == (first, last) and current is not None:
+        return
+    dates = list(current) if isinstance(current, tuple | list) else []
+    if old is None or len(dates) != 2:
+        start, end = first, last
+    else:
+        start = first if dates[0] == old[0] else min(max(dates[0], first), last)
+        end = last if dates[1] == old[1] else min(max(dates[1], start), last)
+    st.session_state[TIME_RANGE_KEY] = (start, end)
+    st.session_state[TIME_SPAN_KEY] = (first, last)
 
 
 def context() -> Context:
@@ -291,7 +353,10 @@ def header(title: str, ctx: Context, *, needs: tuple[str, ...] = ()) -> bool:
     """
     st.title(title)
     if ctx.warehouse is None:
-        st.info(BUSY if ctx.busy else data.NO_DATA)
+        if ctx.problem is not None:
+            st.error(f"The warehouse cannot be read: {ctx.problem}. {REBUILD}")
+        else:
+            st.info(BUSY if ctx.busy else data.NO_DATA)
         return False
     if ctx.source.synthetic:
         st.warning(
@@ -304,6 +369,24 @@ def header(title: str, ctx: Context, *, needs: tuple[str, ...] = ()) -> bool:
         st.info(f"No data yet for this page (missing: {', '.join(missing)}) — run `make demo` to build it.")
         return False
     return True
+
+
+READ_ERRORS = (duckdb.Error, pl.exceptions.ColumnNotFoundError)
+"""What reading a warehouse that lacks a table or column the dashboard needs raises."""
+
+
+def cannot_read(exc: Exception) -> None:
+    """Say that the warehouse lacks what the page reads (an older schema), without a traceback."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    st.error(
+        "This page cannot be drawn from this warehouse: it lacks a table or column the page reads "
+        f"(`{detail}`). It was probably built by an older version of repopilot. {REBUILD}"
+    )
+
+
+def utc_minute(value: object) -> str:
+    """A time as ``YYYY-MM-DD HH:MM`` in UTC, or an em dash when it is not one."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else "—"
 
 
 def percent(value: float | None) -> str:

@@ -40,6 +40,11 @@ if source.synthetic:
 
 # %% [markdown]
 # ## Success rate by week
+#
+# Completed workflow runs, each counted once by its latest attempt (a failure re-run to green
+# counts as a success), in UTC weeks of their creation. Success rate: successful runs over
+# successful and failed ones (failure, timed out, startup failure); cancelled runs are left out.
+# The same figures as the dashboard's overview (`dashboards.data.ci_weekly`).
 
 # %%
 everything = data.Filters()
@@ -54,7 +59,8 @@ charts.success_trend(weekly, org)
 
 # %%
 conclusions = data.ci_conclusions(conn, everything)
-conclusions.group_by("conclusion").agg(pl.col("runs").sum()).sort("runs", descending=True)
+# Attempts, not runs: a run re-run twice counts up to three times; cancelled is not a failure.
+conclusions.group_by("conclusion").agg(pl.col("attempts").sum()).sort("attempts", descending=True)
 
 # %%
 flaky = data.flaky_workflows(conn, everything)

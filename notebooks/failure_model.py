@@ -68,6 +68,11 @@ charts.reliability(reliability_curve(y, p))
 
 # %% [markdown]
 # ## Errors by repository
+#
+# Per repository over the test window: `failure_rate` is the share of runs that failed,
+# `mean_probability` the model's mean predicted failure probability (close to `failure_rate`
+# when calibrated there), and `error_rate` the share of runs where the decision at the model's
+# threshold (failure when the probability reaches it) disagrees with the outcome.
 
 # %%
 by_repo = (

@@ -38,6 +38,15 @@ conn = duckdb.connect(str(snapshot.path), read_only=True)
 if data.source(conn).synthetic:
     print("SYNTHETIC sample organisation: its working hours are generated.")
 
+# %% [markdown]
+# ## Activity across the organisation
+#
+# Impact score per hour of the week (UTC): 0.4 × active people + 0.3 × workflow runs + 0.2 ×
+# merges + 0.1 × issue activity, each averaged over the weeks observed and scaled to the
+# repository's own busiest hour, so every repository's score runs from 0 to 1; here averaged over
+# all repositories (each counts the same, whatever its size). A window's impact is the sum of its
+# hours' scores: 0 means nobody and nothing was ever active then.
+
 # %%
 activity = data.activity(conn, data.Filters())
 charts.week_heatmap(activity)

@@ -52,17 +52,19 @@ stats.select(
 ).sort("open_workload", descending=True).head(10)
 
 # %% [markdown]
-# ## Who would be asked to review a recent change
+# ## Who would be asked to review the latest change
+#
+# The most recently opened pull request that changed files, and the candidates
+# `expertise_score` ranks for its paths (score: the summed recency-weighted expertise of each
+# person in the path prefixes that hold the changed files). The weights are as of the warehouse's
+# newest event, so they include this pull request's own authorship and reviews: this shows how
+# the ranking works, not how it would have ranked the change when it was opened.
 
 # %%
-files = conn.sql(
-    "SELECT repo, pull_number, list(filename) AS files FROM core.pr_files "
-    "GROUP BY ALL ORDER BY pull_number DESC LIMIT 1"
-).pl()
-repo, number, paths = files.row(0)
+repo, number, opened, paths = data.latest_pull_files(conn).row(0)
 expertise = read_relation(conn, "features.path_expertise_weights")
 ranking = expertise_score(expertise, repo, paths)
-print(f"{repo}#{number} changes {len(paths)} files; top candidates:")
+print(f"{repo}#{number} (opened {opened:%Y-%m-%d %H:%M} UTC) changes {len(paths)} files; top candidates:")
 print(ranking.head(5))
 
 # %%

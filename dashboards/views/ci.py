@@ -21,8 +21,9 @@ if ui.header("CI and predictions", ctx, needs=("core.ci_runs", "core.ci_jobs")):
             st.altair_chart(charts.risk_histogram(scores), width="stretch")
             by_level = (
                 scores.drop_nulls("failed")
-                .group_by(pl.col("risk_level").cast(pl.String))
+                .group_by("risk_level")
                 .agg(pl.len().alias("runs"), pl.col("failed").cast(pl.Float64).mean().alias("failure_rate"))
+                .sort("risk_level")  # LOW to CRITICAL
             )
             summary = ", ".join(
                 f"{r['risk_level']}: {r['runs']} runs, {r['failure_rate']:.0%} failed"
@@ -95,14 +96,21 @@ if ui.header("CI and predictions", ctx, needs=("core.ci_runs", "core.ci_jobs")):
 
     left, right = st.columns(2)
     with left:
-        st.subheader("Failures by conclusion")
+        st.subheader("Unsuccessful attempts by conclusion")
         conclusions = ui.query(ctx, data.ci_conclusions)
         if conclusions.height == 0:
             st.info("No failed runs in this selection.")
         else:
+            named = data.by_workflow(conclusions, "attempts", top=15)
             st.altair_chart(
-                charts.stacked_bars(conclusions, "workflow", "runs", "conclusion", title="runs"),
+                charts.stacked_bars(named, "name", "attempts", "conclusion", title="attempts"),
                 width="stretch",
+            )
+            cancelled = int(conclusions.filter(pl.col("conclusion") == "cancelled")["attempts"].sum())
+            st.caption(
+                f"{int(conclusions['attempts'].sum()):,} completed attempts did not succeed "
+                f"({cancelled:,} cancelled, which are not failures). Every attempt counts: a run re-run "
+                "twice counts up to three times. The 15 workflows with the most."
             )
     with right:
         st.subheader("Failing steps")
@@ -128,9 +136,7 @@ if ui.header("CI and predictions", ctx, needs=("core.ci_runs", "core.ci_jobs")):
         if flaky.height == 0:
             st.info("No failed runs in this selection.")
         else:
-            labelled = flaky.with_columns(
-                (pl.col("workflow") + " · " + pl.col("repo").str.split("/").list.last()).alias("name")
-            )
+            labelled = data.workflow_names(flaky)
             st.altair_chart(
                 charts.bars(
                     labelled, "name", "flaky_share", title="failures a re-run turned green", fmt=".0%"
@@ -143,9 +149,7 @@ if ui.header("CI and predictions", ctx, needs=("core.ci_runs", "core.ci_jobs")):
         if slow.height == 0:
             st.info("No completed runs in this selection.")
         else:
-            labelled = slow.with_columns(
-                (pl.col("workflow") + " · " + pl.col("repo").str.split("/").list.last()).alias("name")
-            )
+            labelled = data.workflow_names(slow)
             st.altair_chart(
                 charts.range_bars(
                     labelled, "name", "median_minutes", "p90_minutes", title="minutes (median to P90)"

@@ -19,7 +19,9 @@ if ui.header("Maintenance windows", ctx, needs=("features.activity_by_hour",)):
         st.altair_chart(charts.week_heatmap(activity), width="stretch")
         st.caption(
             "Impact score: weighted active people, workflow runs, merges and issue activity per hour, "
-            "averaged over the weeks observed."
+            "averaged over the weeks observed, each repository's scaled to its own busiest hour (0 to 1), "
+            "then averaged over the selected repositories. All of each repository's history: the time "
+            "range does not narrow it."
         )
         st.subheader("Next quiet windows")
         hours = st.slider("Window length (hours)", 1, 6, 2, key="window_hours")

@@ -39,7 +39,7 @@ else:
                 charts.bars(importance, "feature", "gain_share", title="share of gain"),
                 width="stretch",
             )
-        st.subheader("Errors by repository")
+        st.subheader("Balanced accuracy by repository")
         by_repo = pl.DataFrame(report.get("by_repository", []))
         if by_repo.height:
             st.altair_chart(

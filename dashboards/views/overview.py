@@ -35,23 +35,24 @@ if ui.header("Organisation overview", ctx, needs=("marts.ci_weekly",)):
     columns[2].metric(
         "Open SLA clocks",
         "—" if open_clocks is None else f"{open_clocks.height:,}",
-        delta=None
-        if open_clocks is None
-        else f"{int(open_clocks['resolution_breached'].fill_null(False).sum())} past target",
+        delta=None if open_clocks is None else f"{int(open_clocks['past_target'].sum())} past target",
         delta_color="inverse",
+        help="Issues and pull requests still awaiting a first response or a resolution; past target: "
+        "either clock is past its priority's target (as on the SLA and incidents page).",
     )
     if scores is None or scores.height == 0:
         columns[3].metric("High-risk runs (last 7 days)", "—", help="No promoted model yet.")
     else:
         week = ui.last_days(scores, "created_at", 7)
         high = week.filter(pl.col("risk_level").cast(pl.String).is_in(["HIGH", "CRITICAL"]))
-        in_flight = high.filter(pl.col("failed").is_null()).height
+        in_flight = high.filter(pl.col("conclusion").is_null()).height  # cancelled runs have no label either
         columns[3].metric(
             "High-risk runs (last 7 days)",
             f"{high.height:,} of {week.height:,}",
             delta=f"{in_flight} still running",
             delta_color="off",
-            help="Runs the promoted model puts at HIGH or CRITICAL failure risk.",
+            help="Runs created in the 7 days up to the newest run in the selection that the promoted model "
+            "puts at HIGH or CRITICAL failure risk; still running: no conclusion yet.",
         )
 
     st.subheader("CI success rate by week")

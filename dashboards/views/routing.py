@@ -30,6 +30,10 @@ if ui.header("Routing and workload", ctx, needs=("marts.review_load", "core.revi
                 charts.stacked_bars(long, "login", "count", "load", title="pull requests"),
                 width="stretch",
             )
+        st.caption(
+            "The 20 with the most open review requests now; their reviews in the 30 days before the "
+            "newest review. Neither is narrowed by the time range."
+        )
     with right:
         st.subheader("Median hours to first review")
         timed = load.drop_nulls("median_first_review_hours").sort("median_first_review_hours").head(20)
@@ -39,6 +43,10 @@ if ui.header("Routing and workload", ctx, needs=("marts.review_load", "core.revi
             st.altair_chart(
                 charts.bars(timed, "login", "median_first_review_hours", title="hours", fmt=".1f"),
                 width="stretch",
+            )
+            st.caption(
+                "The 20 fastest: each person's median over the pull requests opened in the time range, "
+                "from opening to their first review."
             )
     firsts = ui.query(ctx, data.first_reviews)
     if firsts.height:

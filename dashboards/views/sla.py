@@ -37,6 +37,11 @@ if ui.header("SLA and incidents", ctx, needs=("features.sla_clock_states",)):
     columns[1].metric("Resolution compliance", ui.percent(data.sla_compliance(clocks, "resolution")))
     open_now = data.open_clocks(clocks)
     columns[2].metric("Open clocks", f"{open_now.height:,}")
+    if clocks.height:
+        st.caption(
+            f"Clocks as of {ui.utc_minute(clocks['as_of'].max())} UTC, the newest event in the warehouse: "
+            "open clocks have run at least this long, and longer by now."
+        )
 
     st.subheader("Compliance against the targets")
     by_priority = data.compliance_by_priority(clocks, config)
@@ -97,30 +102,7 @@ if ui.header("SLA and incidents", ctx, needs=("features.sla_clock_states",)):
         if open_now.height == 0:
             st.success("No open clocks in this selection.")
         else:
-            ages = open_now.with_columns(
-                pl.when(
-                    pl.col("response_breached").fill_null(False)
-                    | pl.col("resolution_breached").fill_null(False)
-                )
-                .then(pl.lit("past target"))
-                .otherwise(pl.lit("within target"))
-                .alias("status")
-            )
-            st.altair_chart(
-                alt.Chart(ages)
-                .mark_bar()
-                .encode(
-                    x=alt.X("priority:N", sort=list(PRIORITIES)),
-                    y=alt.Y("count():Q", title="open"),
-                    color=alt.Color(
-                        "status:N",
-                        scale=alt.Scale(
-                            domain=["within target", "past target"], range=["#90a4ae", "#c62828"]
-                        ),
-                    ),
-                ),
-                width="stretch",
-            )
+            st.altair_chart(charts.open_clocks_by_priority(open_now, list(PRIORITIES)), width="stretch")
     if open_now.height:
         st.subheader("Longest-open clocks")
         st.dataframe(

@@ -25,6 +25,7 @@ signals), without generating the organisation.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import heapq
 import math
@@ -138,6 +139,11 @@ class SampleOrgSpec:
             raise ValueError("counts must not be negative")
         if self.end.tzinfo is None:
             raise ValueError("end must be timezone-aware")
+
+    @classmethod
+    def large(cls) -> SampleOrgSpec:
+        """The benchmark organisation with 1,000 people and 100,000 issues (5,000 per repository)."""
+        return dataclasses.replace(cls.benchmark(), people=1_000, issues_per_repo=5_000)
 
     @classmethod
     def benchmark(cls) -> SampleOrgSpec:

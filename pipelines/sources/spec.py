@@ -1,9 +1,10 @@
 """Parse a ``--source`` value and open the source it names.
 
 ``github`` (live, through PyGithub), ``snapshot:DIR`` (a DevLake recording), ``sample`` (the
-synthetic organisation), and ``travistorrent:PATH`` (real public CI history in the TravisTorrent
-schema, loaded straight into the warehouse). With no value: ``github`` when a token and
-repositories are configured, else ``sample``.
+synthetic organisation; ``sample:large`` its 1,000-person, 100,000-issue size), and
+``travistorrent:PATH`` (real public CI history in the TravisTorrent schema, loaded straight into
+the warehouse). With no value: ``github`` when a token and repositories are configured, else
+``sample``.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ class SourceSpec:
 
     kind: str
     path: Path | None = None
+    size: str = ""
 
     def __str__(self) -> str:
+        if self.size:
+            return f"{self.kind}:{self.size}"
         return f"{self.kind}:{self.path}" if self.path is not None else self.kind
 
 
@@ -40,6 +44,8 @@ def parse_source(value: str | None, *, token: str | None = None, repos: str | No
     if not value:
         return SourceSpec("github") if token and repos else SourceSpec("sample")
     kind, _, rest = value.partition(":")
+    if kind == "sample" and rest == "large":
+        return SourceSpec("sample", size="large")
     if kind in {"github", "sample"}:
         if rest:
             raise SourceError(f"source {kind!r} takes no argument (got {value!r})")
@@ -48,7 +54,9 @@ def parse_source(value: str | None, *, token: str | None = None, repos: str | No
         if not rest:
             raise SourceError(f"source {kind!r} needs a path: {kind}:PATH")
         return SourceSpec(kind, Path(rest).expanduser())
-    raise SourceError(f"unknown source {value!r}: use github, sample, snapshot:DIR or travistorrent:PATH")
+    raise SourceError(
+        f"unknown source {value!r}: use github, sample, sample:large, snapshot:DIR or travistorrent:PATH"
+    )
 
 
 def open_source(
@@ -64,6 +72,8 @@ def open_source(
     Raises:
         SourceError: when the source's configuration is incomplete or invalid.
     """
+    if spec.kind == "sample" and spec.size == "large":
+        return RecordingSource(_large_sample(), "sample:large (synthetic)")
     if spec.kind == "sample":
         return RecordingSource(_default_sample(), "sample (synthetic)")
     if spec.kind == "snapshot":
@@ -123,6 +133,13 @@ def _default_sample() -> Recording:
     from pipelines.sources.sample import generate_sample_org
 
     return generate_sample_org()
+
+
+@cache
+def _large_sample() -> Recording:
+    from pipelines.sources.sample import SampleOrgSpec, generate_sample_org
+
+    return generate_sample_org(SampleOrgSpec.large())
 
 
 def _safe_errors(exc: Exception) -> str:

@@ -20,7 +20,7 @@ SUBHEADERS = {
         "Predicted failure risk",
         "Reliability of the predictions",
         "Failures by class",
-        "Failures by conclusion",
+        "Unsuccessful attempts by conclusion",
         "Failing steps",
         "Flaky workflows",
         "Slowest workflows",
@@ -33,7 +33,7 @@ SUBHEADERS = {
         "Open clocks by priority",
         "Post-mortems",
     ],
-    "model": ["Against the naive baselines", "Feature importance", "Errors by repository"],
+    "model": ["Against the naive baselines", "Feature importance", "Balanced accuracy by repository"],
 }
 
 METRICS = {
@@ -181,7 +181,16 @@ def test_a_warehouse_that_cannot_be_copied_yet_says_it_is_being_written(
 ) -> None:
     from dashboards import snapshot
 
-    (home / "warehouse.duckdb").write_bytes(b"not a database yet")  # as a copy mid-checkpoint might read
+    source = home / "warehouse.duckdb"
+    source.write_bytes(b"not a database yet")  # as a copy mid-checkpoint might read
+    real_copy = snapshot.shutil.copyfile
+
+    def copy_during_a_checkpoint(src: str, dst: str) -> object:
+        result = real_copy(src, dst)
+        source.write_bytes(source.read_bytes() + b".")  # the writer moved on while we copied
+        return result
+
+    monkeypatch.setattr(snapshot.shutil, "copyfile", copy_during_a_checkpoint)
     monkeypatch.setattr(snapshot.time, "sleep", lambda _: None)
     at = app(home, "overview")
     assert not at.exception

@@ -22,6 +22,11 @@ def test_the_dashboard_benchmark_times_every_page(
     assert set(figures["pages_seconds"]) == {"ci", "routing", "maintenance", "sla", "model"}
     assert all(v > 0 for v in figures["pages_seconds"].values())
     assert figures["first_page_cold_seconds"] > 0 and figures["first_page_warm_median_seconds"] > 0
+    every = {"overview", "ci", "routing", "maintenance", "sla", "model"}
+    assert set(figures["pages_cold_queries_seconds"]) == every
+    assert "opened, queries cold" in printed
+    charts = figures["chart_data"]
+    assert set(charts) == every and all(c["charts"] >= 1 and c["rows"] > 0 for c in charts.values())
 
 
 def test_the_dashboard_benchmark_needs_a_warehouse(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

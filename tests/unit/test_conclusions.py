@@ -14,6 +14,7 @@ SQL = ROOT / "warehouse" / "sql"
 EXPECTED: dict[str, list[frozenset[str]]] = {
     "core/00_macros.sql": [RUN_CONCLUSIONS],
     "core/21_ci_jobs.sql": [frozenset({"failure", "timed_out"})],  # a job's failed step, not a run
+    "dashboard/ci_weekly.sql": [FAILED_CONCLUSIONS],
     "dashboard/failed_steps.sql": [FAILED_CONCLUSIONS],
     "dashboard/flaky_workflows.sql": [FAILED_CONCLUSIONS],
     "exports/rerun_history.sql": [HEALABLE_CONCLUSIONS],

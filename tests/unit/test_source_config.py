@@ -28,6 +28,15 @@ def test_parse_source_defaults_and_kinds() -> None:
             parse_source(bad)
 
 
+def test_the_large_sample_is_the_thousand_person_organisation() -> None:
+    from pipelines.sources.sample import SampleOrgSpec
+
+    assert parse_source("sample:large") == SourceSpec("sample", size="large")
+    assert str(parse_source("sample:large")) == "sample:large"
+    large = SampleOrgSpec.large()
+    assert large.people == 1_000 and large.repositories * large.issues_per_repo == 100_000
+
+
 def test_open_source_refuses_incomplete_configuration() -> None:
     with pytest.raises(SourceError, match="GITHUB_TOKEN"):
         open_source(SourceSpec("github"), repos="a/b")

@@ -15,5 +15,5 @@ SELECT
     quantile_cont(duration_seconds, 0.9) AS p90_duration_seconds,
     count(*) FILTER (run_attempt > 1) AS reruns
 FROM core.ci_runs
-WHERE status = 'completed' AND created_at IS NOT NULL
+WHERE status = 'completed' AND is_latest_attempt AND created_at IS NOT NULL
 GROUP BY ALL;
