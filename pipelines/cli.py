@@ -41,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--source",
             default=os.environ.get("REPOPILOT_SOURCE", ""),
-            help="github | sample | sample:large | snapshot:DIR | travistorrent:PATH (default: $REPOPILOT_SOURCE, "
-            "else github when GITHUB_TOKEN and REPOPILOT_REPOS are set, else the synthetic sample organisation)",
+            help="github | sample | sample:large | snapshot:DIR | travistorrent:PATH (default: "
+            "$REPOPILOT_SOURCE, else github when GITHUB_TOKEN and REPOPILOT_REPOS are set, else the "
+            "synthetic sample organisation)",
         )
         if name == "run":
             command.add_argument("--select", help="Dagster asset selection, e.g. 'group:github_ingest'")
