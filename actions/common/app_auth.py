@@ -65,7 +65,7 @@ class AppCredentials(BaseModel):
         text = value.get_secret_value().strip()
         if "\\n" in text and "\n" not in text:
             # a .env file or a CI secret often holds the PEM on one line with escaped newlines
-            text = text.replace("\\n", "\n")
+            text = text.replace("\\n", "\n").strip()
         try:
             key = serialization.load_pem_private_key(text.encode(), password=None)
         except (ValueError, TypeError, UnsupportedAlgorithm):
