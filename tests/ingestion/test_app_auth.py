@@ -69,7 +69,8 @@ def test_a_sync_outliving_several_tokens_lands_the_rows_of_a_token_sync(
 ) -> None:
     sync(devlake_double, tmp_path / "token")
     devlake_double.reset_log()
-    with caplog.at_level(logging.DEBUG):
+    # PyGithub's own debug log (github.enable_console_debug_logging, its troubleshooting advice) included
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="github"):
         # paced, so the sync lasts at least 2.3 s: longer than the two-second tokens, several times over
         counts = _app_sync(devlake_double, tmp_path / "app", app_key, seconds_between_requests=0.03)
     assert counts["pull_requests"] > 0
