@@ -78,7 +78,8 @@ class AppCredentials(BaseModel):
 def _describe(error: ValidationError) -> str:
     names = {"app_id": APP_ID_ENV, "installation_id": INSTALLATION_ID_ENV, "private_key": "the private key"}
     return "; ".join(
-        f"{names.get(str(err['loc'][0]), str(err['loc'][0])) if err['loc'] else 'credentials'}: {err['msg']}"
+        f"{names.get(str(err['loc'][0]), str(err['loc'][0])) if err['loc'] else 'credentials'}: "
+        + err["msg"].removeprefix("Value error, ")
         for err in error.errors(include_input=False)
     )
 

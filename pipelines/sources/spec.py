@@ -137,7 +137,10 @@ def _default_sample() -> Recording:
 
 def _safe_errors(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
+        # a model-wide check has no field to name, and pydantic's "Value error, " says nothing
         return "; ".join(
-            f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in exc.errors(include_input=False)
+            ("{}: ".format(".".join(map(str, err["loc"]))) if err["loc"] else "")
+            + err["msg"].removeprefix("Value error, ")
+            for err in exc.errors(include_input=False)
         )
     return str(exc)

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from actions.common.app_auth import AppCredentials
+from actions.common.app_auth import APP_ENV, AppCredentials
 from pipelines.cli import main
 from pipelines.sources.double import GitHubDouble
 from pipelines.sources.double.apps import GitHubApp
@@ -198,3 +198,55 @@ def test_a_settings_error_never_shows_the_key(
     for error in (both.value, owners.value):
         assert key_body[:40] not in str(error) and key_body[:40] not in repr(error)
     assert key_body[:40] not in repr(_credentials(app_key))
+
+
+KEY = "(the App's key)"
+"""Stands for the generated key's PEM in the parameters below."""
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        (
+            {"REPOPILOT_APP_ID": str(APP_ID)},
+            "repopilot: error: GitHub App credentials are incomplete: set REPOPILOT_APP_PRIVATE_KEY or "
+            "REPOPILOT_APP_PRIVATE_KEY_FILE",
+        ),
+        (
+            {
+                "REPOPILOT_APP_ID": str(APP_ID),
+                "REPOPILOT_APP_PRIVATE_KEY": KEY,
+                "GITHUB_TOKEN": "ghp_0123456789",
+            },
+            "repopilot: error: invalid GitHub settings: set either GITHUB_TOKEN or the GitHub App "
+            "(REPOPILOT_APP_*), not both",
+        ),
+        (
+            {
+                "REPOPILOT_APP_ID": str(APP_ID),
+                "REPOPILOT_APP_PRIVATE_KEY": KEY,
+                "REPOPILOT_REPOS": "panjf2000/ants,other/repo",
+            },
+            "repopilot: error: invalid GitHub settings: set REPOPILOT_APP_INSTALLATION_ID: an App "
+            "installation covers one account, and the repositories belong to other, panjf2000",
+        ),
+    ],
+)
+def test_half_configured_or_doubled_credentials_fail_in_one_line_before_any_request(
+    app_key: rsa.RSAPrivateKey,
+    home: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    line: str,
+) -> None:
+    for name in ("GITHUB_TOKEN", "REPOPILOT_SOURCE", *APP_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REPOPILOT_REPOS", "panjf2000/ants")
+    monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9")  # never asked: the settings stop it first
+    for name, value in env.items():
+        monkeypatch.setenv(name, _pem(app_key) if value == KEY else value)
+    assert main(["--home", str(home), "ingest", "--source", "github"]) == 2
+    lines = [text for text in capfd.readouterr().err.splitlines() if text.strip()]
+    assert lines == [line]
+    assert list(home.iterdir()) == []

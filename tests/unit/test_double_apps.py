@@ -123,7 +123,7 @@ def test_app_credentials_half_set_or_malformed_are_one_clear_error(key: rsa.RSAP
             pem,
             "/x.pem",
         ): "set REPOPILOT_APP_PRIVATE_KEY or REPOPILOT_APP_PRIVATE_KEY_FILE, not both",
-        ("12", None, pem[:-80], None): "the private key: Value error, not an unencrypted PEM private key",
+        ("12", None, pem[:-80], None): "the private key: not an unencrypted PEM private key",
         ("twelve", None, pem, None): "REPOPILOT_APP_ID: Input should be a valid integer",
         ("12", None, _pem(ec.generate_private_key(ec.SECP256R1())), None): "not an RSA private key",
         ("12", None, None, "/nonexistent/app.pem"): "'/nonexistent/app.pem' cannot be read",

@@ -450,8 +450,11 @@ class GitHubClient:
 
     def _error(self, verb: str, what: str, status: int, headers: dict[str, Any], body: Any) -> SourceError:
         message = body.get("message") if isinstance(body, dict) else None
+        unauthorised = "the token is missing, expired or wrong (GITHUB_TOKEN)"
+        if self.app_auth is not None:
+            unauthorised = "GitHub refused even a new installation token"
         hint = {
-            401: "the token is missing, expired or wrong (GITHUB_TOKEN)",
+            401: unauthorised,
             403: "the token lacks access, or a rate limit could not be waited out",
             404: "no such repository or object, or the token cannot see it",
         }.get(status, "")
