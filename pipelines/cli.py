@@ -42,8 +42,8 @@ def _parser() -> argparse.ArgumentParser:
             "--source",
             default=os.environ.get("REPOPILOT_SOURCE", ""),
             help="github | sample | sample:large | snapshot:DIR | travistorrent:PATH (default: "
-            "$REPOPILOT_SOURCE, else github when GITHUB_TOKEN and REPOPILOT_REPOS are set, else the "
-            "synthetic sample organisation)",
+            "$REPOPILOT_SOURCE, else github when GITHUB_TOKEN (or REPOPILOT_APP_ID) and REPOPILOT_REPOS "
+            "are set, else the synthetic sample organisation)",
         )
         if name == "run":
             command.add_argument("--select", help="Dagster asset selection, e.g. 'group:github_ingest'")

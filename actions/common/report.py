@@ -24,7 +24,14 @@ from github import GithubException
 from actions.common.errors import ActionError
 from actions.common.github import github_failure
 
-SECRET_ENV = ("GITHUB_TOKEN", "GH_TOKEN", "REPOPILOT_TOKEN", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY")
+SECRET_ENV = (
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "REPOPILOT_TOKEN",
+    "SLACK_WEBHOOK_URL",
+    "PAGERDUTY_ROUTING_KEY",
+    "REPOPILOT_APP_PRIVATE_KEY",
+)
 """Environment variables whose values are secrets wherever they appear."""
 
 _SHAPES = re.compile(

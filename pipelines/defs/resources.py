@@ -2,8 +2,9 @@
 
 Both read their configuration when a run uses them, never at import: fields left empty fall
 back to the documented environment variables (``GITHUB_TOKEN``, ``REPOPILOT_REPOS``,
-``GITHUB_API_URL``, ``REPOPILOT_HOME``). The token is read from the environment by name so it
-never appears in run configuration, the Dagster UI or event logs.
+``GITHUB_API_URL``, ``REPOPILOT_HOME``, ``REPOPILOT_APP_*``). The token and the App's private key
+are read from the environment (or the key's file) by name so they never appear in run
+configuration, the Dagster UI or event logs.
 """
 
 import os
@@ -14,10 +15,19 @@ from dagster import ConfigurableResource
 from github import Github
 from pydantic import Field
 
+from actions.common.app_auth import (
+    APP_ID_ENV,
+    INSTALLATION_ID_ENV,
+    PRIVATE_KEY_ENV,
+    PRIVATE_KEY_FILE_ENV,
+    AppAuthError,
+    AppCredentials,
+    app_credentials,
+)
 from actions.common.exports import DEFAULT_BRANCH
 from actions.common.github import connect as connect_github
 from actions.common.github import repository_name
-from pipelines.sources.base import HistorySource
+from pipelines.sources.base import HistorySource, SourceError
 from pipelines.sources.spec import open_source, parse_source
 from warehouse.db import connect
 from warehouse.landing import LandingZone
@@ -42,22 +52,50 @@ class HistorySourceResource(ConfigurableResource):  # type: ignore[type-arg]
     timeout: float = Field(default=30.0, description="seconds per request")
     max_rate_limit_wait: float = Field(default=900.0, description="longest rate-limit wait, seconds")
     jobs_for: str = Field(default="failed", description="fetch jobs for 'failed' attempts or 'all'")
+    app_id: str = Field(default="", description=f"GitHub App id instead of a token; empty: ${APP_ID_ENV}")
+    app_installation_id: str = Field(
+        default="", description=f"the App's installation; empty: ${INSTALLATION_ID_ENV}, else the owner's"
+    )
+    app_private_key_env: str = Field(
+        default=PRIVATE_KEY_ENV, description="environment variable holding the App's private key (PEM)"
+    )
+    app_private_key_file: str = Field(
+        default="", description=f"file of the App's private key; empty: ${PRIVATE_KEY_FILE_ENV}"
+    )
+
+    def app_credentials(self) -> AppCredentials | None:
+        """The GitHub App credentials, or None when none is configured.
+
+        Raises:
+            SourceError: when they are half configured or malformed (never quoting the key).
+        """
+        try:
+            return app_credentials(
+                self.app_id or os.environ.get(APP_ID_ENV),
+                self.app_installation_id or os.environ.get(INSTALLATION_ID_ENV),
+                os.environ.get(self.app_private_key_env),
+                self.app_private_key_file or os.environ.get(PRIVATE_KEY_FILE_ENV),
+            )
+        except AppAuthError as exc:
+            raise SourceError(str(exc)) from None
 
     def travistorrent_path(self) -> Path | None:
         """The TravisTorrent table to load, when that is the configured source."""
         token = os.environ.get(self.token_env) or None
         repos = self.repos or os.environ.get("REPOPILOT_REPOS", "")
-        spec = parse_source(self.source, token=token, repos=repos)
+        spec = parse_source(self.source, token=token, repos=repos, app=bool(os.environ.get(APP_ID_ENV)))
         return spec.path if spec.kind == "travistorrent" else None
 
     def open(self) -> HistorySource:
         """Open the configured source."""
         token = os.environ.get(self.token_env) or None
         repos = self.repos or os.environ.get("REPOPILOT_REPOS", "")
-        spec = parse_source(self.source, token=token, repos=repos)
+        app = self.app_credentials()
+        spec = parse_source(self.source, token=token, repos=repos, app=app is not None)
         return open_source(
             spec,
             token=token,
+            app=app if spec.kind == "github" else None,
             repos=repos,
             api_url=self.api_url or os.environ.get("GITHUB_API_URL") or None,
             overrides={

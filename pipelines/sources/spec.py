@@ -3,8 +3,8 @@
 ``github`` (live, through PyGithub), ``snapshot:DIR`` (a DevLake recording), ``sample`` (the
 synthetic organisation; ``sample:large`` its 1,000-person, 100,000-issue size), and
 ``travistorrent:PATH`` (real public CI history in the TravisTorrent schema, loaded straight into
-the warehouse). With no value: ``github`` when a token and repositories are configured, else
-``sample``.
+the warehouse). With no value: ``github`` when a token (or GitHub App credentials) and
+repositories are configured, else ``sample``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import SecretStr, ValidationError
 
+from actions.common.app_auth import AppCredentials
 from pipelines.sources.base import JSON, Batch, HistorySource, RecordingSource, SourceError
 from pipelines.sources.github.settings import DEFAULT_API_URL, GitHubSettings, parse_repos
 from pipelines.sources.recording import Recording
@@ -35,14 +36,18 @@ class SourceSpec:
         return f"{self.kind}:{self.path}" if self.path is not None else self.kind
 
 
-def parse_source(value: str | None, *, token: str | None = None, repos: str | None = None) -> SourceSpec:
+def parse_source(
+    value: str | None, *, token: str | None = None, repos: str | None = None, app: bool = False
+) -> SourceSpec:
     """Parse a source value; ``None`` or empty picks ``github`` if configured, else ``sample``.
+
+    ``app`` says GitHub App credentials are configured (they stand for a token).
 
     Raises:
         SourceError: for an unknown kind or a missing path.
     """
     if not value:
-        return SourceSpec("github") if token and repos else SourceSpec("sample")
+        return SourceSpec("github") if (token or app) and repos else SourceSpec("sample")
     kind, _, rest = value.partition(":")
     if kind == "sample" and rest == "large":
         return SourceSpec("sample", size="large")
@@ -66,8 +71,11 @@ def open_source(
     repos: str | None = None,
     api_url: str | None = None,
     overrides: dict[str, object] | None = None,
+    app: AppCredentials | None = None,
 ) -> HistorySource:
     """Open the source a spec names. Secrets stay inside the returned source.
+
+    The github source authenticates with ``token`` or, exactly one of them, the App's ``app``.
 
     Raises:
         SourceError: when the source's configuration is incomplete or invalid.
@@ -82,14 +90,16 @@ def open_source(
         return RecordingSource(read_devlake_snapshot(spec.path or Path()), f"snapshot:{spec.path}")
     if spec.kind == "travistorrent":
         return TravisTorrentSource(spec.path or Path())
-    if not token:
+    if not token and app is None:
         raise SourceError(
-            "the github source needs a token: set GITHUB_TOKEN (read access to the repositories)"
+            "the github source needs a token: set GITHUB_TOKEN (read access to the repositories), "
+            "or a GitHub App's REPOPILOT_APP_ID and private key"
         )
     try:
         settings = GitHubSettings(
             api_url=api_url or DEFAULT_API_URL,
-            token=SecretStr(token),
+            token=SecretStr(token) if token else None,
+            app=app,
             repos=parse_repos(repos or ""),
             **(overrides or {}),
         )
@@ -144,7 +154,10 @@ def _large_sample() -> Recording:
 
 def _safe_errors(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
+        # a model-wide check has no field to name, and pydantic's "Value error, " says nothing
         return "; ".join(
-            f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in exc.errors(include_input=False)
+            ("{}: ".format(".".join(map(str, err["loc"]))) if err["loc"] else "")
+            + err["msg"].removeprefix("Value error, ")
+            for err in exc.errors(include_input=False)
         )
     return str(exc)

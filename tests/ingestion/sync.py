@@ -34,9 +34,16 @@ def cli_env(double: GitHubDouble, token: str = FAKE_TOKEN) -> dict[str, str]:
 
 
 def settings_for(double: GitHubDouble, repos: list[str], **overrides: Any) -> GitHubSettings:
-    defaults: dict[str, Any] = {"backoff_factor": 0.01, "timeout": 1.0, "max_attempts": 4, "jobs_for": "all"}
+    defaults: dict[str, Any] = {
+        "api_url": double.url,
+        "token": SecretStr(FAKE_TOKEN),
+        "backoff_factor": 0.01,
+        "timeout": 1.0,
+        "max_attempts": 4,
+        "jobs_for": "all",
+    }
     defaults.update(overrides)
-    return GitHubSettings(api_url=double.url, token=SecretStr(FAKE_TOKEN), repos=repos, **defaults)
+    return GitHubSettings(repos=repos, **defaults)
 
 
 def sync(

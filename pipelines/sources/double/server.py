@@ -2,6 +2,7 @@
 
 :class:`GitHubDouble` runs a stdlib ``ThreadingHTTPServer`` in a background thread. Clients
 (PyGithub, ``urllib``) talk HTTP to it exactly as to ``api.github.com``: token authentication,
+GitHub App authentication (:meth:`GitHubDouble.install_app`: JWTs, expiring installation tokens),
 primary rate limits with their headers, ETags and 304s, ``Link`` pagination, and injectable
 faults (server errors, HTML gateway pages, rate limiting, truncated bodies, hung and dropped
 connections).
@@ -14,6 +15,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import select
 import socket
@@ -27,7 +29,10 @@ from types import TracebackType
 from typing import Any, Literal, cast, get_args
 from urllib.parse import parse_qsl, unquote
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
 from pipelines.sources.double import graphql, rest
+from pipelines.sources.double.apps import GitHubApp
 from pipelines.sources.double.views import RecordingView, item_id
 from pipelines.sources.double.writes import LIST_BODY, WriteState
 from pipelines.sources.recording import JSON, Recording
@@ -54,6 +59,9 @@ BAD_GATEWAY_HTML = (
 GRAPHQL_PATHS = ("/graphql", "/api/graphql")
 REST_PREFIX = "/api/v3"
 _JSON_TYPE = "application/json; charset=utf-8"
+_APP_ROUTES = re.compile(
+    r"^/app/installations(?:/(?P<id>\d+)(?P<tokens>/access_tokens)?)?$|^/orgs/(?P<org>[^/]+)/installation$"
+)
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,7 @@ class GitHubDouble:
             an authenticated request (``""`` for a classic token without scopes); None sends no
             header, as GitHub does for a ``GITHUB_TOKEN``, a fine-grained or an app token.
         errors: tracebacks of unexpected exceptions inside the server (normally empty).
+        app: the GitHub App installed by :meth:`install_app`, if any.
     """
 
     def __init__(
@@ -178,6 +187,7 @@ class GitHubDouble:
         self.retry_after_seconds = 1
         self.errors: list[str] = []
         self._token = token
+        self.app: GitHubApp | None = None
         self._blob_key = secrets.token_bytes(16)
         self._view = RecordingView(recording)
         self.writes = WriteState(self._view)
@@ -245,6 +255,26 @@ class GitHubDouble:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def install_app(
+        self,
+        app_id: int,
+        public_key: RSAPublicKey,
+        *,
+        installations: dict[int, str] | None = None,
+        token_lifetime: int = 3600,
+    ) -> GitHubApp:
+        """Register a GitHub App, installed on ``installations`` (id → account login).
+
+        Its installation tokens are accepted wherever the static token is, until they expire
+        (``token_lifetime`` seconds, GitHub's hour by default; a test can make it short). With no
+        ``installations``, it is installed on the owner of the first repository as installation 1.
+        """
+        if installations is None:
+            owner = self.recording.repos[0].split("/")[0] if self.recording.repos else "octo"
+            installations = {1: owner}
+        self.app = GitHubApp(app_id, public_key, dict(installations), token_lifetime)
+        return self.app
 
     # --- budgets --------------------------------------------------------------------------------
 
@@ -418,14 +448,17 @@ class GitHubDouble:
                 self.requests.insert(position, record)
 
     def _authorized(self, header: str | None) -> bool:
+        scheme, _, credential = (header or "").strip().partition(" ")
+        credential = credential.strip()
+        if self.app is not None and scheme.lower() in ("token", "bearer"):
+            valid = self.app.token_valid(credential)
+            if valid is not None:
+                return valid  # an installation token: accepted until it expires, the static one or not
         if self._token is None:
             return True
-        if header is None:
+        if header is None or scheme.lower() not in ("token", "bearer"):
             return False
-        scheme, _, credential = header.strip().partition(" ")
-        if scheme.lower() not in ("token", "bearer"):
-            return False
-        return hmac.compare_digest(credential.strip().encode(), self._token.encode())
+        return hmac.compare_digest(credential.encode(), self._token.encode())
 
     def _budget(self, resource: str) -> _Budget:
         return self._graphql if resource == "graphql" else self._core
@@ -625,12 +658,42 @@ class _Handler(BaseHTTPRequestHandler):
 
         if method == "GET" and path.startswith(f"{rest.LOG_BLOB_PREFIX}/"):
             return self._blob(path, raw_query)
+        route = path.removeprefix(REST_PREFIX) if path.startswith(f"{REST_PREFIX}/") else path
+        app_route = _APP_ROUTES.match(route.rstrip("/"))
+        if double.app is not None and app_route is not None:
+            return self._app(double.app, method, app_route, path.removesuffix(route))
         if not double._authorized(self.headers.get("Authorization")):
             payload = rest.error_payload("Bad credentials")
             return self._send(401, _dump(payload), double._rate_headers(resource))
         if is_graphql and method == "POST":
             return self._graphql(body)
         return self._rest(method, path, raw_query, body)
+
+    def _app(self, app: GitHubApp, method: str, matched: re.Match[str], prefix: str) -> None:
+        """The App's own endpoints, which take the App's JWT (and cost no rate limit here)."""
+        refusal = app.check_jwt(self.headers.get("Authorization"))
+        if refusal is not None:
+            return self._send(401, _dump(rest.error_payload(refusal)), [])
+        host = self.headers.get("Host")
+        api_base = f"http://{host}{prefix}" if host else f"{self.double.url}{prefix}"
+        not_found = _dump(rest.error_payload("Not Found"))
+        if matched["org"] is not None:
+            found = app.installation_of(unquote(matched["org"])) if method == "GET" else None
+            if found is None:
+                return self._send(404, not_found, [])
+            return self._send(200, _dump(app.installation(found, api_base)), [])
+        if matched["id"] is None:
+            if method != "GET":
+                return self._send(404, not_found, [])
+            listing = [app.installation(number, api_base) for number in sorted(app.installations)]
+            return self._send(200, _dump(listing), [])
+        installation_id = int(matched["id"])
+        wanted = "POST" if matched["tokens"] else "GET"
+        if installation_id not in app.installations or method != wanted:
+            return self._send(404, not_found, [])
+        if matched["tokens"]:
+            return self._send(201, _dump(app.issue(installation_id)), [])
+        return self._send(200, _dump(app.installation(installation_id, api_base)), [])
 
     def _fault(self, fault: FaultKind, resource: str) -> None:
         double = self.double

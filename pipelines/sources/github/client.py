@@ -30,6 +30,7 @@ from urllib3.connectionpool import ConnectionPool
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from actions.common.app_auth import AppAuthError, InstallationAuth, installation_auth
 from pipelines.sources.base import SourceError
 from pipelines.sources.github.settings import GitHubSettings
 
@@ -165,6 +166,10 @@ def _next_link(link_header: str | None) -> str | None:
     return None
 
 
+class CredentialsRefusedError(SourceError):
+    """GitHub refused the App's credentials: nothing can be read, so a sync stops before it starts."""
+
+
 class GitHubClient:
     """GET and GraphQL requests against one GitHub API, with the policies described above."""
 
@@ -184,9 +189,16 @@ class GitHubClient:
         self._unreached_attempts = min(settings.unreached_attempts, settings.max_attempts)
         retry.unreached_attempts = self._unreached_attempts
         token = settings.token.get_secret_value() if settings.token is not None else None
+        self.app_auth: InstallationAuth | None = None
+        auth: Auth.Auth | None = Auth.Token(token) if token else None
+        if settings.app is not None:
+            self.app_auth = installation_auth(
+                settings.app, owner=settings.app_owner(), margin=settings.app_refresh_margin
+            )
+            auth = self.app_auth
         self._github = Github(
             base_url=settings.api_url,
-            auth=Auth.Token(token) if token else None,
+            auth=auth,
             per_page=settings.per_page,
             timeout=int(max(1, settings.timeout)),
             retry=retry,
@@ -370,8 +382,16 @@ class GitHubClient:
     ) -> tuple[int, dict[str, Any], str]:
         try:
             answer = self._requester.requestJson(verb, url, params, headers, body)
+            if answer[0] == 401 and self.app_auth is not None:
+                # the token expired while the request waited (rate limit, retries): again, with a new one
+                log.info("GitHub refused the installation token on %s %s; asking for a new one", verb, what)
+                self.app_auth.expire()
+                answer = self._requester.requestJson(verb, url, params, headers, body)
             self.reachability.answered = True
             return answer
+        except AppAuthError as exc:
+            self.reachability.answered = True
+            raise CredentialsRefusedError(str(exc)) from None
         except RateLimitExceededExceedsMaxWait as exc:
             self.reachability.answered = True
             raise SourceError(
@@ -414,21 +434,27 @@ class GitHubClient:
         """Ask the API once (``GET /rate_limit``, which costs no rate limit) before a sync starts.
 
         Any HTTP answer, a refusal included, shows the API can be reached; the streams' own requests
-        say what else is wrong.
+        say what else is wrong. GitHub App credentials are checked here too (the request needs an
+        installation token), so a wrong key or App id stops the sync before anything is written.
 
         Raises:
-            SourceError: when no connection can be opened after the short bounded retry.
+            SourceError: when no connection can be opened after the short bounded retry, or GitHub
+                refuses the App's credentials (:class:`CredentialsRefusedError`).
         """
         try:
             self._request("GET", "/rate_limit", None, {}, "/rate_limit")
         except SourceError as exc:
-            if exc.status is None and not self.reachability.answered:
+            unreached = exc.status is None and not self.reachability.answered
+            if unreached or isinstance(exc, CredentialsRefusedError):
                 raise
 
     def _error(self, verb: str, what: str, status: int, headers: dict[str, Any], body: Any) -> SourceError:
         message = body.get("message") if isinstance(body, dict) else None
+        unauthorised = "the token is missing, expired or wrong (GITHUB_TOKEN)"
+        if self.app_auth is not None:
+            unauthorised = "GitHub refused even a new installation token"
         hint = {
-            401: "the token is missing, expired or wrong (GITHUB_TOKEN)",
+            401: unauthorised,
             403: "the token lacks access, or a rate limit could not be waited out",
             404: "no such repository or object, or the token cannot see it",
         }.get(status, "")

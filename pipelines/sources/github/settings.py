@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from actions.common.app_auth import DEFAULT_REFRESH_MARGIN, INSTALLATION_ID_ENV, AppCredentials
 from pipelines.sources.run_logs import MAX_LOG_BYTES
 
 REPO_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -32,6 +33,8 @@ class GitHubSettings(BaseModel):
     Attributes:
         api_url: REST base URL; ``https://HOST/api/v3`` for GitHub Enterprise Server.
         token: a token with read access to the repositories (never logged or stored).
+        app: GitHub App credentials instead of a token: installation tokens, renewed as they expire.
+        app_refresh_margin: seconds before its expiry an installation token is replaced.
         repos: repositories to ingest.
         per_page: items per list page; GitHub's maximum of 100 minimises requests.
         graphql_page_size: pull requests per GraphQL page (each with up to 100 reviews and files).
@@ -55,6 +58,8 @@ class GitHubSettings(BaseModel):
 
     api_url: str = DEFAULT_API_URL
     token: SecretStr | None = None
+    app: AppCredentials | None = None
+    app_refresh_margin: float = Field(default=DEFAULT_REFRESH_MARGIN, ge=0)
     repos: list[str] = Field(default_factory=list)
     per_page: int = Field(default=100, ge=1, le=100)
     graphql_page_size: int = Field(default=50, ge=1, le=100)
@@ -81,3 +86,19 @@ class GitHubSettings(BaseModel):
     @classmethod
     def _check_repos(cls, value: list[str]) -> list[str]:
         return parse_repos(",".join(value))
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> GitHubSettings:
+        if self.token is not None and self.app is not None:
+            raise ValueError("set either GITHUB_TOKEN or the GitHub App (REPOPILOT_APP_*), not both")
+        owners = sorted({repo.split("/")[0].lower() for repo in self.repos})
+        if self.app is not None and self.app.installation_id is None and len(owners) > 1:
+            raise ValueError(
+                f"set {INSTALLATION_ID_ENV}: an App installation covers one account, and the repositories "
+                f"belong to {', '.join(owners)}"
+            )
+        return self
+
+    def app_owner(self) -> str | None:
+        """The account whose App installation is looked up when no installation id is set."""
+        return self.repos[0].split("/")[0] if self.repos else None
