@@ -23,7 +23,7 @@ def dated_exports(
     generated_at: datetime,
     repositories: tuple[str, ...],
     documents: Mapping[str, Mapping[str, Any]] | None = None,
-    data_as_of: datetime | None | object = MISSING,
+    data_as_of: object = MISSING,
 ) -> Path:
     """A verified exports folder the pipeline's writer made at ``generated_at``; returns it.
 

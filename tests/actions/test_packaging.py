@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -116,3 +117,32 @@ def test_the_predict_workflow_posts_the_risk_status_with_only_statuses_write() -
 
     assert _parser().parse_args([]).post_status is False
     assert {"--post-status", "--status-context", "--dry-run"} <= set(_parser()._option_string_actions)
+
+
+def _written_outputs(module: Path) -> set[str]:
+    """The step outputs an action's CLI writes: the keys of its ``write_outputs({...})`` calls."""
+    from actions.common.freshness import age_outputs
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "write_outputs":
+            (outputs,) = node.args
+            assert isinstance(outputs, ast.Dict), module
+            for key, value in zip(outputs.keys, outputs.values, strict=True):
+                if key is None:  # **age_outputs(age), the only spread the actions use
+                    assert isinstance(value, ast.Call) and getattr(value.func, "id", None) == "age_outputs"
+                    names |= set(age_outputs(None))
+                else:
+                    assert isinstance(key, ast.Constant) and isinstance(key.value, str), module
+                    names.add(key.value)
+    return names
+
+
+def test_every_output_an_action_writes_is_declared_and_every_declared_one_written() -> None:
+    """A composite action exposes only the outputs its action.yml declares: any other is lost."""
+    for path in ACTIONS:
+        module = ROOT / "actions" / f"{path.parent.name}.py"
+        declared = set(yaml.safe_load(path.read_text()).get("outputs", {}))
+        written = _written_outputs(module)
+        assert written, module
+        assert written == declared, (path.parent.name, sorted(written ^ declared))
