@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,3 +148,22 @@ def test_every_output_an_action_writes_is_declared_and_every_declared_one_writte
         written = _written_outputs(module)
         assert written, module
         assert written == declared, (path.parent.name, sorted(written ^ declared))
+
+
+@pytest.mark.parametrize("module", ["revert", "sla_watch"])
+def test_the_actions_that_read_no_exports_do_not_offer_them(module: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", f"actions.{module}"]
+    helptext = subprocess.run([*command, "--help"], capture_output=True, text=True, env=env, check=True)
+    assert "--dry-run" in helptext.stdout
+    assert "--exports" not in helptext.stdout and "--cache-dir" not in helptext.stdout
+    refused = subprocess.run(
+        [*command, "--exports", "github:octo/data", "--dry-run"], capture_output=True, text=True, env=env
+    )
+    assert refused.returncode == 2 and "unrecognized arguments: --exports" in refused.stderr
+
+
+def test_the_actions_that_read_exports_offer_them() -> None:
+    for module in ("automerge", "heal", "maintain", "predict", "route"):
+        helptext = importlib.import_module(f"actions.{module}")._parser().format_help()
+        assert "--exports" in helptext and "--cache-dir" in helptext, module
