@@ -70,8 +70,10 @@ def _hours(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 3600:.1f}"
 
 
-def _capital(text: str) -> str:
-    return text[0].upper() + text[1:]
+def _warn(title: str, reason: str, advice: str) -> str:
+    """A ``::warning::`` annotation of ``reason`` and the step-summary block of ``title``, reason, advice."""
+    print(f"::warning::{title}: {reason}", file=sys.stderr)
+    return f"> [!WARNING]\n> **{title[0].upper()}{title[1:]}.** {reason[0].upper()}{reason[1:]} {advice}"
 
 
 @dataclass(frozen=True)
@@ -175,19 +177,22 @@ class ExportsAge:
         """
         blocks = []
         if self.stale:
-            print(f"::warning::stale exports: {self.reason()}. {consequence}", file=sys.stderr)
             blocks.append(
-                "> [!WARNING]\n"
-                f"> **Stale exports.** {_capital(self.reason())}. {consequence} "
-                "Check the pipeline's schedule and its last run (the publish asset writes the exports)."
+                _warn(
+                    "stale exports",
+                    f"{self.reason()}. {consequence}",
+                    "Check the pipeline's schedule and its last run (the publish asset writes the exports).",
+                )
             )
         if self.data_stale:
-            print(f"::warning::old data in the exports: {self.data_reason()}.", file=sys.stderr)
             blocks.append(
-                "> [!WARNING]\n"
-                f"> **Old data in the exports.** {_capital(self.data_reason())}. Either the organisation "
-                "had no activity since, or ingestion stopped while the pipeline kept exporting: check the "
-                "pipeline's freshness checks on the `landed_*` assets. This action went on with them."
+                _warn(
+                    "old data in the exports",
+                    f"{self.data_reason()}.",
+                    "Either the organisation had no activity since, or ingestion stopped while the pipeline "
+                    "kept exporting: check the pipeline's freshness checks on the `landed_*` assets. This "
+                    "action went on with them.",
+                )
             )
         return "\n\n".join(blocks)
 
