@@ -162,13 +162,16 @@ def freshness_transitions(
 ) -> list[tuple[str, str, CheckSeen]]:
     """The messages to send, in order, each with its check and what the cursor holds once it is sent.
 
-    A check never seen before is taken as passing, so its first failure is told and a first pass is not.
+    A check never seen before is taken as passing, so its first failure is told and a first pass is not;
+    of its history only the newest evaluation counts (a sensor switched on late tells the state now,
+    not the changes before it).
     """
     out: list[tuple[str, str, CheckSeen]] = []
     for key, records in instance_records.items():
         name = key.to_user_string()
         seen = cursor.checks.get(name)
-        for record in sorted((r for r in records if seen is None or r.id > seen.id), key=lambda r: r.id):
+        ordered = sorted(records, key=lambda r: r.id)
+        for record in ordered[-1:] if seen is None else [r for r in ordered if r.id > seen.id]:
             passed = record.status is AssetCheckExecutionRecordStatus.SUCCEEDED
             was_passing = seen is None or seen.passed
             seen = CheckSeen(id=record.id, passed=passed)

@@ -117,6 +117,20 @@ def test_every_transition_between_two_ticks_is_told_in_order(
     ]
 
 
+def test_a_sensor_switched_on_late_tells_the_state_now_not_the_history(
+    instance: DagsterInstance, checks: list[AssetChecksDefinition], webhook: Receiver
+) -> None:
+    assert not _evaluate(instance, checks, "exports", RAN)[0]
+    _materialised(instance, "exports", RAN)
+    assert _evaluate(instance, checks, "exports", _at(27, 5, 50))[0]
+    assert not _evaluate(instance, checks, "exports", _at(28, 5, 50))[0]
+    assert _evaluate(instance, checks, "candidate_models", RAN)[0] is False
+    _materialised(instance, "candidate_models", _at(27, 5, 0))
+    assert _evaluate(instance, checks, "candidate_models", _at(27, 5, 1))[0]
+    _tick(freshness_alerts_sensor(checks), instance, None)
+    assert _texts(webhook) == [OVERDUE]  # exports fails now; the models' old failure is not told
+
+
 def test_without_a_webhook_nothing_is_sent_the_tick_says_why_and_nothing_is_sent_later(
     instance: DagsterInstance,
     checks: list[AssetChecksDefinition],
