@@ -181,7 +181,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         repo = client.withLazy(True).get_repo(repository)
         config = read_config(args.config, repo)
-        age = None if exports is None else exports_age(exports, config.exports.max_age_hours)
+        age = (
+            None
+            if exports is None
+            else exports_age(
+                exports, config.exports.max_age_hours, max_data_age_hours=config.exports.max_data_age_hours
+            )
+        )
         stale = age is not None and age.stale
         notice = "" if age is None else age.warning("Nothing is merged until the pipeline exports again.")
         for number in numbers:

@@ -538,7 +538,16 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
     try:
         repo = client.withLazy(True).get_repo(repository)
         config = read_action_config(args.config, repo, CONFIG_FILE, SelfHealingConfig)
-        age = None if exports is None else exports_age(exports, config.exports.max_age_hours, now=now)
+        age = (
+            None
+            if exports is None
+            else exports_age(
+                exports,
+                config.exports.max_age_hours,
+                now=now,
+                max_data_age_hours=config.exports.max_data_age_hours,
+            )
+        )
         settings = Settings(
             config, PriorTable.from_exports(exports), classifier, now, args.dry_run, args.max_sleep
         )

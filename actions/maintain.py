@@ -339,7 +339,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise github_failure(error, f"reading {repository}") from None
     try:
         config = read_action_config(args.config, repo, CONFIG_FILE, MaintenanceConfig)
-        age = exports_age(exports, config.exports.max_age_hours, now=now)
+        age = exports_age(
+            exports,
+            config.exports.max_age_hours,
+            now=now,
+            max_data_age_hours=config.exports.max_data_age_hours,
+        )
         notice = age.warning("Windows were still planned from the activity they hold.")
         if notice:
             write_summary(notice)

@@ -175,7 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 0 < args.max_exports_age_hours <= MAX_AGE_LIMIT_HOURS:
         raise InputError(f"--max-exports-age-hours must be above 0 and at most {MAX_AGE_LIMIT_HOURS:g}")
     exports = exports_from_arguments(args, client, needed_for="the models come from them")
-    age = exports_age(exports, args.max_exports_age_hours, setting="--max-exports-age-hours")
+    age = exports_age(
+        exports, args.max_exports_age_hours, setting="--max-exports-age-hours", data_setting="the default"
+    )
     models = ExportedModels.load(exports)
 
     try:

@@ -86,7 +86,7 @@ MAX_SCANNED_PULLS = 3000
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="repopilot-revert", description=__doc__.split("\n\n")[0])
-    add_common_arguments(parser)
+    add_common_arguments(parser, exports=False)
     parser.add_argument("--repo", help="owner/name (with --run-id)")
     parser.add_argument("--run-id", help="workflow run id (with --repo)")
     parser.add_argument("--config", type=Path, help="auto-merge.yml or repository root (its revert: section)")

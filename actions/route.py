@@ -480,7 +480,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         repo = client.withLazy(True).get_repo(target.repository)
         config = read_action_config(args.config, repo, CONFIG_FILE, RoutingConfig)
-        age = exports_age(exports, config.exports.max_age_hours)
+        age = exports_age(
+            exports, config.exports.max_age_hours, max_data_age_hours=config.exports.max_data_age_hours
+        )
         result, assignment = route(
             repo, target, config, reviewers, dry_run=args.dry_run, round_robin=round_robin
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions, EnvVar
 
-from pipelines.defs.alerts import RunAlertsResource, slack_on_run_failure
+from pipelines.defs.alerts import RunAlertsResource, freshness_alerts_sensor, slack_on_run_failure
 from pipelines.defs.exports import EXPORT_ASSETS
 from pipelines.defs.failures import failure_class_check, failure_classes
 from pipelines.defs.features import FEATURE_ASSETS
@@ -81,6 +81,7 @@ def build_definitions(
             exports_after_promotion,
             freshness_sensor(freshness_checked, freshness),
             slack_on_run_failure,
+            freshness_alerts_sensor(freshness_checked),
         ],
         resources={
             "history": history or HistorySourceResource(),

@@ -61,6 +61,11 @@ class Exports:
         return manifest_time(self.manifest, self.origin)
 
     @property
+    def data_as_of(self) -> datetime | None:
+        """The newest event the exports were built from (``source.data_as_of``), None for no data."""
+        return data_time(self.manifest, self.origin)
+
+    @property
     def model_version(self) -> str | None:
         """Version of the models in the exports, or None when none was promoted yet."""
         model = self.manifest["model"]
@@ -173,6 +178,23 @@ def manifest_time(manifest: dict[str, Any], origin: str) -> datetime:
     return moment
 
 
+def data_time(manifest: dict[str, Any], origin: str) -> datetime | None:
+    """The manifest's ``source.data_as_of`` as an aware UTC datetime; None when the warehouse was empty.
+
+    Raises:
+        ExportError: when it is neither null nor an ISO 8601 time with a UTC offset.
+    """
+    value = manifest["source"].get("data_as_of")
+    moment = parse_time(value, naive_as_utc=False)
+    if value is not None and moment is None:
+        shown = repr(value[:40]) if isinstance(value, str) else type(value).__name__
+        raise ExportError(
+            f"{MANIFEST} at {origin}: source.data_as_of {shown} is not an ISO 8601 time with a UTC "
+            "offset, so how old the data is cannot be known (re-run the exports)"
+        )
+    return moment
+
+
 def _read_manifest(root: Path, origin: str) -> dict[str, Any]:
     path = root / MANIFEST
     if not path.is_file():
@@ -192,6 +214,7 @@ def _read_manifest(root: Path, origin: str) -> dict[str, Any]:
         hint = _newer_hint(version)
         raise ExportError(f"{MANIFEST} at {origin} is invalid: " + "; ".join(found[:5]) + hint)
     manifest_time(manifest, origin)
+    data_time(manifest, origin)
     return dict(manifest)
 
 

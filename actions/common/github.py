@@ -187,14 +187,21 @@ def read_event(path: Path) -> dict[str, Any]:
     return payload
 
 
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options every action shares: the event, the exports and where results go; the exit codes."""
+def add_common_arguments(parser: argparse.ArgumentParser, *, exports: bool = True) -> None:
+    """The options the actions share: the event, the exports and where results go; the exit codes.
+
+    Args:
+        parser: the action's parser.
+        exports: False for an action that reads no exports: it offers neither ``--exports`` nor
+            ``--cache-dir``, so nobody passes exports believing they count.
+    """
     parser.epilog = parser.epilog or EXIT_CODES
     parser.add_argument("--event", type=Path, help="event payload (default: $GITHUB_EVENT_PATH)")
-    parser.add_argument(
-        "--exports", help="exports folder or github:OWNER/NAME[@BRANCH] (default: $REPOPILOT_EXPORTS)"
-    )
-    parser.add_argument("--cache-dir", type=Path, help="where downloaded exports are kept")
+    if exports:
+        parser.add_argument(
+            "--exports", help="exports folder or github:OWNER/NAME[@BRANCH] (default: $REPOPILOT_EXPORTS)"
+        )
+        parser.add_argument("--cache-dir", type=Path, help="where downloaded exports are kept")
     parser.add_argument("--output", type=Path, help="also write the result JSON here")
 
 

@@ -63,16 +63,28 @@ _MEANINGS = {
 }
 
 
+EMPTY_REPOSITORY = "the exports repository has no commit yet: create one (e.g. a README) first"
+"""What a 409 "Git Repository is empty." means: the git data API needs a first commit to exist."""
+
+
+def _meaning(error: GithubException) -> str:
+    message = error.data.get("message") if isinstance(error.data, dict) else None
+    if error.status == 409 and isinstance(message, str) and "repository is empty" in message.lower():
+        return EMPTY_REPOSITORY
+    return _MEANINGS.get(error.status, "")
+
+
 def publish_exports(exports: Exports, client: Github, repository: str, branch: str) -> PublishResult:
     """Make the head of ``branch`` of ``repository`` hold exactly ``exports``.
 
     Raises:
-        PublishError: when GitHub refuses (no access, a protected branch, ...), saying what it means.
+        PublishError: when GitHub refuses (no access, a protected branch, a repository without a
+            commit, ...), saying what it means.
     """
     try:
         return _publish(exports, client, repository, branch)
     except GithubException as error:
-        meaning = _MEANINGS.get(error.status, "")
+        meaning = _meaning(error)
         raise PublishError(
             f"cannot publish the exports to {repository}@{branch}: GitHub answered HTTP {error.status}"
             + (f" ({meaning})" if meaning else "")

@@ -23,12 +23,18 @@ def dated_exports(
     generated_at: datetime,
     repositories: tuple[str, ...],
     documents: Mapping[str, Mapping[str, Any]] | None = None,
+    data_as_of: object = MISSING,
 ) -> Path:
-    """A verified exports folder the pipeline's writer made at ``generated_at``; returns it."""
+    """A verified exports folder the pipeline's writer made at ``generated_at``; returns it.
+
+    ``data_as_of`` is the newest event of their data (default: ``generated_at``, data fresh).
+    """
+    newest = generated_at if data_as_of is MISSING else data_as_of
+    assert newest is None or isinstance(newest, datetime)
     return write_exports(
         target,
         models_dir=None,
-        source=SourceInfo("sample", True, generated_at, repositories),
+        source=SourceInfo("sample", True, newest, repositories),
         documents=documents or {},
         scores=lambda models: scores_document(pl.DataFrame(), models, generated_at=generated_at),
         generated_at=generated_at,

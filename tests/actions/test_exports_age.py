@@ -191,3 +191,102 @@ def test_a_cache_cannot_make_old_published_exports_look_new(
     assert sample_double.count(path_contains="/git/blobs/") == blobs
     shutil.rmtree(cache)
     assert sample_double.writes.merges == []
+
+
+def _old_data(tmp_path: Path, hours_ago: float, data_hours_before: float | None) -> Path:
+    """Exports generated ``hours_ago`` from data whose newest event is ``data_hours_before`` older."""
+    made = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=hours_ago)
+    newest = None if data_hours_before is None else made - timedelta(hours=data_hours_before)
+    return dated_exports(tmp_path / "exports", made, (REPO,), data_as_of=newest)
+
+
+def test_fresh_exports_of_old_data_warn_and_still_merge(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ingestion stopped, the exports go on: said everywhere, yet not refused (a quiet organisation looks
+    the same, and a head the old data never saw has no score to merge on)."""
+    number = _safe_pull(sample_double)
+    exports = _old_data(tmp_path, hours_ago=2, data_hours_before=200)
+    assert _automerge(tmp_path, number, str(exports)) == 0
+    captured = capsys.readouterr()
+    [result] = json.loads(captured.out)
+    assert result["decision"] == "merge" and result["merged"]
+    age = result["exports_age"]
+    assert age["stale"] is False and age["data_stale"] is True
+    assert (age["data_age_hours"], age["max_data_age_hours"]) == (200.0, 168.0)
+    assert age["data_as_of"].endswith("Z")
+    assert "::warning::old data in the exports: the newest event in the exports at" in captured.err
+    assert "200.0 h before they were generated, older than the 168 h allowed" in captured.err
+    assert "::warning::stale exports" not in captured.err
+    summary = action_env["summary"].read_text()
+    assert "> [!WARNING]\n> **Old data in the exports.** The newest event" in summary
+    assert "(exports.max_data_age_hours)" in summary and "Stale exports" not in summary
+    assert step_output(action_env["output"], "exports-stale") == "false"
+    [record] = _audit(action_env)
+    assert record["details"]["exports_age"]["data_stale"] is True
+
+
+def test_stale_exports_of_old_data_say_both(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    number = _safe_pull(sample_double)
+    assert _automerge(tmp_path, number, str(_old_data(tmp_path, 72, 200))) == 3
+    err = capsys.readouterr().err
+    assert "::warning::stale exports" in err and "::warning::old data in the exports" in err
+    summary = action_env["summary"].read_text()
+    assert "> **Stale exports.**" in summary and "> **Old data in the exports.**" in summary
+
+
+@pytest.mark.parametrize(
+    ("data_hours_before", "setting", "warned"),
+    [
+        (167.0, "", False),  # within the default week
+        (100.0, "exports: {max_data_age_hours: 48}\n", True),
+        (2000.0, "exports: {max_data_age_hours: null}\n", False),  # a quiet organisation turns it off
+        (None, "", False),  # an empty warehouse: no events to date
+    ],
+    ids=["default", "configured", "off", "no-data"],
+)
+def test_how_old_the_data_may_be_comes_from_the_configuration(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    data_hours_before: float | None,
+    setting: str,
+    warned: bool,
+) -> None:
+    number = _safe_pull(sample_double)
+    config = _config(tmp_path, ALLOW_NO_SCORE + setting)
+    exports = _old_data(tmp_path, 1, data_hours_before)
+    argv = ["--repo", REPO, "--pr", str(number), "--exports", str(exports), "--dry-run"]
+    assert run_cli(main, [*argv, "--config", str(config)]) == 0
+    captured = capsys.readouterr()
+    [result] = json.loads(captured.out)
+    assert result["exports_age"]["data_stale"] is warned
+    assert ("::warning::old data" in captured.err) is warned
+    assert ("Old data in the exports" in action_env["summary"].read_text()) is warned
+    if data_hours_before is None:
+        assert result["exports_age"]["data_as_of"] is None and result["exports_age"]["data_age_hours"] is None
+
+
+def test_a_garbled_data_as_of_is_refused_as_damage(
+    sample_double: GitHubDouble,
+    action_env: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    number = _safe_pull(sample_double)
+    exports = _exports(tmp_path, hours_ago=1)
+    manifest = json.loads((exports / "manifest.json").read_text())
+    manifest["source"]["data_as_of"] = "last Tuesday"
+    (exports / "manifest.json").write_text(json.dumps(manifest))
+    assert _automerge(tmp_path, number, str(exports)) == 3
+    assert "source.data_as_of 'last Tuesday' is not an ISO 8601 time" in capsys.readouterr().err
+    assert sample_double.writes.merges == []

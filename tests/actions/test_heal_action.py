@@ -691,4 +691,8 @@ def test_stale_priors_still_rerun_a_transient_failure_with_a_warning(
         "age_hours": 120.0,
         "max_age_hours": 48.0,
         "stale": True,
+        "data_as_of": _iso(made),
+        "data_age_hours": 0.0,
+        "max_data_age_hours": 168.0,
+        "data_stale": False,
     }

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,3 +119,51 @@ def test_the_predict_workflow_posts_the_risk_status_with_only_statuses_write() -
 
     assert _parser().parse_args([]).post_status is False
     assert {"--post-status", "--status-context", "--dry-run"} <= set(_parser()._option_string_actions)
+
+
+def _written_outputs(module: Path) -> set[str]:
+    """The step outputs an action's CLI writes: the keys of its ``write_outputs({...})`` calls."""
+    from actions.common.freshness import age_outputs
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "write_outputs":
+            (outputs,) = node.args
+            assert isinstance(outputs, ast.Dict), module
+            for key, value in zip(outputs.keys, outputs.values, strict=True):
+                if key is None:  # **age_outputs(age), the only spread the actions use
+                    assert isinstance(value, ast.Call) and getattr(value.func, "id", None) == "age_outputs"
+                    names |= set(age_outputs(None))
+                else:
+                    assert isinstance(key, ast.Constant) and isinstance(key.value, str), module
+                    names.add(key.value)
+    return names
+
+
+def test_every_output_an_action_writes_is_declared_and_every_declared_one_written() -> None:
+    """A composite action exposes only the outputs its action.yml declares: any other is lost."""
+    for path in ACTIONS:
+        module = ROOT / "actions" / f"{path.parent.name}.py"
+        declared = set(yaml.safe_load(path.read_text()).get("outputs", {}))
+        written = _written_outputs(module)
+        assert written, module
+        assert written == declared, (path.parent.name, sorted(written ^ declared))
+
+
+@pytest.mark.parametrize("module", ["revert", "sla_watch"])
+def test_the_actions_that_read_no_exports_do_not_offer_them(module: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", f"actions.{module}"]
+    helptext = subprocess.run([*command, "--help"], capture_output=True, text=True, env=env, check=True)
+    assert "--dry-run" in helptext.stdout
+    assert "--exports" not in helptext.stdout and "--cache-dir" not in helptext.stdout
+    refused = subprocess.run(
+        [*command, "--exports", "github:octo/data", "--dry-run"], capture_output=True, text=True, env=env
+    )
+    assert refused.returncode == 2 and "unrecognized arguments: --exports" in refused.stderr
+
+
+def test_the_actions_that_read_exports_offer_them() -> None:
+    for module in ("automerge", "heal", "maintain", "predict", "route"):
+        helptext = importlib.import_module(f"actions.{module}")._parser().format_help()
+        assert "--exports" in helptext and "--cache-dir" in helptext, module

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
-from github import Auth, Github
+from github import Auth, Github, GithubException
 
 from actions.common.errors import ExportError
 from actions.common.exports import open_exports, verify
@@ -307,3 +307,25 @@ def test_models_and_a_feature_spec_that_disagree_are_an_export_error(demo_home: 
     (exports / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ExportError, match=r"failure_model reads \d+ inputs but feature_spec\.json names"):
         ExportedModels.load(verify(exports))
+
+
+def test_publishing_to_a_repository_without_a_commit_says_to_make_one(
+    demo_home: Path, sample_double: GitHubDouble
+) -> None:
+    """GitHub's git data API answers 409 "Git Repository is empty." until a first commit exists."""
+    exports = verify(demo_home / "exports")
+    sample_double.writes.make_empty(EXPORTS_REPO)
+    client = _client(sample_double)
+    with pytest.raises(GithubException) as raw:
+        client.get_repo(EXPORTS_REPO).create_git_blob("aGk=", "base64")
+    assert raw.value.status == 409 and raw.value.data["message"] == "Git Repository is empty."
+    with pytest.raises(PublishError) as empty:
+        publish_exports(exports, client, EXPORTS_REPO, "repopilot-exports")
+    assert str(empty.value) == (
+        "cannot publish the exports to repopilot-sample/web-frontend@repopilot-exports: GitHub answered "
+        "HTTP 409 (the exports repository has no commit yet: create one (e.g. a README) first)"
+    )
+    assert sample_double.writes.branch_files(EXPORTS_REPO, "repopilot-exports") is None
+    # once the repository has its first commit, the same publish goes through
+    sample_double.writes.commit_files(EXPORTS_REPO, "main", {"README.md": "exports\n"}, "Initial commit")
+    assert _published(demo_home, sample_double) == f"github:{EXPORTS_REPO}@repopilot-exports"

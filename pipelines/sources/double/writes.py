@@ -40,6 +40,7 @@ from pipelines.sources.double.rest import (
     RestRequest,
     _created_filter,
     _run_matches,
+    error_payload,
     not_found,
     paginate,
     validation_failed,
@@ -51,6 +52,8 @@ Handler = Callable[["WriteState", RestRequest, str, re.Match[str], JSON], Reply 
 
 _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 LIST_BODY = "__list__"
+EMPTY_REPOSITORY = "Git Repository is empty."
+"""GitHub's 409 message for the git data API of a repository with no commit."""
 """Key under which the server passes a request body that is a bare JSON array."""
 
 
@@ -120,6 +123,7 @@ class WriteState:
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.before_revert: Callable[[str], None] | None = None
         self.denied_permissions: set[str] = set()
+        self.empty_repositories: set[str] = set()
         self._next_id = 9_000_000_000
 
     def store(self, repo: str) -> GitStore:
@@ -140,6 +144,7 @@ class WriteState:
             The new commit's id, now the head of the branch.
         """
         with self._lock:
+            self.empty_repositories.discard(repo)
             store = self.store(repo)
             parent = store.refs.get(f"heads/{branch}")
             current = {} if parent is None else store.files(parent)
@@ -189,6 +194,17 @@ class WriteState:
         if self.view is None:
             raise not_found()
         return self.view
+
+    def make_empty(self, repo: str) -> None:
+        """Make ``repo`` a repository with no commit yet (created without a README).
+
+        GitHub answers every git data endpoint of such a repository (refs, blobs, trees, commits,
+        reads and writes) with 409 "Git Repository is empty."; its first commit has to come from a
+        push or the web (here :meth:`commit_files`), after which the endpoints work.
+        """
+        with self._lock:
+            self.empty_repositories.add(repo)
+            self.git.pop(repo, None)
 
     def enable_merge_queue(self, repo: str, branch: str = "main") -> None:
         """Turn on the merge queue of ``branch`` (as a ruleset's ``merge_queue`` rule does)."""
@@ -426,6 +442,8 @@ class WriteState:
 
         A handler answering None passes the request on (to the recording's read-only endpoints).
         """
+        if rest.startswith("/git/") and repo in self.empty_repositories:
+            return Reply(409, error_payload(EMPTY_REPOSITORY))
         for route_method, pattern, handler in _ROUTES:
             hit = pattern.match(rest)
             if route_method == method and hit is not None:
