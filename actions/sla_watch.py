@@ -33,7 +33,7 @@ from typing import Any
 from github import GithubException
 
 from actions.common.config import read_action_config
-from actions.common.errors import EXIT_CODES, ActionError, InputError
+from actions.common.errors import ActionError, InputError, exit_codes
 from actions.common.github import TokenNeeds, action_client, github_failure, parse_now, repository_name
 from actions.common.report import (
     append_audit,
@@ -60,7 +60,7 @@ _TRANSITIONS = frozenset({"opened", "escalated", "resolved", "resolve_failed"})
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="repopilot-sla", description=__doc__.split("\n\n")[0], epilog=EXIT_CODES
+        prog="repopilot-sla", description=__doc__.split("\n\n")[0], epilog=exit_codes(exports=False)
     )
     parser.add_argument("--repos", help="comma-separated owner/name to watch (default: $GITHUB_REPOSITORY)")
     parser.add_argument("--incident-repo", help="where the incident issue lives (default: the first watched)")

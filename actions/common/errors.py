@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-EXIT_CODES = (
-    "exit codes: 0 decided (whatever the decision; see the result JSON); 2 bad input, configuration, "
-    "token, output file, a GitHub refusal or a failed notification (one ::error:: line says which); "
+_EXPORTS_EXIT = (
     "3 exports missing, of an unknown schema version, tampered with, of an unknowable age, or stale where "
-    "the action acts on them (auto-merge; fail closed); 1 an internal error (set RUNNER_DEBUG=1 for its "
-    "message)"
+    "the action acts on them (auto-merge; fail closed); "
 )
-"""What every action's ``--help`` says about its exit status (:func:`~actions.common.report.run_cli`)."""
+
+
+def exit_codes(*, exports: bool = True) -> str:
+    """What an action's ``--help`` says about its exit status; exit 3 only for actions that read exports."""
+    return (
+        "exit codes: 0 decided (whatever the decision; see the result JSON); 2 bad input, configuration, "
+        "token, output file, a GitHub refusal or a failed notification (one ::error:: line says which); "
+        f"{_EXPORTS_EXIT if exports else ''}1 an internal error (set RUNNER_DEBUG=1 for its message)"
+    )
+
+
+EXIT_CODES = exit_codes()
+"""The exit status an action that reads exports gives (:func:`~actions.common.report.run_cli`)."""
 
 
 class ActionError(Exception):

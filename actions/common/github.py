@@ -17,7 +17,7 @@ from github import Auth, Github, GithubException, GithubRetry, RateLimitExceeded
 from github.GithubException import RateLimitExceededExceedsMaxWait
 from urllib3 import BaseHTTPResponse
 
-from actions.common.errors import EXIT_CODES, ActionError, InputError
+from actions.common.errors import ActionError, InputError, exit_codes
 
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -195,7 +195,7 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, exports: bool = Tru
         exports: False for an action that reads no exports: it offers neither ``--exports`` nor
             ``--cache-dir``, so nobody passes exports believing they count.
     """
-    parser.epilog = parser.epilog or EXIT_CODES
+    parser.epilog = parser.epilog or exit_codes(exports=exports)
     parser.add_argument("--event", type=Path, help="event payload (default: $GITHUB_EVENT_PATH)")
     if exports:
         parser.add_argument(
