@@ -35,7 +35,13 @@ from github.Repository import Repository
 from actions.common import risk_status
 from actions.common.errors import ActionError, InputError
 from actions.common.exports import exports_from_arguments
-from actions.common.freshness import DEFAULT_MAX_AGE_HOURS, MAX_AGE_LIMIT_HOURS, age_outputs, exports_age
+from actions.common.freshness import (
+    DEFAULT_MAX_AGE_HOURS,
+    DEFAULT_MAX_DATA_AGE_HOURS,
+    MAX_AGE_LIMIT_HOURS,
+    age_outputs,
+    exports_age,
+)
 from actions.common.github import (
     TokenNeeds,
     action_client,
@@ -89,8 +95,33 @@ def _parser() -> argparse.ArgumentParser:
         help="older exports are stale: the prediction is made, with a warning, but no status is posted "
         "(default: %(default)s)",
     )
+    parser.add_argument(
+        "--max-data-age-hours",
+        default=f"{DEFAULT_MAX_DATA_AGE_HOURS:g}",
+        help="warn when the newest event in the exports was older than this when they were generated; "
+        "off: never (a settings file's exports.max_data_age_hours: null) (default: %(default)s)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="write nothing to GitHub (no status)")
     return parser
+
+
+def _data_age_limit(text: str) -> float | None:
+    """``--max-data-age-hours`` as hours, or None for ``off`` (the settings files' ``null``).
+
+    Raises:
+        InputError: when it is neither ``off`` nor a number of hours above 0 and at most 90 days.
+    """
+    value = text.strip()
+    if value.lower() == "off":
+        return None
+    problem = f"--max-data-age-hours must be off or above 0 and at most {MAX_AGE_LIMIT_HOURS:g}"
+    try:
+        hours = float(value)
+    except ValueError:
+        raise InputError(f"{problem}, got {value[:20]!r}") from None
+    if not 0 < hours <= MAX_AGE_LIMIT_HOURS:
+        raise InputError(f"{problem}, got {value[:20]!r}")
+    return hours
 
 
 def _post_status(
@@ -174,9 +205,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise InputError("--status-context must be 1 to 100 characters")
     if not 0 < args.max_exports_age_hours <= MAX_AGE_LIMIT_HOURS:
         raise InputError(f"--max-exports-age-hours must be above 0 and at most {MAX_AGE_LIMIT_HOURS:g}")
+    max_data_age_hours = _data_age_limit(args.max_data_age_hours)
     exports = exports_from_arguments(args, client, needed_for="the models come from them")
     age = exports_age(
-        exports, args.max_exports_age_hours, setting="--max-exports-age-hours", data_setting="the default"
+        exports,
+        args.max_exports_age_hours,
+        setting="--max-exports-age-hours",
+        max_data_age_hours=max_data_age_hours,
+        data_setting="--max-data-age-hours",
     )
     models = ExportedModels.load(exports)
 
