@@ -92,8 +92,12 @@ def _seconds(variable: str, default: float) -> float:
     return seconds
 
 
-def connect(token: str | None, api_url: str | None = None, *, timeout: float = 15.0) -> Github:
+def connect(
+    token: str | None, api_url: str | None = None, *, timeout: float = 15.0, auth: Auth.Auth | None = None
+) -> Github:
     """A PyGithub client for the API at ``api_url`` (GitHub Enterprise: ``https://HOST/api/v3``).
+
+    It authenticates with ``token``, or with ``auth`` instead (a GitHub App's installation tokens).
 
     Retries 5xx answers, timeouts and rate limits with GitHub's own back-off (``GithubRetry``),
     waiting at most ``REPOPILOT_MAX_RATE_LIMIT_WAIT`` seconds (default :data:`MAX_RATE_LIMIT_WAIT`)
@@ -107,7 +111,7 @@ def connect(token: str | None, api_url: str | None = None, *, timeout: float = 1
     spacing = _seconds("REPOPILOT_WRITE_SPACING_SECONDS", 1.0)
     max_wait = _seconds("REPOPILOT_MAX_RATE_LIMIT_WAIT", MAX_RATE_LIMIT_WAIT)
     return Github(
-        auth=Auth.Token(token) if token else None,
+        auth=auth or (Auth.Token(token) if token else None),
         base_url=(api_url or DEFAULT_API_URL).rstrip("/"),
         timeout=int(timeout),
         retry=_BoundedRetry(

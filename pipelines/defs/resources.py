@@ -23,6 +23,8 @@ from actions.common.app_auth import (
     AppAuthError,
     AppCredentials,
     app_credentials,
+    app_credentials_from_env,
+    installation_auth,
 )
 from actions.common.exports import DEFAULT_BRANCH
 from actions.common.github import connect as connect_github
@@ -150,9 +152,9 @@ class ExportsTargetResource(ConfigurableResource):  # type: ignore[type-arg]
     """How the exports are made and where they are published: a branch of a repository of the organisation.
 
     Empty publishing fields fall back to ``REPOPILOT_EXPORTS_REPO``, ``REPOPILOT_EXPORTS_BRANCH`` and
-    ``GITHUB_API_URL``; with no repository, exports stay local (the demo). The token
-    (``$REPOPILOT_EXPORTS_TOKEN`` when set, else ``$GITHUB_TOKEN``) needs ``contents: write`` on that
-    repository only. ``rerun_priors`` is set by the code location from
+    ``GITHUB_API_URL``; with no repository, exports stay local (the demo). The credentials
+    (``$REPOPILOT_EXPORTS_TOKEN`` when set, else the GitHub App of ``REPOPILOT_APP_*`` or ``$GITHUB_TOKEN``,
+    one of the two) need ``contents: write`` on that repository only. ``rerun_priors`` is set by the code location from
     ``REPOPILOT_RERUN_PRIORS`` (:data:`RERUN_PRIORS_ENV`) or by run configuration.
     """
 
@@ -185,13 +187,31 @@ class ExportsTargetResource(ConfigurableResource):  # type: ignore[type-arg]
         return repository_name(repository), branch
 
     def client(self) -> Github:
-        """A GitHub client with the token from ``token_env`` (empty: the publishing token, else GitHub's)."""
-        variable = self.token_env or (
-            EXPORTS_TOKEN_ENV if os.environ.get(EXPORTS_TOKEN_ENV) else "GITHUB_TOKEN"
-        )
-        return connect_github(
-            os.environ.get(variable) or None, self.api_url or os.environ.get("GITHUB_API_URL")
-        )
+        """A GitHub client that publishes: the token of ``token_env``, else of ``REPOPILOT_EXPORTS_TOKEN``.
+
+        Without either, the GitHub App's installation tokens when ``REPOPILOT_APP_*`` is set (the
+        installation looked up on the exports repository's owner unless its id is given), else
+        ``GITHUB_TOKEN``; as for ingestion, setting both is refused.
+
+        Raises:
+            AppAuthError: when the App is half configured, malformed, or set beside ``GITHUB_TOKEN``
+                (one line naming the setting, never the key).
+        """
+        api_url = self.api_url or os.environ.get("GITHUB_API_URL")
+        variable = self.token_env or (EXPORTS_TOKEN_ENV if os.environ.get(EXPORTS_TOKEN_ENV) else "")
+        if variable:
+            return connect_github(os.environ.get(variable) or None, api_url)
+        app = app_credentials_from_env(os.environ)
+        if app is None:
+            return connect_github(os.environ.get("GITHUB_TOKEN") or None, api_url)
+        if os.environ.get("GITHUB_TOKEN"):
+            raise AppAuthError(
+                "set either GITHUB_TOKEN or the GitHub App (REPOPILOT_APP_*), not both "
+                f"(or {EXPORTS_TOKEN_ENV} to publish with a token of its own)"
+            )
+        target = self.target()
+        owner = target[0].split("/")[0] if target else None
+        return connect_github(None, api_url, auth=installation_auth(app, owner=owner))
 
 
 FAILURE_TEXT_ENV = "REPOPILOT_FAILURE_TEXT"

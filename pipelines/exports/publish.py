@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from github import Github, GithubException, InputGitTreeElement
 
+from actions.common.app_auth import AppAuthError
 from actions.common.exports import MANIFEST, Exports
 
 
@@ -79,10 +80,13 @@ def publish_exports(exports: Exports, client: Github, repository: str, branch: s
 
     Raises:
         PublishError: when GitHub refuses (no access, a protected branch, a repository without a
-            commit, ...), saying what it means.
+            commit, the GitHub App's credentials, ...), saying what it means.
     """
     try:
         return _publish(exports, client, repository, branch)
+    except AppAuthError as error:
+        # raised while the first request asks for an installation token: nothing was written
+        raise PublishError(f"cannot publish the exports to {repository}@{branch}: {error}") from None
     except GithubException as error:
         meaning = _meaning(error)
         raise PublishError(
