@@ -154,8 +154,8 @@ class ExportsTargetResource(ConfigurableResource):  # type: ignore[type-arg]
     Empty publishing fields fall back to ``REPOPILOT_EXPORTS_REPO``, ``REPOPILOT_EXPORTS_BRANCH`` and
     ``GITHUB_API_URL``; with no repository, exports stay local (the demo). The credentials
     (``$REPOPILOT_EXPORTS_TOKEN`` when set, else the GitHub App of ``REPOPILOT_APP_*`` or ``$GITHUB_TOKEN``,
-    one of the two) need ``contents: write`` on that repository only. ``rerun_priors`` is set by the code location from
-    ``REPOPILOT_RERUN_PRIORS`` (:data:`RERUN_PRIORS_ENV`) or by run configuration.
+    one of the two) need ``contents: write`` on that repository only. ``rerun_priors`` is set by the code
+    location from ``REPOPILOT_RERUN_PRIORS`` (:data:`RERUN_PRIORS_ENV`) or by run configuration.
     """
 
     repository: str = Field(default="", description="owner/name; empty: $REPOPILOT_EXPORTS_REPO")
