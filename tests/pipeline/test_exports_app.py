@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from actions.common.app_auth import APP_ENV, AppAuthError
@@ -25,16 +24,9 @@ from pipelines.sources.double.apps import GitHubApp
 from pipelines.sources.sample import SampleOrgSpec, generate_sample_org
 from tests.actions.dated_exports import dated_exports
 from tests.conftest import FAKE_TOKEN
+from tests.ingestion.test_app_auth import APP_ID, INSTALLATION, _pem
 
-APP_ID = 4242
-INSTALLATION = 77
 BRANCH = "repopilot-exports"
-
-
-def _pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
 
 
 @pytest.fixture(scope="module")
