@@ -84,6 +84,10 @@ def _describe(error: ValidationError) -> str:
     )
 
 
+BOTH_CREDENTIALS_REFUSED = "set either GITHUB_TOKEN or the GitHub App (REPOPILOT_APP_*), not both"
+"""The refusal when both credentials are set (ingestion and publishing alike)."""
+
+
 def app_credentials(
     app_id: str | None,
     installation_id: str | None,

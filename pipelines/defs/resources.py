@@ -17,6 +17,7 @@ from pydantic import Field
 
 from actions.common.app_auth import (
     APP_ID_ENV,
+    BOTH_CREDENTIALS_REFUSED,
     INSTALLATION_ID_ENV,
     PRIVATE_KEY_ENV,
     PRIVATE_KEY_FILE_ENV,
@@ -206,8 +207,7 @@ class ExportsTargetResource(ConfigurableResource):  # type: ignore[type-arg]
             return connect_github(os.environ.get("GITHUB_TOKEN") or None, api_url)
         if os.environ.get("GITHUB_TOKEN"):
             raise AppAuthError(
-                "set either GITHUB_TOKEN or the GitHub App (REPOPILOT_APP_*), not both "
-                f"(or {EXPORTS_TOKEN_ENV} to publish with a token of its own)"
+                f"{BOTH_CREDENTIALS_REFUSED} (or {EXPORTS_TOKEN_ENV} to publish with a token of its own)"
             )
         target = self.target()
         owner = target[0].split("/")[0] if target else None

@@ -360,6 +360,25 @@ def standard_errors(
     return _spread(draws, replicates)
 
 
+def _interval(draws: Floats) -> list[float]:
+    """The 2.5th–97.5th percentile of the usable (finite) replicate figures; NaNs without any."""
+    draws = draws[np.isfinite(draws)]
+    if not draws.size:
+        return [float("nan"), float("nan")]
+    return [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]
+
+
+def _difference(candidate: float, current: float, draws: Floats) -> dict[str, Any]:
+    """One compared figure: both models' point figures, their difference, and its replicates' 95% interval."""
+    return {
+        "candidate": candidate,
+        "current": current,
+        "difference": candidate - current,
+        "ci95": _interval(draws),
+        "used": int(np.isfinite(draws).sum()),
+    }
+
+
 def paired_bootstrap(
     y: Floats,
     candidate: Floats,
@@ -405,18 +424,7 @@ def paired_bootstrap(
     }
     out: dict[str, Any] = {"replicates": replicates}
     for metric in COMPARED:
-        draws = np.concatenate(differences[metric])
-        draws = draws[np.isfinite(draws)]
-        a, b = point[metric]
-        out[metric] = {
-            "candidate": a,
-            "current": b,
-            "difference": a - b,
-            "ci95": [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]
-            if draws.size
-            else [float("nan"), float("nan")],
-            "used": int(draws.size),
-        }
+        out[metric] = _difference(*point[metric], np.concatenate(differences[metric]))
     return out
 
 
@@ -458,13 +466,6 @@ def _point_figures(y: Floats, predicted: Predictions) -> dict[str, float]:
     }
 
 
-def _interval(draws: Floats) -> list[float]:
-    draws = draws[np.isfinite(draws)]
-    if not draws.size:
-        return [float("nan"), float("nan")]
-    return [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]
-
-
 def duration_bootstrap(
     y: Floats,
     candidate: Predictions,
@@ -492,14 +493,7 @@ def duration_bootstrap(
     point = (_point_figures(y, candidate), _point_figures(y, current))
     out: dict[str, Any] = {"replicates": replicates}
     for metric in DURATION_COMPARED:
-        differences = np.concatenate(draws[metric])
-        out[metric] = {
-            "candidate": point[0][metric],
-            "current": point[1][metric],
-            "difference": point[0][metric] - point[1][metric],
-            "ci95": _interval(differences),
-            "used": int(np.isfinite(differences).sum()),
-        }
+        out[metric] = _difference(point[0][metric], point[1][metric], np.concatenate(draws[metric]))
     out["interval_coverage"]["candidate_ci95"] = _interval(np.concatenate(coverage[0]))
     out["interval_coverage"]["current_ci95"] = _interval(np.concatenate(coverage[1]))
     return out

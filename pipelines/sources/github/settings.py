@@ -7,7 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from actions.common.app_auth import DEFAULT_REFRESH_MARGIN, INSTALLATION_ID_ENV, AppCredentials
+from actions.common.app_auth import (
+    BOTH_CREDENTIALS_REFUSED,
+    DEFAULT_REFRESH_MARGIN,
+    INSTALLATION_ID_ENV,
+    AppCredentials,
+)
 from pipelines.sources.run_logs import MAX_LOG_BYTES
 
 REPO_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -90,7 +95,7 @@ class GitHubSettings(BaseModel):
     @model_validator(mode="after")
     def _one_credential(self) -> GitHubSettings:
         if self.token is not None and self.app is not None:
-            raise ValueError("set either GITHUB_TOKEN or the GitHub App (REPOPILOT_APP_*), not both")
+            raise ValueError(BOTH_CREDENTIALS_REFUSED)
         owners = sorted({repo.split("/")[0].lower() for repo in self.repos})
         if self.app is not None and self.app.installation_id is None and len(owners) > 1:
             raise ValueError(
