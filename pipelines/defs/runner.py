@@ -104,7 +104,13 @@ def _root_cause(error: SerializableErrorInfo) -> str:
     """
     while error.cause is not None:
         error = error.cause
-    return error.message.strip() or str(error.cls_name)
+    text = error.message.strip()
+    # Dagster prefixes the qualified class name ("pipelines.exports.publish.PublishError: ..."):
+    # the message alone is what the user can act on
+    qualified, separator, message = text.partition(": ")
+    if separator and message and qualified.rsplit(".", 1)[-1] == error.cls_name:
+        text = message.strip()
+    return text or str(error.cls_name)
 
 
 def dagster_instance(home: Path) -> DagsterInstance:

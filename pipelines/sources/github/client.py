@@ -176,7 +176,8 @@ class GitHubClient:
     def __init__(self, settings: GitHubSettings) -> None:
         self.settings = settings
         retry = LoggedRetry(
-            total=settings.max_attempts,
+            # urllib3's total counts retries, so the first attempt comes on top of it
+            total=settings.max_attempts - 1,
             backoff_factor=settings.backoff_factor,
             backoff_max=60,
             backoff_jitter=1.0,
