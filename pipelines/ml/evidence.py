@@ -76,9 +76,9 @@ def evidence_shortfall(report: dict[str, Any]) -> str | None:
     return (
         f"too little evidence on the test window: {counts['groups']} attempt groups with an outcome "
         f"({counts['failing_groups']} with a failure, {counts['passing_groups']} with a passing attempt) "
-        f"and {counts['duration_groups']} with a duration, where the gate needs at least "
-        f"{MIN_TEST_GROUPS} of each, {MIN_TEST_CLASS_GROUPS} with a failure and "
-        f"{MIN_TEST_CLASS_GROUPS} with a passing attempt, to tell a model from the naive baselines "
-        "beyond chance; ingest more history (a longer backfill) or wait for more runs, and the next "
-        "training judges a larger window"
+        f"and {counts['duration_groups']} with a duration, fewer than the gate needs to tell a model from "
+        f"the naive baselines beyond chance: at least {MIN_TEST_GROUPS} attempt groups with an outcome "
+        f"and {MIN_TEST_GROUPS} with a duration, {MIN_TEST_CLASS_GROUPS} of them with a failure and "
+        f"{MIN_TEST_CLASS_GROUPS} with a passing attempt; ingest more history (a longer backfill) or "
+        "wait for more runs, and the next training judges a larger window"
     )
