@@ -23,9 +23,9 @@ baselines' still beats them on ROC-AUC and balanced accuracy in 12% of 40-group 
 each class: :data:`MIN_TEST_CLASS_GROUPS` alone is not enough when neither class is rare), 6%
 of 60-group and 4% of 100-group ones. A duration model whose true MAE is 10% above the rolling
 median's still beats it in 18% of 50-group windows, 10% of 100-group and 4% of 200-group ones.
-The paired duration rules against a model in service refuse an equal one at about their
-nominal rate (3–6%) from 20–30 groups on, their coverage band never from 30 on (14% and 6% at
-10 groups). With 20% failing groups 100 is also where 20 failing groups are reached."""
+The paired duration rules against a model in service refuse an equal one in 14% of 10-group
+windows, 5–7% on 20–50 groups and 3–4% from 100 on (their coverage band: 6% at 10 groups,
+under 1% from 30 on). With 20% failing groups 100 is also where 20 failing groups are reached."""
 
 MIN_TEST_CLASS_GROUPS = 20
 """Of which at least this many with a failure, and as many with a passing attempt.

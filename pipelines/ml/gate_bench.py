@@ -17,8 +17,8 @@ error rates of the gate's rules by window size:
   the baseline) and *worse* (the baseline's own score plus noise, calibrated so that its true
   ROC-AUC is :data:`WORSE` lower and its true MAE that share higher). The share of windows in
   which it still passes is the rule's false-pass rate, the reason for
-  :data:`~pipelines.ml.pipeline.MIN_TEST_GROUPS` and
-  :data:`~pipelines.ml.pipeline.MIN_TEST_CLASS_GROUPS`.
+  :data:`~pipelines.ml.evidence.MIN_TEST_GROUPS` and
+  :data:`~pipelines.ml.evidence.MIN_TEST_CLASS_GROUPS`.
 - **Equal duration models** (:func:`duration_false_refusals`): two exchangeable duration models
   with a P10–P90 interval of true coverage 0.80 through
   :func:`~pipelines.ml.versus.duration_bootstrap`, refused when the MAE difference's 95% interval

@@ -85,7 +85,9 @@ is held by a handful of groups. ``repopilot benchmark gate-noise`` (two equally 
 about 5%: either of two one-sided 2.5% tails): with 20% failing groups 11% at 10 groups
 (2.3 failing), 4–6% from 20 groups (4 failing) on; with 5% failing groups 16–24% on 10–50
 groups (1–3 failing), 10% on 100 (5 failing), 5–6% from 200 groups (10 failing) on. Ten
-groups of the rarer class is where the rate settles at its nominal level in both."""
+groups of the rarer class is where the rate settles at its nominal level in both. The gate's
+own minimum on the candidate's test window is higher
+(:data:`~pipelines.ml.evidence.MIN_TEST_CLASS_GROUPS`): its baseline rule is a point comparison."""
 
 _CELLS_PER_CHUNK = 2_000_000
 """Replicates are drawn in chunks of at most this many (replicate, row) weights (memory bound)."""
