@@ -73,8 +73,8 @@ GROUPS: tuple[int, ...] = (10, 20, 30, 50, 100, 200, 400)
 """Test-window sizes simulated, in attempt groups."""
 
 BASELINE_ROC_AUC = 0.70
-"""True ROC-AUC of the simulated naive baseline (the demo's rolling rate scores about 0.6,
-previous outcome on TravisTorrent is stronger): binormal scores, unit variance."""
+"""True ROC-AUC of the simulated naive baseline, binormal scores of unit variance (the demo's rolling
+rate scores 0.59 on its test window; TravisTorrent's previous outcome has a balanced accuracy of 0.76)."""
 
 WORSE: tuple[tuple[float, float], ...] = ((0.05, 0.05), (0.10, 0.10))
 """Worse candidates simulated: (true ROC-AUC below the baseline's, true MAE above it as a share)."""
@@ -248,8 +248,7 @@ def duration_false_refusals(groups: int, *, sims: int, replicates: int, seed: in
             y, models[0], models[1], codes.astype(object), replicates=replicates, seed=seed + sim
         )
         reasons = paired_duration_reasons({**paired, "rows": int(y.size)})
-        by_mae = any(r.startswith("duration MAE") for r in reasons)
-        refused["mae"] += by_mae
+        refused["mae"] += any(r.startswith("duration MAE") for r in reasons)
         refused["coverage"] += any(r.startswith("P10–P90") for r in reasons)
         refused["either"] += bool(reasons)
         low, high = paired["mae"]["ci95"]

@@ -417,7 +417,7 @@ def baseline_reasons(report: dict[str, Any]) -> list[str]:
     ROC-AUC above the rolling failure rate's, balanced accuracy above the previous outcome's,
     duration MAE below the rolling median's (the report's ``failure``, ``baselines`` and
     ``duration``, every figure finite). A point comparison: on a small window a candidate no
-    better than the baselines passes it often, hence :data:`MIN_TEST_GROUPS` first.
+    better than the baselines passes it often, hence :data:`~pipelines.ml.evidence.MIN_TEST_GROUPS` first.
     """
     failure, baselines, duration = report["failure"], report["baselines"], report["duration"]
     reasons = []
@@ -473,7 +473,7 @@ def promotion_verdict(
     standard errors of ``duration_noise`` (:data:`DURATION_TOLERANCE` of the current MAE when a
     report records none), and the band on each report's own coverage figure.
     """
-    # Too small a window makes every comparison below a coin toss: one reason, before any figure.
+    # on too small a window the rules below pass worse candidates by chance: one reason, first
     shortfall = evidence_shortfall(report)
     if shortfall is not None:
         return False, [shortfall]
