@@ -126,10 +126,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     dashboard.add_argument("--json", type=Path, help="also write the figures as JSON here")
     noise = bench_kinds.add_parser(
-        "gate-noise", help="how often the promotion gate refuses an equal candidate, by test-window size"
+        "gate-noise",
+        help="by test-window size: how often the promotion gate refuses an equal failure or duration "
+        "candidate, and how often its baseline rule passes one no better than the baselines",
     )
-    noise.add_argument("--sims", type=int, default=300, help="simulated windows per size (default 300)")
+    noise.add_argument(
+        "--sims", type=int, default=300, help="simulated windows per size, bootstrap rules (default 300)"
+    )
+    noise.add_argument(
+        "--point-sims", type=int, default=1_000, help="simulated windows per size, baseline rule (1000)"
+    )
     noise.add_argument("--failure-rate", type=float, default=0.2, help="share of failing attempt groups")
+    noise.add_argument(
+        "--groups", help="comma-separated window sizes in attempt groups (default 10,20,30,50,100,200,400)"
+    )
     noise.add_argument("--json", type=Path, help="also write the figures as JSON here")
     gate = bench_kinds.add_parser(
         "gate", help="train a candidate on the warehouse in --home and judge it against its current model"
@@ -218,9 +228,16 @@ def _bench_dashboard(args: argparse.Namespace) -> None:
 
 
 def _bench_gate_noise(args: argparse.Namespace) -> None:
-    from pipelines.ml.gate_bench import run_gate_noise
+    from pipelines.ml.gate_bench import GROUPS, run_gate_noise
 
-    run_gate_noise(sims=args.sims, failure_rate=args.failure_rate, json_path=args.json)
+    sizes = tuple(int(n) for n in args.groups.split(",") if n.strip()) if args.groups else GROUPS
+    run_gate_noise(
+        groups=sizes,
+        sims=args.sims,
+        point_sims=args.point_sims,
+        failure_rate=args.failure_rate,
+        json_path=args.json,
+    )
 
 
 def _bench_gate(args: argparse.Namespace) -> None:

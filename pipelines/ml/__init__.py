@@ -8,6 +8,7 @@
 * :mod:`~pipelines.ml.explain` — ``pred_contrib`` factors and the ``predict_workflow_outcome`` result.
 * :mod:`~pipelines.ml.mlp` — the design's dense network, as a comparison row.
 * :mod:`~pipelines.ml.card` — the model card (markdown + SVG).
+* :mod:`~pipelines.ml.evidence` — the least evidence on a test window before the promotion gate judges it.
 * :mod:`~pipelines.ml.benchmark` — ``repopilot benchmark ci`` on TravisTorrent-schema files.
 
 Nothing here imports Dagster: the assets in ``pipelines/defs`` call these functions.

@@ -18,6 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.ml.evidence import (
+    MIN_TEST_CLASS_GROUPS,
+    MIN_TEST_GROUPS,
+    evidence_counts,
+    evidence_shortfall,
+)
+
 _WIDTH, _HEIGHT, _MARGIN = 420, 300, 48
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#7f7f7f")
 
@@ -427,9 +434,29 @@ def _windows(windows: dict[str, Any] | None) -> list[str]:
         return ["Training, calibration and test windows: not recorded (trained before they were).", ""]
     return [
         _table(
-            ["rows", "count", "with an outcome", "first trigger", "last trigger"],
             [
-                [name, w.get("rows"), w.get("failure_rows"), w.get("first"), w.get("last")]
+                "rows",
+                "count",
+                "with an outcome",
+                "attempt groups",
+                "with a failure",
+                "with a pass",
+                "with a duration",
+                "first trigger",
+                "last trigger",
+            ],
+            [
+                [
+                    name,
+                    w.get("rows"),
+                    w.get("failure_rows"),
+                    w.get("groups"),
+                    w.get("failing_groups"),
+                    w.get("passing_groups"),
+                    w.get("duration_groups"),
+                    w.get("first"),
+                    w.get("last"),
+                ]
                 for name, w in (
                     (label, windows.get(key) or {})
                     for key, label in (
@@ -442,8 +469,26 @@ def _windows(windows: dict[str, Any] | None) -> list[str]:
             ],
         ),
         "",
+        *_evidence({"windows": windows}),
         "Trained rows' keys (SHA-256 of the sorted run id and attempt): "
         f"`{windows.get('trained_keys_sha256')}`",
+        "",
+    ]
+
+
+def _evidence(report: dict[str, Any]) -> list[str]:
+    """Whether the test window holds the evidence the promotion gate asks for (nothing before counts)."""
+    counts = evidence_counts(report)
+    if counts is None:
+        return []
+    shortfall = evidence_shortfall(report)
+    if shortfall is not None:
+        return [f"**Not promotable on this window:** {shortfall}.", ""]
+    return [
+        f"Evidence for the promotion gate: the test window's {counts['groups']} attempt groups "
+        f"({counts['failing_groups']} with a failure, {counts['passing_groups']} with a pass, "
+        f"{counts['duration_groups']} with a duration) meet its minimum of {MIN_TEST_GROUPS} "
+        f"({MIN_TEST_CLASS_GROUPS} with a failure and {MIN_TEST_CLASS_GROUPS} with a pass).",
         "",
     ]
 

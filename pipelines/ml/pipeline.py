@@ -24,6 +24,7 @@ from pipelines.features.runs import feature_docs
 from pipelines.ml.benchmark import ROW_ORDER, clean_report, evaluate, fit_models
 from pipelines.ml.card import build_model_card
 from pipelines.ml.dataset import fit_spec, make_dataset
+from pipelines.ml.evidence import evidence_shortfall
 from pipelines.ml.splits import time_split
 from pipelines.ml.train import REFERENCE_FEATURES, DurationModel, FailureModel
 from pipelines.ml.versus import (
@@ -34,7 +35,11 @@ from pipelines.ml.versus import (
 )
 
 MIN_LABELLED_RUNS = 200
-"""Fewer labelled runs than this cannot be split into fit, calibration and test honestly."""
+"""Fewer labelled runs than this cannot be split into fit, calibration and test honestly.
+
+Enough to train and write a model card, not to promote: the test window of 200 runs holds
+about 40 attempt groups, and the gate asks for more
+(:data:`~pipelines.ml.evidence.MIN_TEST_GROUPS`), refusing with the counts until history grows."""
 
 
 class InsufficientHistoryError(ValueError):
@@ -342,26 +347,41 @@ def _stored_coverage(report: dict[str, Any]) -> tuple[list[float], str]:
     return interval, f"{coverage:.3f} (95% interval {interval[0]:.3f} to {interval[1]:.3f})"
 
 
+def paired_duration_reasons(paired: dict[str, Any]) -> list[str]:
+    """The gate's reasons to refuse a duration model on the same rows as the current one.
+
+    Args:
+        paired: ``versus_current.duration`` once compared: ``rows`` and
+            :func:`~pipelines.ml.versus.duration_bootstrap`'s figures.
+
+    Returns:
+        Empty, or why: the MAE difference's 95% interval lies above zero, or the candidate's
+        coverage interval misses :data:`COVERAGE_BAND` where the current model's does not.
+    """
+    band = f"{COVERAGE_BAND[0]}–{COVERAGE_BAND[1]}"
+    reasons = []
+    where = f"on the same {paired['rows']} test rows with a duration"
+    low = paired["mae"]["ci95"][0]
+    if _finite(low) and low > 0:
+        reasons.append(
+            f"duration MAE is worse than the current model's beyond noise {where}: "
+            f"{_paired_seconds(paired['mae'])}"
+        )
+    coverage = paired["interval_coverage"]
+    if _misses_band(coverage["candidate_ci95"]) and not _misses_band(coverage["current_ci95"]):
+        reasons.append(
+            f"P10–P90 coverage misses {band} beyond noise where the current model's does not, {where}: "
+            f"{_coverages(coverage)}"
+        )
+    return reasons
+
+
 def _duration_against_current(report: dict[str, Any], current: dict[str, Any] | None) -> list[str]:
     """The gate's reasons to refuse on the duration model against the current one."""
     band = f"{COVERAGE_BAND[0]}–{COVERAGE_BAND[1]}"
     paired, why = _same_duration_rows(report, current)
     if paired is not None:
-        reasons = []
-        where = f"on the same {paired['rows']} test rows with a duration"
-        low = paired["mae"]["ci95"][0]
-        if _finite(low) and low > 0:
-            reasons.append(
-                f"duration MAE is worse than the current model's beyond noise {where}: "
-                f"{_paired_seconds(paired['mae'])}"
-            )
-        coverage = paired["interval_coverage"]
-        if _misses_band(coverage["candidate_ci95"]) and not _misses_band(coverage["current_ci95"]):
-            reasons.append(
-                f"P10–P90 coverage misses {band} beyond noise where the current model's does not, {where}: "
-                f"{_coverages(coverage)}"
-            )
-        return reasons
+        return paired_duration_reasons(paired)
     if current is None:
         return []
     reasons = []
@@ -391,14 +411,47 @@ def _duration_against_current(report: dict[str, Any], current: dict[str, Any] | 
     return reasons
 
 
+def baseline_reasons(report: dict[str, Any]) -> list[str]:
+    """The gate's point comparison with the naive baselines on the test window: why it fails, if it does.
+
+    ROC-AUC above the rolling failure rate's, balanced accuracy above the previous outcome's,
+    duration MAE below the rolling median's (the report's ``failure``, ``baselines`` and
+    ``duration``, every figure finite). A point comparison: on a small window a candidate no
+    better than the baselines passes it often, hence :data:`~pipelines.ml.evidence.MIN_TEST_GROUPS` first.
+    """
+    failure, baselines, duration = report["failure"], report["baselines"], report["duration"]
+    reasons = []
+    if failure["roc_auc"] <= baselines["rolling_rate"]["roc_auc"]:
+        reasons.append(
+            f"ROC-AUC {failure['roc_auc']:.3f} does not beat the rolling-rate baseline's "
+            f"{baselines['rolling_rate']['roc_auc']:.3f}"
+        )
+    if failure["balanced_accuracy"] <= baselines["previous_outcome"]["balanced_accuracy"]:
+        reasons.append(
+            f"balanced accuracy {failure['balanced_accuracy']:.3f} does not beat the previous-outcome "
+            f"baseline's {baselines['previous_outcome']['balanced_accuracy']:.3f}"
+        )
+    if duration["mae"] >= duration["baseline_mae"]:
+        reasons.append(
+            f"duration MAE {duration['mae']:.0f}s does not beat the baseline's "
+            f"{duration['baseline_mae']:.0f}s"
+        )
+    return reasons
+
+
 def promotion_verdict(
     report: dict[str, Any], current: dict[str, Any] | None, *, tolerance: float = 0.01
 ) -> tuple[bool, list[str]]:
     """Whether a new model may replace the current one, and why not.
 
-    It must beat the naive baselines on the test window (ROC-AUC above the rolling failure
-    rate's, balanced accuracy above the previous outcome's, duration MAE below the rolling
-    median's), and must not be worse than the current model beyond noise.
+    Its test window must first hold enough evidence (:func:`~pipelines.ml.evidence.evidence_shortfall`:
+    :data:`~pipelines.ml.evidence.MIN_TEST_GROUPS` attempt groups with an outcome and with a
+    duration, :data:`~pipelines.ml.evidence.MIN_TEST_CLASS_GROUPS` with a failure and with a
+    pass); below it, or in a report without those counts, the candidate is refused with that one
+    reason. It must then beat the naive baselines on the test window (:func:`baseline_reasons`:
+    ROC-AUC above the rolling failure rate's, balanced accuracy above the previous outcome's,
+    duration MAE below the rolling median's), and must not be worse than the current model
+    beyond noise.
 
     Against the current model: when the report's ``versus_current`` holds the paired comparison
     on the candidate's own test rows, a candidate is refused if the 95% bootstrap interval of
@@ -420,6 +473,10 @@ def promotion_verdict(
     standard errors of ``duration_noise`` (:data:`DURATION_TOLERANCE` of the current MAE when a
     report records none), and the band on each report's own coverage figure.
     """
+    # on too small a window the rules below pass worse candidates by chance: one reason, first
+    shortfall = evidence_shortfall(report)
+    if shortfall is not None:
+        return False, [shortfall]
     reasons: list[str] = []
     failure, baselines, duration = report["failure"], report["baselines"], report["duration"]
     # The report stores a metric that could not be computed (a test window with one class, no
@@ -440,21 +497,7 @@ def promotion_verdict(
         return False, [
             f"undefined on the test window, so the candidate cannot be judged: {', '.join(undefined)}"
         ]
-    if failure["roc_auc"] <= baselines["rolling_rate"]["roc_auc"]:
-        reasons.append(
-            f"ROC-AUC {failure['roc_auc']:.3f} does not beat the rolling-rate baseline's "
-            f"{baselines['rolling_rate']['roc_auc']:.3f}"
-        )
-    if failure["balanced_accuracy"] <= baselines["previous_outcome"]["balanced_accuracy"]:
-        reasons.append(
-            f"balanced accuracy {failure['balanced_accuracy']:.3f} does not beat the previous-outcome "
-            f"baseline's {baselines['previous_outcome']['balanced_accuracy']:.3f}"
-        )
-    if duration["mae"] >= duration["baseline_mae"]:
-        reasons.append(
-            f"duration MAE {duration['mae']:.0f}s does not beat the baseline's "
-            f"{duration['baseline_mae']:.0f}s"
-        )
+    reasons += baseline_reasons(report)
     versus, why = _same_rows(report, current)
     if versus is not None:
         for metric, name in JUDGED_AGAINST_CURRENT.items():

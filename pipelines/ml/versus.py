@@ -85,7 +85,9 @@ is held by a handful of groups. ``repopilot benchmark gate-noise`` (two equally 
 about 5%: either of two one-sided 2.5% tails): with 20% failing groups 11% at 10 groups
 (2.3 failing), 4–6% from 20 groups (4 failing) on; with 5% failing groups 16–24% on 10–50
 groups (1–3 failing), 10% on 100 (5 failing), 5–6% from 200 groups (10 failing) on. Ten
-groups of the rarer class is where the rate settles at its nominal level in both."""
+groups of the rarer class is where the rate settles at its nominal level in both. The gate's
+own minimum on the candidate's test window is higher
+(:data:`~pipelines.ml.evidence.MIN_TEST_CLASS_GROUPS`): its baseline rule is a point comparison."""
 
 _CELLS_PER_CHUNK = 2_000_000
 """Replicates are drawn in chunks of at most this many (replicate, row) weights (memory bound)."""
@@ -199,6 +201,35 @@ def _window(times: npt.NDArray[np.datetime64], failure_rows: int) -> dict[str, A
     }
 
 
+def class_groups(y: Floats, groups: npt.NDArray[Any]) -> tuple[int, int, int]:
+    """Attempt groups of rows with an outcome: all of them, those with a failure, those with a pass.
+
+    A group retried to green (a failed attempt, then a passing one) counts on both sides: it
+    brings a row of each class, which is what ROC-AUC and PR-AUC are made of.
+    """
+    labels = np.asarray(groups.astype(str))
+    failing, passing = len(set(labels[y == 1].tolist())), len(set(labels[y == 0].tolist()))
+    return len(set(labels.tolist())), failing, passing
+
+
+def group_counts(failed: Floats, duration: Floats, groups: npt.NDArray[Any]) -> dict[str, int]:
+    """A window's attempt-group counts, the evidence the promotion gate asks for.
+
+    Args:
+        failed: 1.0 failed, 0.0 passed, NaN unknown, per row.
+        duration: seconds, NaN unknown, per row.
+        groups: the attempt group of each row.
+
+    Returns:
+        ``groups`` (with an outcome), ``failing_groups`` and ``passing_groups`` of
+        :func:`class_groups`, and ``duration_groups`` (with a known duration).
+    """
+    known = ~np.isnan(failed)
+    total, failing, passing = class_groups(failed[known], groups[known])
+    timed = len(set(np.asarray(groups[~np.isnan(duration)].astype(str)).tolist()))
+    return {"groups": total, "failing_groups": failing, "passing_groups": passing, "duration_groups": timed}
+
+
 def _keys(data: Dataset) -> npt.NDArray[np.int64]:
     # a row is a run attempt: run id and attempt number (retries share the run id)
     attempt = (
@@ -215,20 +246,31 @@ def training_windows(fit: Dataset, calibration: Dataset, test: Dataset) -> dict[
     Returns:
         ``fit``, ``calibration``, ``test`` and ``trained`` (fit and calibration together: every
         row the final booster, refit on both, or its calibrator saw), each with ``rows``,
-        ``failure_rows`` and ``first``/``last`` trigger times (ISO 8601, UTC, microseconds);
-        ``trained_keys_sha256``, a SHA-256 of the sorted (run id, attempt) keys of the trained
-        rows, tells two trainings on the same rows apart from others.
+        ``failure_rows``, ``first``/``last`` trigger times (ISO 8601, UTC, microseconds) and the
+        attempt-group counts of :func:`group_counts` (the test window's are the evidence the
+        promotion gate asks for); ``trained_keys_sha256``, a SHA-256 of the sorted (run id,
+        attempt) keys of the trained rows, tells two trainings on the same rows apart from others.
     """
     keys = np.concatenate([_keys(fit), _keys(calibration)])
     keys = keys[np.lexsort((keys[:, 1], keys[:, 0]))].astype("<i8")
     windows = {
-        name: _window(data.time, int(data.has_failure_label.sum()))
+        name: {
+            **_window(data.time, int(data.has_failure_label.sum())),
+            **group_counts(data.failed, data.duration, data.groups),
+        }
         for name, data in (("fit", fit), ("calibration", calibration), ("test", test))
     }
-    windows["trained"] = _window(
-        np.concatenate([fit.time, calibration.time]),
-        windows["fit"]["failure_rows"] + windows["calibration"]["failure_rows"],
-    )
+    windows["trained"] = {
+        **_window(
+            np.concatenate([fit.time, calibration.time]),
+            windows["fit"]["failure_rows"] + windows["calibration"]["failure_rows"],
+        ),
+        **group_counts(
+            np.concatenate([fit.failed, calibration.failed]),
+            np.concatenate([fit.duration, calibration.duration]),
+            np.concatenate([fit.groups, calibration.groups]),
+        ),
+    }
     return {**windows, "trained_keys_sha256": hashlib.sha256(keys.tobytes()).hexdigest()}
 
 
@@ -543,9 +585,7 @@ def unseen_groups(test: Dataset, period: tuple[np.datetime64, np.datetime64]) ->
 
 
 def _too_few(y: Floats, groups: npt.NDArray[Any]) -> str | None:
-    labels = np.asarray(groups.astype(str))
-    failed, passed = len(set(labels[y == 1].tolist())), len(set(labels[y == 0].tolist()))
-    total = len(set(labels.tolist()))
+    total, failed, passed = class_groups(y, groups)
     if total >= MIN_UNSEEN_GROUPS and min(failed, passed) >= MIN_UNSEEN_CLASS_GROUPS:
         return None
     return (

@@ -58,6 +58,10 @@ def _judgeable(versus: dict[str, Any] | None = None) -> dict[str, Any]:
         "failure": {"roc_auc": 0.8, "pr_auc": 0.5, "balanced_accuracy": 0.7},
         "baselines": {"rolling_rate": {"roc_auc": 0.6}, "previous_outcome": {"balanced_accuracy": 0.6}},
         "duration": {"mae": 80.0, "baseline_mae": 100.0},
+        # a test window with enough evidence for the gate to judge the figures at all
+        "windows": {
+            "test": {"groups": 300, "failing_groups": 60, "passing_groups": 280, "duration_groups": 300}
+        },
     }
     if versus is not None:
         report["versus_current"] = versus
@@ -331,7 +335,7 @@ def test_the_gate_noise_benchmark_refuses_equal_candidates_rarely_on_large_windo
     from pipelines.ml.gate_bench import false_refusals
 
     out = tmp_path / "noise.json"
-    assert main(["benchmark", "gate-noise", "--sims", "2", "--json", str(out)]) == 0
+    assert main(["benchmark", "gate-noise", "--sims", "2", "--point-sims", "5", "--json", str(out)]) == 0
     report = json.loads(out.read_text(encoding="utf-8"))
     assert [row["groups"] for row in report["by_groups"]] == [10, 20, 30, 50, 100, 200, 400]
     small, large = (false_refusals(n, failure_rate=0.2, sims=30, replicates=200, seed=0) for n in (20, 400))
@@ -339,6 +343,43 @@ def test_the_gate_noise_benchmark_refuses_equal_candidates_rarely_on_large_windo
     # equal models: the interval narrows with the window and rarely lies below zero on a large one
     assert large["roc_auc_interval_width_mean"] < small["roc_auc_interval_width_mean"] / 3
     assert large["equal_candidate_refused"] <= 0.15
+
+
+def test_the_gate_noise_benchmark_reports_the_baseline_rule_and_the_duration_rules(tmp_path: Path) -> None:
+    from pipelines.cli import main
+
+    out = tmp_path / "noise.json"
+    argv = ["benchmark", "gate-noise", "--sims", "3", "--point-sims", "20", "--groups", "10,40", "--json"]
+    assert main([*argv, str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["point_sims"] == 20 and report["worse"] == [
+        {"roc_auc_deficit": 0.05, "mae_excess": 0.05},
+        {"roc_auc_deficit": 0.1, "mae_excess": 0.1},
+    ]
+    kinds = {"equal", "worse_roc_auc_0.05_mae_0.05", "worse_roc_auc_0.1_mae_0.1"}
+    rules = {"roc_auc", "balanced_accuracy", "duration_mae", "failure", "all"}
+    for section in ("by_groups", "baseline_rule", "duration_equal"):
+        assert [row["groups"] for row in report[section]] == [10, 40], section
+    for row in report["baseline_rule"]:
+        assert 0 < row["windows"] <= 20 and kinds <= set(row)
+        for kind in kinds:
+            assert set(row[kind]) == rules and all(0.0 <= v <= 1.0 for v in row[kind].values())
+            assert row[kind]["all"] <= min(row[kind]["failure"], row[kind]["duration_mae"])
+    for row in report["duration_equal"]:
+        assert row["windows"] == 3 and 0.0 <= row["mae"] <= row["either"] <= 1.0
+        assert row["coverage"] <= row["either"] and row["mae_interval_width_share"] > 0
+
+
+def test_the_baseline_rule_passes_a_worse_candidate_less_often_on_a_larger_window() -> None:
+    from pipelines.ml.gate_bench import baseline_false_passes, duration_false_refusals
+
+    small, large = (baseline_false_passes(n, failure_rate=0.2, sims=300, seed=0) for n in (20, 400))
+    worse = "worse_roc_auc_0.1_mae_0.1"
+    assert large[worse]["failure"] < 0.05 < small[worse]["failure"]
+    # an equal candidate beats the baselines by chance about as often on any window: a point comparison
+    assert 0.25 < large["equal"]["failure"] < 0.6 and 0.25 < small["equal"]["failure"] < 0.6
+    equal = duration_false_refusals(200, sims=40, replicates=200, seed=0)
+    assert equal["either"] <= 0.2 and equal["coverage"] <= 0.1
 
 
 def test_the_gate_benchmark_judges_a_candidate_on_a_warehouse_both_ways(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipelines.cli import main
+from pipelines.ml.evidence import evidence_shortfall
 
 # each test runs the whole pipeline (twice): minutes on a busy machine
 pytestmark = pytest.mark.timeout(900)
@@ -38,6 +40,9 @@ def test_demo_materialises_the_sample_org_and_labels_it_synthetic(
     )
     assert synthetic == (True, 4)
     assert failing is not None and bots is not None and bots[0] > 0
+    # the demo's test window holds the evidence the promotion gate asks for (419 attempt groups)
+    candidate = json.loads((home / "models" / "candidate" / "report.json").read_text(encoding="utf-8"))
+    assert evidence_shortfall(candidate) is None, evidence_shortfall(candidate)
     # A second run ingests nothing new and changes no count.
     assert main(["--home", str(home), "run"]) == 0
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
@@ -52,8 +57,6 @@ def test_demo_materialises_the_sample_org_and_labels_it_synthetic(
 def test_a_candidate_worse_than_the_current_model_is_not_promoted(
     home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import json
-
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     monkeypatch.delenv("REPOPILOT_REPOS", raising=False)
     assert main(["--home", str(home), "run"]) == 0

@@ -91,6 +91,10 @@ def _report(roc_auc: float) -> dict[str, Any]:
         "failure": {"roc_auc": roc_auc, "pr_auc": 0.5, "balanced_accuracy": 0.7},
         "baselines": {"rolling_rate": {"roc_auc": 0.6}, "previous_outcome": {"balanced_accuracy": 0.6}},
         "duration": {"mae": 80.0, "baseline_mae": 100.0},
+        # enough attempt groups for the gate to judge the figures (this test is about blocking)
+        "windows": {
+            "test": {"groups": 300, "failing_groups": 60, "passing_groups": 280, "duration_groups": 300}
+        },
     }
 
 
