@@ -89,8 +89,11 @@ def publish_exports(exports: Exports, client: Github, repository: str, branch: s
         raise PublishError(f"cannot publish the exports to {repository}@{branch}: {error}") from None
     except GithubException as error:
         meaning = _meaning(error)
+        # GitHub's own message ("Bad credentials") names the cause; it never carries the token
+        message = error.data.get("message") if isinstance(error.data, dict) else None
         raise PublishError(
             f"cannot publish the exports to {repository}@{branch}: GitHub answered HTTP {error.status}"
+            + (f": {message}" if isinstance(message, str) and message else "")
             + (f" ({meaning})" if meaning else "")
         ) from None
 

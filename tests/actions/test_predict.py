@@ -90,11 +90,11 @@ def test_a_refused_publish_names_the_target_and_the_cause(
     with pytest.raises(PublishError) as missing:
         publish_exports(exports, _client(sample_double), "nobody/nothing", "repopilot-exports")
     assert str(missing.value) == (
-        "cannot publish the exports to nobody/nothing@repopilot-exports: GitHub answered HTTP 404 "
-        "(no such repository, or the token cannot see it)"
+        "cannot publish the exports to nobody/nothing@repopilot-exports: GitHub answered HTTP 404: "
+        "Not Found (no such repository, or the token cannot see it)"
     )
     refused = Github(base_url=sample_double.url, auth=Auth.Token("ghp_" + "x" * 36), retry=None)
-    with pytest.raises(PublishError, match=r"HTTP 401 \(the token is invalid or expired\)"):
+    with pytest.raises(PublishError, match=r"HTTP 401: Bad credentials \(the token is invalid or expired\)"):
         publish_exports(exports, refused, EXPORTS_REPO, "repopilot-exports")
 
 
@@ -323,7 +323,7 @@ def test_publishing_to_a_repository_without_a_commit_says_to_make_one(
         publish_exports(exports, client, EXPORTS_REPO, "repopilot-exports")
     assert str(empty.value) == (
         "cannot publish the exports to repopilot-sample/web-frontend@repopilot-exports: GitHub answered "
-        "HTTP 409 (the exports repository has no commit yet: create one (e.g. a README) first)"
+        "HTTP 409: Git Repository is empty. (the exports repository has no commit yet: create one (e.g. a README) first)"
     )
     assert sample_double.writes.branch_files(EXPORTS_REPO, "repopilot-exports") is None
     # once the repository has its first commit, the same publish goes through
