@@ -323,7 +323,8 @@ def test_publishing_to_a_repository_without_a_commit_says_to_make_one(
         publish_exports(exports, client, EXPORTS_REPO, "repopilot-exports")
     assert str(empty.value) == (
         "cannot publish the exports to repopilot-sample/web-frontend@repopilot-exports: GitHub answered "
-        "HTTP 409: Git Repository is empty. (the exports repository has no commit yet: create one (e.g. a README) first)"
+        "HTTP 409: Git Repository is empty. (the exports repository has no commit yet: create one "
+        "(e.g. a README) first)"
     )
     assert sample_double.writes.branch_files(EXPORTS_REPO, "repopilot-exports") is None
     # once the repository has its first commit, the same publish goes through
