@@ -13,6 +13,13 @@ is retried, and when every attempt fails the reader keeps its previous snapshot.
 shows is the state at the writer's last checkpoint (DuckDB checkpoints on close and whenever its
 write-ahead log grows large); the log itself is not copied, because replaying a log against a
 main file from a different checkpoint could apply changes twice.
+
+Readers do not copy the warehouse when the pipeline has written its reader copy
+(``$REPOPILOT_HOME/reader.duckdb``, :mod:`warehouse.reader`): that file only ever changes by being
+replaced whole, so it is opened read-only in place, and a connection keeps the file it opened.
+A warehouse without one (built before the reader copy existed, or while its first run is under
+way) is still read through a snapshot, from which a private copy of the reader's layout is
+written, so every reader query has one layout to read.
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ from pathlib import Path
 
 import duckdb
 
+from actions.sla.github_data import MARKER as SLA_MARKER
+from warehouse.reader import READER_FILE, READER_FORMAT, write_reader_from_file
+
 WAREHOUSE_FILE = "warehouse.duckdb"
 UNREADABLE_AFTER = 3
 """Consistent copies that fail to open, in a row, before the file is judged unreadable."""
@@ -45,6 +55,10 @@ class UnreadableWarehouseError(SnapshotError):
     A file being written changes between copies; one that holds still through every attempt and
     still fails to open will not heal by waiting.
     """
+
+
+class StaleReaderError(SnapshotError):
+    """The reader copy is of another format than this version reads (written by another version)."""
 
 
 @dataclass(frozen=True)
@@ -149,11 +163,59 @@ def _prefix(source: Path) -> str:
 def prune(snapshot: Snapshot) -> None:
     """Delete the older snapshots of ``snapshot``'s source (open connections keep their file on POSIX).
 
-    Snapshots of other sources are left alone: a reader may still be using them.
+    The files of ``snapshot``'s own version (the copy and the reader layout written from it) and
+    the snapshots of other sources are left alone: a reader may still be using them.
     """
+    version = snapshot.path.name.split(".", 1)[0] + "."
     for path in snapshot.path.parent.glob(f"{_prefix(snapshot.source)}*.duckdb"):
-        if path != snapshot.path:
+        if not path.name.startswith(version):
             path.unlink(missing_ok=True)
+
+
+def take_slim_snapshot(source: Path, directory: Path) -> Snapshot:
+    """A snapshot of ``source`` in the reader copy's layout (no ``raw``), next to the full copy.
+
+    For a warehouse without a reader copy: the slim file is written once per version.
+
+    Raises:
+        FileNotFoundError: when ``source`` does not exist.
+        UnreadableWarehouseError: when every copy was consistent but none could be opened.
+        SnapshotError: when no attempt produced a consistent, readable copy.
+    """
+    snapshot = take_snapshot(source, directory)
+    slim = snapshot.path.with_name(snapshot.path.name.removesuffix(".duckdb") + ".slim.duckdb")
+    if not slim.exists():
+        write_reader_from_file(snapshot.path, slim, comment_marker=SLA_MARKER)
+    return Snapshot(slim, snapshot.source, snapshot.version, snapshot.modified_at)
+
+
+def open_reader(path: Path) -> Snapshot:
+    """The reader copy at ``path``, checked: it opens and is of the format this version reads.
+
+    Raises:
+        FileNotFoundError: when ``path`` does not exist.
+        UnreadableWarehouseError: when it is not a readable DuckDB database.
+        StaleReaderError: when it has no manifest of this format (another version wrote it).
+    """
+    version = file_version(path)
+    if version is None:
+        raise FileNotFoundError(path)
+    try:
+        with duckdb.connect(str(path), read_only=True) as conn:
+            rows = conn.execute("SELECT format, written_at FROM reader.manifest").fetchall()
+    except duckdb.CatalogException:  # no manifest: not a reader copy this version wrote
+        rows = []
+    except duckdb.Error as exc:
+        raise UnreadableWarehouseError(
+            f"{path} is not a readable DuckDB database (corrupt, truncated, or written by another "
+            "DuckDB version)"
+        ) from exc
+    format_, written_at = rows[0] if rows else (None, None)
+    if format_ != READER_FORMAT or not isinstance(written_at, datetime):
+        raise StaleReaderError(
+            f"{path} is a reader copy of another format ({format_}; this version reads {READER_FORMAT})"
+        )
+    return Snapshot(path, path, version, written_at.astimezone(UTC))
 
 
 def default_directory() -> Path:
@@ -161,3 +223,20 @@ def default_directory() -> Path:
     path = Path(tempfile.mkdtemp(prefix="repopilot-dashboard-"))
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
+
+
+def read_copy(home: Path, directory: Path) -> Snapshot:
+    """What a reader outside the dashboard (a notebook) opens read-only: never the warehouse itself.
+
+    The reader copy of ``home`` when it is readable and of this version's format, else a slim
+    snapshot of the warehouse written into ``directory``.
+
+    Raises:
+        FileNotFoundError: when ``home`` holds neither file.
+        UnreadableWarehouseError: when the warehouse file cannot be opened.
+        SnapshotError: when no consistent copy of the warehouse could be taken.
+    """
+    try:
+        return open_reader(home / READER_FILE)
+    except (FileNotFoundError, SnapshotError):
+        return take_slim_snapshot(home / WAREHOUSE_FILE, directory)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pipelines.sources.base import SourceError
 
-INGEST_SELECTION = "group:github_ingest or group:warehouse"
+INGEST_SELECTION = "group:github_ingest or group:warehouse or group:readers"
 
 
 def _parser() -> argparse.ArgumentParser:
