@@ -23,6 +23,7 @@ from actions.maintenance.windows import HOURS_PER_WEEK
 from actions.sla.config import SlaConfig
 from actions.sla.engine import WorkflowRun, check_sla_compliance
 from dashboards.sla_config import target_hours
+from dashboards.snapshot import ATTACHED
 from warehouse.db import sql
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -71,6 +72,9 @@ def _frame(conn: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | 
     try:
         # Times and weeks in UTC whatever the caller's connection (a notebook's follows the local zone)
         cursor.execute("SET TimeZone = 'UTC'")
+        # a cursor starts in its instance's default database, not the one its connection USEs
+        if cursor.execute(sql("dashboard/attached"), {"name": ATTACHED}).fetchall():
+            cursor.execute(f"USE {ATTACHED}")
         frame: pl.DataFrame = cursor.sql(text, params=used).pl()
     finally:
         cursor.close()
@@ -83,8 +87,8 @@ def tables(conn: duckdb.DuckDBPyConnection) -> frozenset[str]:
 
 
 def source(conn: duckdb.DuckDBPyConnection) -> Source:
-    """The sources of the history (``reader.sources``) and whether any of it is synthetic."""
-    if "reader.sources" not in tables(conn):
+    """The sources of the history (``slim.sources``) and whether any of it is synthetic."""
+    if "slim.sources" not in tables(conn):
         return Source()
     rows = _frame(conn, "sources")
     synthetic = rows.filter(pl.col("synthetic"))
@@ -465,7 +469,7 @@ def post_mortems(
     """Post-mortems the SLA action posted on its incident issues, newest first.
 
     They come from GitHub through the pipeline: comments carrying the action's marker (the reader
-    copy keeps only those, ``reader.sla_comments``) that open with a post-mortem heading, on
+    copy keeps only those, ``slim.sla_comments``) that open with a post-mortem heading, on
     issues labelled ``incident_label``.
     """
     return _frame(conn, "post_mortems", filters.params(incident_label=incident_label))

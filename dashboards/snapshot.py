@@ -41,6 +41,8 @@ from actions.sla.github_data import MARKER as SLA_MARKER
 from warehouse.reader import READER_FILE, READER_FORMAT, write_reader_from_file
 
 WAREHOUSE_FILE = "warehouse.duckdb"
+ATTACHED = "read_copy"
+"""The name :func:`connect_read_only` attaches a file under."""
 UNREADABLE_AFTER = 3
 """Consistent copies that fail to open, in a row, before the file is judged unreadable."""
 
@@ -189,6 +191,21 @@ def take_slim_snapshot(source: Path, directory: Path) -> Snapshot:
     return Snapshot(slim, snapshot.source, snapshot.version, snapshot.modified_at)
 
 
+def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the DuckDB file at ``path``, in a database instance of its own.
+
+    ``duckdb.connect(path)`` shares one instance between the connections to a path in a process,
+    so after the reader copy was replaced, a new connection would still read the file the first
+    one opened. Attaching the file to a new in-memory instance opens the file now at ``path``.
+    """
+    conn = duckdb.connect()
+    literal = "'" + str(path).replace("'", "''") + "'"
+    conn.execute(f"ATTACH {literal} AS {ATTACHED} (READ_ONLY)")
+    conn.execute(f"USE {ATTACHED}")  # a cursor starts in memory again: dashboards.data.cursor says USE
+    conn.execute("SET TimeZone = 'UTC'")
+    return conn
+
+
 def open_reader(path: Path) -> Snapshot:
     """The reader copy at ``path``, checked: it opens and is of the format this version reads.
 
@@ -201,8 +218,8 @@ def open_reader(path: Path) -> Snapshot:
     if version is None:
         raise FileNotFoundError(path)
     try:
-        with duckdb.connect(str(path), read_only=True) as conn:
-            rows = conn.execute("SELECT format, written_at FROM reader.manifest").fetchall()
+        with connect_read_only(path) as conn:
+            rows = conn.execute("SELECT format, written_at FROM slim.manifest").fetchall()
     except duckdb.CatalogException:  # no manifest: not a reader copy this version wrote
         rows = []
     except duckdb.Error as exc:

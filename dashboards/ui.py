@@ -29,6 +29,7 @@ from dashboards.snapshot import (
     Snapshot,
     SnapshotError,
     UnreadableWarehouseError,
+    connect_read_only,
     default_directory,
     file_version,
     home_directory,
@@ -130,10 +131,8 @@ def _reader(path: str, mtime_ns: int, size: int) -> Snapshot:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _connection(key: str) -> duckdb.DuckDBPyConnection:
-    path = key.rpartition("#")[0]  # the version after '#' only tells a replaced reader copy apart
-    conn = duckdb.connect(path, read_only=True)
-    conn.execute("SET TimeZone = 'UTC'")
-    return conn
+    # the version after '#' only tells a replaced reader copy apart
+    return connect_read_only(Path(key.rpartition("#")[0]))
 
 
 def open_warehouse(home: Path) -> Warehouse | None:

@@ -28,11 +28,11 @@ import duckdb
 import polars as pl
 
 from dashboards import charts, data
-from dashboards.snapshot import home_directory, read_copy
+from dashboards.snapshot import connect_read_only, home_directory, read_copy
 
 home = home_directory()
 copy = read_copy(home, Path(tempfile.mkdtemp(prefix="notebook-")))
-conn = duckdb.connect(str(copy.path), read_only=True)
+conn = connect_read_only(copy.path)
 source = data.source(conn)
 print(f"reading {copy.path.name} of {home}; sources: {', '.join(source.labels)}")
 if source.synthetic:

@@ -29,7 +29,7 @@ import polars as pl
 
 from dashboards import charts, data
 from dashboards.models import load_model
-from dashboards.snapshot import home_directory, read_copy
+from dashboards.snapshot import connect_read_only, home_directory, read_copy
 from pipelines.ml.dataset import encode
 from pipelines.ml.metrics import ece, reliability_curve, roc_auc
 from pipelines.ml.splits import time_split
@@ -38,7 +38,7 @@ home = home_directory()
 model = load_model(home)
 assert model is not None, "no promoted model: run `make demo` first"
 copy = read_copy(home, Path(tempfile.mkdtemp(prefix="notebook-")))
-conn = duckdb.connect(str(copy.path), read_only=True)
+conn = connect_read_only(copy.path)
 if data.source(conn).synthetic:
     print("SYNTHETIC sample organisation: no claim about model quality is made on it.")
 print(f"model trained on {model.report['data']['split']}")

@@ -29,12 +29,12 @@ import duckdb
 import polars as pl
 
 from dashboards import charts, data
-from dashboards.snapshot import home_directory, read_copy
+from dashboards.snapshot import connect_read_only, home_directory, read_copy
 from pipelines.features.activity import activity_by_hour_of_week
 
 home = home_directory()
 copy = read_copy(home, Path(tempfile.mkdtemp(prefix="notebook-")))
-conn = duckdb.connect(str(copy.path), read_only=True)
+conn = connect_read_only(copy.path)
 if data.source(conn).synthetic:
     print("SYNTHETIC sample organisation: its working hours are generated.")
 

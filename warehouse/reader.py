@@ -1,9 +1,9 @@
 """The reader copy: a slim DuckDB file holding only what the dashboard and notebooks read.
 
 ``$REPOPILOT_HOME/reader.duckdb`` holds every table of ``core``, ``marts``, ``features`` and
-``ml``, plus a ``reader`` schema: ``reader.sources`` (where the history came from, from
-``raw.sources``), ``reader.sla_comments`` (the SLA action's own issue comments, typed, from
-``raw.issue_comments``) and ``reader.manifest`` (format and write time). It never holds the
+``ml``, plus a ``slim`` schema: ``slim.sources`` (where the history came from, from
+``raw.sources``), ``slim.sla_comments`` (the SLA action's own issue comments, typed, from
+``raw.issue_comments``) and ``slim.manifest`` (format and write time). It never holds the
 ``raw`` schema, whose API JSON is most of the warehouse and which no reader needs.
 
 The pipeline writes it after the tables it copies are rebuilt, inside the warehouse's single
@@ -31,6 +31,9 @@ READER_FORMAT = 1
 
 READER_SCHEMAS = ("core", "marts", "features", "ml")
 """Warehouse schemas copied whole (``raw`` is not: readers use two small parts of it, below)."""
+
+SLIM_SCHEMA = "slim"
+"""The reader copy's own schema (not ``reader``: a file ``reader.duckdb`` opens as catalog ``reader``)."""
 
 _ALIAS = "reader_copy"
 """The name the new file is attached under (the SQL files of ``warehouse/sql/reader`` use it)."""
@@ -66,7 +69,7 @@ def write_reader(conn: duckdb.DuckDBPyConnection, target: Path, *, comment_marke
     Args:
         conn: a connection whose current database is the warehouse (read-write: ATTACH writes).
         target: where the reader copy goes (replaced atomically).
-        comment_marker: the marker the SLA action puts in its comments (``reader.sla_comments``).
+        comment_marker: the marker the SLA action puts in its comments (``slim.sla_comments``).
 
     Returns:
         The tables and rows copied, the file's size and the time taken.
@@ -81,7 +84,7 @@ def write_reader(conn: duckdb.DuckDBPyConnection, target: Path, *, comment_marke
     ]
     conn.execute(f"ATTACH {_literal(partial)} AS {_ALIAS}")
     try:
-        for schema in (*READER_SCHEMAS, "reader"):
+        for schema in (*READER_SCHEMAS, SLIM_SCHEMA):
             conn.execute(f"CREATE SCHEMA {_ALIAS}.{schema}")
         for schema, table in tables:
             name = f"{_quoted(schema)}.{_quoted(table)}"

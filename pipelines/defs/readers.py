@@ -18,7 +18,7 @@ _COPIED = [
     *(AssetKey(f"core_{table}") for table in CORE_TABLES),
     *(AssetKey(f"marts_{mart}") for mart in MART_SOURCES),
     *(key for feature in (*FEATURE_ASSETS, failure_classes) for key in feature.keys),
-    AssetKey("raw_issue_comments"),  # reader.sla_comments; the same load writes raw.sources
+    AssetKey("raw_issue_comments"),  # slim.sla_comments; the same load writes raw.sources
 ]
 
 

@@ -1,4 +1,4 @@
--- Post-mortems the SLA action posted on its incident issues: its comments (reader.sla_comments
+-- Post-mortems the SLA action posted on its incident issues: its comments (slim.sla_comments
 -- keeps only those carrying its marker) that open with a post-mortem heading, on issues with the
 -- incident label.
 SELECT
@@ -8,7 +8,7 @@ SELECT
     c.created_at AS posted_at,
     c.html_url AS url,
     c.body
-FROM reader.sla_comments AS c
+FROM slim.sla_comments AS c
 JOIN core.issues AS core_issue
     ON core_issue.repo = c.repo
     AND core_issue.number = c.issue_number
