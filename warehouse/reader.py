@@ -76,8 +76,9 @@ def write_reader(conn: duckdb.DuckDBPyConnection, target: Path, *, comment_marke
     """
     started = time.perf_counter()
     target.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in target.parent.glob(f".{target.name}.*.partial*"):  # a killed run's; one writer at a time
+        leftover.unlink(missing_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    _remove(partial)
     tables = [
         (str(schema), str(table))
         for schema, table in conn.execute(sql("reader/tables"), {"schemas": list(READER_SCHEMAS)}).fetchall()

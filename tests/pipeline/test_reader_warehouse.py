@@ -106,6 +106,7 @@ def test_replacing_the_reader_copy_keeps_an_open_connection_on_the_file_it_opene
     old = read_only(reader)
     try:
         _small_warehouse(warehouse, 5)
+        (tmp_path / f".{READER_FILE}.999.partial").write_bytes(b"left by a killed run")
         with connect(warehouse) as conn:  # the writer keeps its own lock; the open reader does not block it
             second = write_reader(conn, reader, comment_marker=MARKER)
         assert second.tables["features.probe"] == 5
