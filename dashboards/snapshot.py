@@ -18,8 +18,8 @@ Readers do not copy the warehouse when the pipeline has written its reader copy
 (``$REPOPILOT_HOME/reader.duckdb``, :mod:`warehouse.reader`): that file only ever changes by being
 replaced whole, so it is opened read-only in place, and a connection keeps the file it opened.
 A warehouse without one (built before the reader copy existed, or while its first run is under
-way) is still read through a snapshot, from which a private copy of the reader's layout is
-written, so every reader query has one layout to read.
+way) is still read through a snapshot, to which the reader copy's small ``slim`` schema is added,
+so every reader query has one layout to read.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from pathlib import Path
 import duckdb
 
 from actions.sla.github_data import MARKER as SLA_MARKER
-from warehouse.reader import READER_FILE, READER_FORMAT, write_reader_from_file
+from warehouse.reader import READER_FILE, READER_FORMAT, add_slim_schema
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 ATTACHED = "read_copy"
@@ -165,19 +165,18 @@ def _prefix(source: Path) -> str:
 def prune(snapshot: Snapshot) -> None:
     """Delete the older snapshots of ``snapshot``'s source (open connections keep their file on POSIX).
 
-    The files of ``snapshot``'s own version (the copy and the reader layout written from it) and
-    the snapshots of other sources are left alone: a reader may still be using them.
+    Snapshots of other sources are left alone: a reader may still be using them.
     """
-    version = snapshot.path.name.split(".", 1)[0] + "."
     for path in snapshot.path.parent.glob(f"{_prefix(snapshot.source)}*.duckdb"):
-        if not path.name.startswith(version):
+        if path != snapshot.path:
             path.unlink(missing_ok=True)
 
 
 def take_slim_snapshot(source: Path, directory: Path) -> Snapshot:
-    """A snapshot of ``source`` in the reader copy's layout (no ``raw``), next to the full copy.
+    """A snapshot of ``source`` that answers the reader copy's queries (its ``slim`` schema added).
 
-    For a warehouse without a reader copy: the slim file is written once per version.
+    For a warehouse without a reader copy. The schema is added to the private copy in place,
+    once per version: a few small tables, not a second copy of every table.
 
     Raises:
         FileNotFoundError: when ``source`` does not exist.
@@ -185,10 +184,8 @@ def take_slim_snapshot(source: Path, directory: Path) -> Snapshot:
         SnapshotError: when no attempt produced a consistent, readable copy.
     """
     snapshot = take_snapshot(source, directory)
-    slim = snapshot.path.with_name(snapshot.path.name.removesuffix(".duckdb") + ".slim.duckdb")
-    if not slim.exists():
-        write_reader_from_file(snapshot.path, slim, comment_marker=SLA_MARKER)
-    return Snapshot(slim, snapshot.source, snapshot.version, snapshot.modified_at)
+    add_slim_schema(snapshot.path, comment_marker=SLA_MARKER)
+    return snapshot
 
 
 def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:

@@ -85,16 +85,12 @@ def write_reader(conn: duckdb.DuckDBPyConnection, target: Path, *, comment_marke
     ]
     conn.execute(f"ATTACH {_literal(partial)} AS {_ALIAS}")
     try:
-        for schema in (*READER_SCHEMAS, SLIM_SCHEMA):
+        for schema in READER_SCHEMAS:
             conn.execute(f"CREATE SCHEMA {_ALIAS}.{schema}")
         for schema, table in tables:
             name = f"{_quoted(schema)}.{_quoted(table)}"
             conn.execute(f"CREATE TABLE {_ALIAS}.{name} AS SELECT * FROM {name}")  # noqa: S608 - catalogue names
-        if table_exists(conn, "raw", "sources"):
-            conn.execute(sql("reader/sources"))
-        if table_exists(conn, "raw", "issue_comments"):
-            conn.execute(sql("reader/sla_comments"), {"marker": comment_marker})
-        conn.execute(sql("reader/manifest"), {"format": READER_FORMAT, "written_at": datetime.now(UTC)})
+        _write_slim(conn, comment_marker)
         counts = _row_counts(conn)
         conn.execute(f"CHECKPOINT {_ALIAS}")  # everything in the main file: the log is not moved with it
     except BaseException:
@@ -106,6 +102,36 @@ def write_reader(conn: duckdb.DuckDBPyConnection, target: Path, *, comment_marke
         os.fsync(handle.fileno())  # on disk before it is named: a crash leaves the old copy, not a torn one
     os.replace(partial, target)
     return ReaderReport(target, counts, target.stat().st_size, time.perf_counter() - started)
+
+
+def _write_slim(conn: duckdb.DuckDBPyConnection, comment_marker: str) -> None:
+    """Write the ``slim`` schema into the attached copy from the raw tables of the current database."""
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_ALIAS}.{SLIM_SCHEMA}")
+    if table_exists(conn, "raw", "sources"):
+        conn.execute(sql("reader/sources"))
+    if table_exists(conn, "raw", "issue_comments"):
+        conn.execute(sql("reader/sla_comments"), {"marker": comment_marker})
+    conn.execute(sql("reader/manifest"), {"format": READER_FORMAT, "written_at": datetime.now(UTC)})
+
+
+def add_slim_schema(path: Path, *, comment_marker: str) -> None:
+    """Add the reader copy's ``slim`` schema to a whole copy of the warehouse, in place.
+
+    For a reader's private snapshot of a warehouse that has no reader copy: the snapshot then
+    answers every reader query, at the cost of the small ``slim`` tables rather than of copying
+    every table again. Idempotent: a file that has a manifest is left as it is.
+
+    Args:
+        path: the private copy (never the warehouse the pipeline writes).
+        comment_marker: the marker the SLA action puts in its comments (``slim.sla_comments``).
+    """
+    with duckdb.connect() as conn:
+        conn.execute(f"ATTACH {_literal(path)} AS {_ALIAS}")
+        conn.execute(f"USE {_ALIAS}")
+        if table_exists(conn, SLIM_SCHEMA, "manifest"):
+            return
+        _write_slim(conn, comment_marker)
+        conn.execute(f"CHECKPOINT {_ALIAS}")
 
 
 def write_reader_from_file(source: Path, target: Path, *, comment_marker: str) -> ReaderReport:

@@ -1,6 +1,6 @@
 -- The issue comments the SLA action posted (they carry its $marker), latest version of each, typed:
 -- the dashboard's post-mortems, without copying every comment's JSON.
-CREATE TABLE reader_copy.slim.sla_comments AS
+CREATE OR REPLACE TABLE reader_copy.slim.sla_comments AS
 SELECT
     repo,
     CAST(data->>'$.id' AS BIGINT) AS id,
