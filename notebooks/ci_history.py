@@ -24,7 +24,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from dashboards import charts, data

@@ -23,7 +23,6 @@
 import tempfile
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import polars as pl
 

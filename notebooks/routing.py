@@ -23,7 +23,6 @@
 import tempfile
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from dashboards import charts, data
