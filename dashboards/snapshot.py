@@ -73,13 +73,13 @@ class FileVersion:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A consistent private copy of the warehouse.
+    """A consistent file to read: a private copy of the warehouse, or the reader copy in place.
 
     Attributes:
-        path: the copy (open it read-only).
-        source: the warehouse file it was copied from.
+        path: the copy (open it read-only, with :func:`connect_read_only`).
+        source: the warehouse file it was copied from (the reader copy itself for one).
         version: the source's version when copied.
-        modified_at: the source's modification time (UTC).
+        modified_at: the source's modification time (UTC); a reader copy's write time.
     """
 
     path: Path
@@ -198,7 +198,7 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     conn = duckdb.connect()
     literal = "'" + str(path).replace("'", "''") + "'"
     conn.execute(f"ATTACH {literal} AS {ATTACHED} (READ_ONLY)")
-    conn.execute(f"USE {ATTACHED}")  # a cursor starts in memory again: dashboards.data.cursor says USE
+    conn.execute(f"USE {ATTACHED}")  # per connection: dashboards.data USEs it again in each cursor
     conn.execute("SET TimeZone = 'UTC'")
     return conn
 
