@@ -1,7 +1,8 @@
 """repopilot dashboard: what the warehouse knows about the organisation, read-only.
 
-Run with ``make dashboard`` (``streamlit run dashboards/app.py``); it reads
-``$REPOPILOT_HOME/warehouse.duckdb`` through snapshots (:mod:`dashboards.snapshot`).
+Run with ``make dashboard`` (``streamlit run dashboards/app.py``); it reads the pipeline's reader
+copy ``$REPOPILOT_HOME/reader.duckdb`` in place, or ``warehouse.duckdb`` through snapshots when
+there is none (:mod:`dashboards.snapshot`).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Renders the real entry point with Streamlit's AppTest (the script run a browser session
 triggers, without the browser): imports are timed apart, then the first page cold (empty
-caches, so the snapshot is copied and every query runs) and warm, then every other page warm
-(after the overview) and opened directly with its queries cold (the server holds its snapshot,
+caches, so the reader copy is opened, or the snapshot copied when there is none, and every query
+runs) and warm, then every other page warm (after the overview) and opened directly with its
+queries cold (the server holds its open file,
 no query of the page has run yet: the first reader of a page after a pipeline run). For each
 page it also counts what the charts send to the browser (rows and Arrow bytes), which grows
 with the history when a chart is handed rows instead of counts.
@@ -18,6 +19,8 @@ import statistics
 import time
 from pathlib import Path
 from typing import Any
+
+from warehouse.reader import READER_FILE
 
 APP = Path(__file__).resolve().parent / "app.py"
 PAGES = ("views/ci.py", "views/routing.py", "views/maintenance.py", "views/sla.py", "views/model.py")
@@ -69,9 +72,12 @@ def run_dashboard_benchmark(home: Path, json_path: Path | None = None, *, repeat
     for page in ("views/overview.py", *PAGES):
         st.cache_data.clear()  # the snapshot, connection and model stay: queries run cold
         direct[_name(page)] = render(page, direct=True)
+    reader = home / READER_FILE
     figures: dict[str, Any] = {
         "warehouse": str(home / "warehouse.duckdb"),
         "warehouse_mb": round((home / "warehouse.duckdb").stat().st_size / 1e6, 1),
+        "reader": str(reader) if reader.exists() else None,
+        "reader_mb": round(reader.stat().st_size / 1e6, 1) if reader.exists() else None,
         "imports_seconds": round(imports, 3),
         "first_page_cold_seconds": round(cold, 3),
         "first_page_warm_median_seconds": round(statistics.median(warm), 3),
@@ -81,8 +87,13 @@ def run_dashboard_benchmark(home: Path, json_path: Path | None = None, *, repeat
         "target_seconds": 2.0,
     }
     print(f"warehouse: {figures['warehouse']} ({figures['warehouse_mb']} MB)")
+    if figures["reader"] is None:
+        print(f"reader copy: none ({READER_FILE} not written yet): pages read a snapshot of the warehouse")
+    else:
+        print(f"reader copy: {figures['reader']} ({figures['reader_mb']} MB), read in place")
+    opened = "snapshot" if figures["reader"] is None else "reader copy"
     print(f"imports (once per server process):       {imports:6.2f} s")
-    print(f"first page, cold (snapshot + queries):   {cold:6.2f} s   target < 2 s")
+    print(f"first page, cold ({opened} + queries): {cold:6.2f} s   target < 2 s")
     print(
         f"first page, warm (median of {repeats}):          {figures['first_page_warm_median_seconds']:6.2f} s"
     )

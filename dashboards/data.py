@@ -1,7 +1,8 @@
 """What the dashboard shows, as typed functions over a read-only warehouse connection.
 
-No Streamlit here: every function takes a DuckDB connection (to a snapshot, see
-:mod:`dashboards.snapshot`) and the sidebar's :class:`Filters`, runs one SQL file of
+No Streamlit here: every function takes a DuckDB connection (to the reader copy, see
+:mod:`warehouse.reader`, or a snapshot in its layout, see :mod:`dashboards.snapshot`) and the
+sidebar's :class:`Filters`, runs one SQL file of
 ``warehouse/sql/dashboard`` with bound parameters, and returns a Polars frame. The pages only
 lay these out. The notebooks use the same functions.
 """
@@ -21,8 +22,8 @@ from actions.common.conclusions import FAILED_CONCLUSIONS
 from actions.maintenance.windows import HOURS_PER_WEEK
 from actions.sla.config import SlaConfig
 from actions.sla.engine import WorkflowRun, check_sla_compliance
-from actions.sla.github_data import MARKER as SLA_MARKER
 from dashboards.sla_config import target_hours
+from dashboards.snapshot import ATTACHED
 from warehouse.db import sql
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -71,6 +72,9 @@ def _frame(conn: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | 
     try:
         # Times and weeks in UTC whatever the caller's connection (a notebook's follows the local zone)
         cursor.execute("SET TimeZone = 'UTC'")
+        # a cursor starts in its instance's default database, not the one its connection USEs
+        if cursor.execute(sql("dashboard/attached"), {"name": ATTACHED}).fetchall():
+            cursor.execute(f"USE {ATTACHED}")
         frame: pl.DataFrame = cursor.sql(text, params=used).pl()
     finally:
         cursor.close()
@@ -83,8 +87,8 @@ def tables(conn: duckdb.DuckDBPyConnection) -> frozenset[str]:
 
 
 def source(conn: duckdb.DuckDBPyConnection) -> Source:
-    """The sources of the history (``raw.sources``) and whether any of it is synthetic."""
-    if "raw.sources" not in tables(conn):
+    """The sources of the history (``slim.sources``) and whether any of it is synthetic."""
+    if "slim.sources" not in tables(conn):
         return Source()
     rows = _frame(conn, "sources")
     synthetic = rows.filter(pl.col("synthetic"))
@@ -464,8 +468,8 @@ def post_mortems(
 ) -> pl.DataFrame:
     """Post-mortems the SLA action posted on its incident issues, newest first.
 
-    They come from GitHub through the pipeline: comments carrying the action's marker that open
-    with a post-mortem heading, on issues labelled ``incident_label``.
+    They come from GitHub through the pipeline: comments carrying the action's marker (the reader
+    copy keeps only those, ``slim.sla_comments``) that open with a post-mortem heading, on
+    issues labelled ``incident_label``.
     """
-    params = filters.params(incident_label=incident_label, marker=SLA_MARKER)
-    return _frame(conn, "post_mortems", params)
+    return _frame(conn, "post_mortems", filters.params(incident_label=incident_label))

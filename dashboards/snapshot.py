@@ -13,6 +13,13 @@ is retried, and when every attempt fails the reader keeps its previous snapshot.
 shows is the state at the writer's last checkpoint (DuckDB checkpoints on close and whenever its
 write-ahead log grows large); the log itself is not copied, because replaying a log against a
 main file from a different checkpoint could apply changes twice.
+
+Readers do not copy the warehouse when the pipeline has written its reader copy
+(``$REPOPILOT_HOME/reader.duckdb``, :mod:`warehouse.reader`): that file only ever changes by being
+replaced whole, so it is opened read-only in place, and a connection keeps the file it opened.
+A warehouse without one (built before the reader copy existed, or while its first run is under
+way) is still read through a snapshot, to which the reader copy's small ``slim`` schema is added,
+so every reader query has one layout to read.
 """
 
 from __future__ import annotations
@@ -30,7 +37,12 @@ from pathlib import Path
 
 import duckdb
 
+from actions.sla.github_data import MARKER as SLA_MARKER
+from warehouse.reader import READER_FILE, READER_FORMAT, add_slim_schema
+
 WAREHOUSE_FILE = "warehouse.duckdb"
+ATTACHED = "read_copy"
+"""The name :func:`connect_read_only` attaches a file under."""
 UNREADABLE_AFTER = 3
 """Consistent copies that fail to open, in a row, before the file is judged unreadable."""
 
@@ -47,6 +59,10 @@ class UnreadableWarehouseError(SnapshotError):
     """
 
 
+class StaleReaderError(SnapshotError):
+    """The reader copy is of another format than this version reads (written by another version)."""
+
+
 @dataclass(frozen=True)
 class FileVersion:
     """What identifies one state of the warehouse file: modification time and size."""
@@ -57,13 +73,13 @@ class FileVersion:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A consistent private copy of the warehouse.
+    """A consistent file to read: a private copy of the warehouse, or the reader copy in place.
 
     Attributes:
-        path: the copy (open it read-only).
-        source: the warehouse file it was copied from.
+        path: the copy (open it read-only, with :func:`connect_read_only`).
+        source: the warehouse file it was copied from (the reader copy itself for one).
         version: the source's version when copied.
-        modified_at: the source's modification time (UTC).
+        modified_at: the source's modification time (UTC); a reader copy's write time.
     """
 
     path: Path
@@ -156,8 +172,85 @@ def prune(snapshot: Snapshot) -> None:
             path.unlink(missing_ok=True)
 
 
+def take_slim_snapshot(source: Path, directory: Path) -> Snapshot:
+    """A snapshot of ``source`` that answers the reader copy's queries (its ``slim`` schema added).
+
+    For a warehouse without a reader copy. The schema is added to the private copy in place,
+    once per version: a few small tables, not a second copy of every table.
+
+    Raises:
+        FileNotFoundError: when ``source`` does not exist.
+        UnreadableWarehouseError: when every copy was consistent but none could be opened.
+        SnapshotError: when no attempt produced a consistent, readable copy.
+    """
+    snapshot = take_snapshot(source, directory)
+    add_slim_schema(snapshot.path, comment_marker=SLA_MARKER)
+    return snapshot
+
+
+def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the DuckDB file at ``path``, in a database instance of its own.
+
+    ``duckdb.connect(path)`` shares one instance between the connections to a path in a process,
+    so after the reader copy was replaced, a new connection would still read the file the first
+    one opened. Attaching the file to a new in-memory instance opens the file now at ``path``.
+    """
+    conn = duckdb.connect()
+    literal = "'" + str(path).replace("'", "''") + "'"
+    conn.execute(f"ATTACH {literal} AS {ATTACHED} (READ_ONLY)")
+    conn.execute(f"USE {ATTACHED}")  # per connection: dashboards.data USEs it again in each cursor
+    conn.execute("SET TimeZone = 'UTC'")
+    return conn
+
+
+def open_reader(path: Path) -> Snapshot:
+    """The reader copy at ``path``, checked: it opens and is of the format this version reads.
+
+    Raises:
+        FileNotFoundError: when ``path`` does not exist.
+        UnreadableWarehouseError: when it is not a readable DuckDB database.
+        StaleReaderError: when it has no manifest of this format (another version wrote it).
+    """
+    version = file_version(path)
+    if version is None:
+        raise FileNotFoundError(path)
+    try:
+        with connect_read_only(path) as conn:
+            rows = conn.execute("SELECT format, written_at FROM slim.manifest").fetchall()
+    except duckdb.CatalogException:  # no manifest: not a reader copy this version wrote
+        rows = []
+    except duckdb.Error as exc:
+        raise UnreadableWarehouseError(
+            f"{path} is not a readable DuckDB database (corrupt, truncated, or written by another "
+            "DuckDB version)"
+        ) from exc
+    format_, written_at = rows[0] if rows else (None, None)
+    if format_ != READER_FORMAT or not isinstance(written_at, datetime):
+        raise StaleReaderError(
+            f"{path} is a reader copy of another format ({format_}; this version reads {READER_FORMAT})"
+        )
+    return Snapshot(path, path, version, written_at.astimezone(UTC))
+
+
 def default_directory() -> Path:
     """A private directory for this process's snapshots, removed when the process exits."""
     path = Path(tempfile.mkdtemp(prefix="repopilot-dashboard-"))
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
+
+
+def read_copy(home: Path, directory: Path) -> Snapshot:
+    """What a reader outside the dashboard (a notebook) opens read-only: never the warehouse itself.
+
+    The reader copy of ``home`` when it is readable and of this version's format, else a slim
+    snapshot of the warehouse written into ``directory``.
+
+    Raises:
+        FileNotFoundError: when ``home`` holds neither file.
+        UnreadableWarehouseError: when the warehouse file cannot be opened.
+        SnapshotError: when no consistent copy of the warehouse could be taken.
+    """
+    try:
+        return open_reader(home / READER_FILE)
+    except (FileNotFoundError, SnapshotError):
+        return take_slim_snapshot(home / WAREHOUSE_FILE, directory)

@@ -1,7 +1,9 @@
-"""Streamlit glue shared by the pages: the warehouse snapshot, the sidebar filters, headers, caching.
+"""Streamlit glue shared by the pages: the read copy, the sidebar filters, headers, caching.
 
-Everything cached is keyed on the snapshot file (one per version of the warehouse), so a new
-pipeline run shows up on the next rerun and never in the middle of one.
+The pages read the pipeline's reader copy (``reader.duckdb``) in place, or, for a warehouse
+without one, a private snapshot (:mod:`dashboards.snapshot`). Everything cached is keyed on the
+file read and its version, so a new pipeline run shows up on the next rerun and never in the
+middle of one.
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ from dashboards.snapshot import (
     Snapshot,
     SnapshotError,
     UnreadableWarehouseError,
+    connect_read_only,
     default_directory,
     file_version,
     home_directory,
+    open_reader,
     prune,
-    take_snapshot,
+    take_slim_snapshot,
 )
+from warehouse.reader import READER_FILE
 
 CONTEXT_KEY = "repopilot_context"
 TIME_RANGE_KEY = "time_range"
@@ -45,20 +50,35 @@ BUSY = (
     "A pipeline run is writing the warehouse and no consistent copy could be taken yet; reload in a moment."
 )
 REBUILD = "Rebuild it with `repopilot run` (or `make demo`)."
+NO_READER = (
+    f"No reader copy (`{READER_FILE}`) yet: reading a private copy of the whole warehouse, taken "
+    "whenever it changes. `repopilot run` (or `make demo`) writes the reader copy."
+)
 
 
 @dataclass(frozen=True)
 class Warehouse:
-    """The snapshot being read, and whether it is older than the file (a copy failed, and why)."""
+    """The file being read, and whether it is older than the warehouse (a copy failed, and why).
+
+    Attributes:
+        snapshot: the file read: the reader copy in place, or a private snapshot.
+        stale: a newer warehouse exists that could not be copied yet.
+        problem: why the current warehouse file cannot be read (the last readable copy is shown).
+        reader: whether ``snapshot`` is the pipeline's reader copy.
+        reader_problem: why the reader copy was passed over for a snapshot of the warehouse.
+    """
 
     snapshot: Snapshot
     stale: bool = False
     problem: str | None = None
+    reader: bool = False
+    reader_problem: str | None = None
 
     @property
     def key(self) -> str:
-        """Cache key of everything read from this snapshot."""
-        return str(self.snapshot.path)
+        """Cache key of everything read from this file: its path and version (a reader copy is replaced)."""
+        version = self.snapshot.version
+        return f"{self.snapshot.path}#{version.mtime_ns}-{version.size}"
 
     @property
     def conn(self) -> duckdb.DuckDBPyConnection:
@@ -98,24 +118,51 @@ def _unreadable() -> dict[str, tuple[FileVersion, str]]:
 def _snapshot(source: str, mtime_ns: int, size: int) -> Snapshot:
     del mtime_ns, size  # only part of the cache key: a new version of the file is a new snapshot
     directory = _snapshot_directory()
-    snapshot = take_snapshot(Path(source), directory)
+    snapshot = take_slim_snapshot(Path(source), directory)
     prune(snapshot)
     return snapshot
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _reader(path: str, mtime_ns: int, size: int) -> Snapshot:
+    del mtime_ns, size  # only part of the cache key: the pipeline replaces the file whole
+    return open_reader(Path(path))
+
+
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    conn = duckdb.connect(path, read_only=True)
-    conn.execute("SET TimeZone = 'UTC'")
-    return conn
+def _connection(key: str) -> duckdb.DuckDBPyConnection:
+    # the version after '#' only tells a replaced reader copy apart
+    return connect_read_only(Path(key.rpartition("#")[0]))
 
 
 def open_warehouse(home: Path) -> Warehouse | None:
-    """A snapshot of ``home``'s warehouse; the previous one while a copy fails; ``None`` if absent.
+    """The reader copy of ``home`` if it is readable, else a snapshot of its warehouse.
+
+    A snapshot is the previous one while a copy fails; ``None`` when there is neither file.
 
     Raises:
-        UnreadableWarehouseError: when the file cannot be opened and no earlier snapshot of it exists.
+        UnreadableWarehouseError: when no file can be opened and no earlier snapshot of it exists.
     """
+    reader = home / READER_FILE
+    version = file_version(reader)
+    reader_problem = None
+    if version is not None:
+        try:
+            return Warehouse(_reader(str(reader), version.mtime_ns, version.size), reader=True)
+        except FileNotFoundError:
+            pass  # removed since the stat: read the warehouse
+        except SnapshotError as exc:  # corrupt, or another version's layout: the warehouse still serves
+            reader_problem = str(exc)
+    found = _open_snapshot(home)
+    if reader_problem is None:
+        return found
+    if found is None:
+        raise UnreadableWarehouseError(reader_problem)
+    return Warehouse(found.snapshot, found.stale, found.problem, reader_problem=reader_problem)
+
+
+def _open_snapshot(home: Path) -> Warehouse | None:
+    """A snapshot of ``home``'s warehouse; the previous one while a copy fails; ``None`` if absent."""
     source = home / WAREHOUSE_FILE
     version = file_version(source)
     last = _last_good()
@@ -302,9 +349,14 @@ def sidebar() -> Context:
     modified = warehouse.snapshot.modified_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     if warehouse.problem is not None:
         st.sidebar.error(f"The current warehouse file cannot be read: {warehouse.problem}. {REBUILD}")
+    if warehouse.reader_problem is not None:
+        st.sidebar.warning(f"The reader copy was passed over: {warehouse.reader_problem}. {REBUILD}")
+    elif not warehouse.reader:
+        st.sidebar.caption(NO_READER)
     newest = "" if span is None else f"; newest run {utc_minute(span[1])} UTC"
+    written = "Reader copy written" if warehouse.reader else "Warehouse written"
     st.sidebar.caption(
-        f"Warehouse written {modified}{newest}"
+        f"{written} {modified}{newest}"
         + (
             " (the last readable version)"
             if warehouse.problem is not None

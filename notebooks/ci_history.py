@@ -16,7 +16,7 @@
 #
 # How the organisation's workflow runs went: success rate by week, what fails, what is flaky,
 # what is slow. It reads the warehouse of `$REPOPILOT_HOME` (`make demo` builds one from the
-# synthetic sample organisation) through a snapshot, so a running pipeline is never blocked,
+# synthetic sample organisation) through its reader copy, so a running pipeline is never blocked,
 # and, where the shared real data is present, the same weekly view of real TravisTorrent builds.
 
 # %%
@@ -24,17 +24,16 @@ import os
 import tempfile
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from dashboards import charts, data
-from dashboards.snapshot import WAREHOUSE_FILE, home_directory, take_snapshot
+from dashboards.snapshot import connect_read_only, home_directory, read_copy
 
 home = home_directory()
-snapshot = take_snapshot(home / WAREHOUSE_FILE, Path(tempfile.mkdtemp(prefix="notebook-")))
-conn = duckdb.connect(str(snapshot.path), read_only=True)
+copy = read_copy(home, Path(tempfile.mkdtemp(prefix="notebook-")))
+conn = connect_read_only(copy.path)
 source = data.source(conn)
-print(f"warehouse {home / WAREHOUSE_FILE}; sources: {', '.join(source.labels)}")
+print(f"reading {copy.path.name} of {home}; sources: {', '.join(source.labels)}")
 if source.synthetic:
     print("SYNTHETIC sample organisation: the figures show the method, not a real organisation.")
 

@@ -23,13 +23,12 @@
 import tempfile
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import polars as pl
 
 from dashboards import charts, data
 from dashboards.models import load_model
-from dashboards.snapshot import WAREHOUSE_FILE, home_directory, take_snapshot
+from dashboards.snapshot import connect_read_only, home_directory, read_copy
 from pipelines.ml.dataset import encode
 from pipelines.ml.metrics import ece, reliability_curve, roc_auc
 from pipelines.ml.splits import time_split
@@ -37,8 +36,8 @@ from pipelines.ml.splits import time_split
 home = home_directory()
 model = load_model(home)
 assert model is not None, "no promoted model: run `make demo` first"
-snapshot = take_snapshot(home / WAREHOUSE_FILE, Path(tempfile.mkdtemp(prefix="notebook-")))
-conn = duckdb.connect(str(snapshot.path), read_only=True)
+copy = read_copy(home, Path(tempfile.mkdtemp(prefix="notebook-")))
+conn = connect_read_only(copy.path)
 if data.source(conn).synthetic:
     print("SYNTHETIC sample organisation: no claim about model quality is made on it.")
 print(f"model trained on {model.report['data']['split']}")

@@ -25,16 +25,15 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from dashboards import charts, data
-from dashboards.snapshot import WAREHOUSE_FILE, home_directory, take_snapshot
+from dashboards.snapshot import connect_read_only, home_directory, read_copy
 from pipelines.features.activity import activity_by_hour_of_week
 
 home = home_directory()
-snapshot = take_snapshot(home / WAREHOUSE_FILE, Path(tempfile.mkdtemp(prefix="notebook-")))
-conn = duckdb.connect(str(snapshot.path), read_only=True)
+copy = read_copy(home, Path(tempfile.mkdtemp(prefix="notebook-")))
+conn = connect_read_only(copy.path)
 if data.source(conn).synthetic:
     print("SYNTHETIC sample organisation: its working hours are generated.")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pipelines.sources.base import SourceError
 
-INGEST_SELECTION = "group:github_ingest or group:warehouse"
+INGEST_SELECTION = "group:github_ingest or group:warehouse or group:readers"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -296,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, home: Path) -> int:
     from pipelines.defs.resources import HistorySourceResource, WarehouseResource
     from pipelines.defs.runner import RunFailedError, run_assets
+    from warehouse.reader import READER_FILE
 
     select = INGEST_SELECTION if args.command == "ingest" else args.select
     history = HistorySourceResource(source=args.source)
@@ -327,6 +328,9 @@ def _run(args: argparse.Namespace, home: Path) -> int:
     for refusal in summary.refused:
         print(f"not promoted: {refusal}")
     print(f"warehouse:    {summary.warehouse}")
+    reader = summary.warehouse.with_name(READER_FILE)
+    if reader.exists():
+        print(f"reader copy:  {reader} ({reader.stat().st_size / 1e6:,.1f} MB, what the dashboard reads)")
     print(
         "Dagster UI:   make ui   (or: DAGSTER_HOME="
         f"{summary.dagster_home} dagster dev -m pipelines.definitions)"

@@ -18,6 +18,7 @@ from pipelines.defs.ingestion import (
 )
 from pipelines.defs.models import MODEL_ASSETS, MODEL_CHECKS
 from pipelines.defs.quality import quality_checks
+from pipelines.defs.readers import READER_ASSETS
 from pipelines.defs.resources import (
     FAILURE_PATTERNS_ENV,
     FAILURE_TEXT_ENV,
@@ -70,6 +71,7 @@ def build_definitions(
             marts,
             *FEATURE_ASSETS,
             failure_classes,
+            *READER_ASSETS,
             *MODEL_ASSETS,
             *EXPORT_ASSETS,
         ],

@@ -1,7 +1,9 @@
 """DuckDB connections and the SQL files of the warehouse.
 
 The warehouse is one DuckDB file, ``$REPOPILOT_HOME/warehouse.duckdb``. DuckDB allows one
-writing process at a time; readers (dashboard, notebooks) open it read-only.
+writing process at a time, and refuses a read-only open from another process while it writes;
+readers (dashboard, notebooks) therefore read the reader copy the pipeline writes beside it
+(:mod:`warehouse.reader`).
 """
 
 from __future__ import annotations

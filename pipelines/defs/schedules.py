@@ -14,6 +14,7 @@ from dagster import (
 
 from pipelines.defs.ingestion import INGEST_GROUP
 from pipelines.defs.partitions import repository_partitions
+from pipelines.defs.readers import READERS_GROUP
 
 ingest_job = define_asset_job(
     "ingest_repositories",
@@ -28,13 +29,16 @@ ingest_job = define_asset_job(
 
 refresh_job = define_asset_job(
     "refresh_warehouse",
-    selection=AssetSelection.groups("warehouse", "marts", "features"),
-    description="Load what landed, rebuild core, marts and features (with their blocking checks).",
+    selection=AssetSelection.groups("warehouse", "marts", "features", READERS_GROUP),
+    description="Load what landed, rebuild core, marts and features (with their blocking checks), "
+    "then the reader copy.",
 )
 
 
 models_job = define_asset_job(
     "train_models",
+    # Not the reader copy: its write lock could meet candidate_models' read-only open in another
+    # process, and the next hourly refresh copies the same features.
     selection=AssetSelection.groups("features", "ml"),
     description="Rebuild the features, train and judge a candidate, promote it if the gate passes.",
     # one retry: training is deterministic, so only a crash (not a refusal) is worth repeating

@@ -112,7 +112,7 @@ def test_no_model_means_none(home: Path) -> None:
 
 
 def test_the_demo_has_no_post_mortems_and_says_what_they_hold(demo_home: Path) -> None:
-    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as conn:
+    with duckdb.connect(str(demo_home / "reader.duckdb"), read_only=True) as conn:
         found = data.post_mortems(conn, data.Filters())
     assert found.is_empty()
     assert found.columns == ["repo", "issue_number", "issue_title", "posted_at", "url", "body"]

@@ -1,5 +1,5 @@
 -- Every repository the warehouse knows, for the repository filter.
-SELECT repo FROM raw.sources
+SELECT repo FROM slim.sources
 UNION
 SELECT DISTINCT repo FROM core.ci_runs
 ORDER BY repo;

@@ -1,4 +1,4 @@
 -- Where each repository's history came from, and whether it is synthetic (the sample organisation).
 SELECT repo, source, synthetic, last_loaded_at
-FROM raw.sources
+FROM slim.sources
 ORDER BY repo;
