@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from actions.common.exports import verify
 from pipelines.defs.models import promoted_models
+from pipelines.defs.partitions import WAREHOUSE_POOL
 from pipelines.defs.quality import refuse_after_failed_checks
 from pipelines.defs.resources import ExportsTargetResource, WarehouseResource
 from pipelines.exports.build import build_exports
@@ -27,6 +28,8 @@ EXPORTS_GROUP = "exports"
         *(AssetKey(f"core_{t}") for t in ("ci_runs", "pull_requests", "reviews", "comments")),
     ],
     kinds={"json"},
+    # it opens the warehouse: a read-only open and a writer in another process refuse each other
+    pool=WAREHOUSE_POOL,
 )
 def exports(
     context: AssetExecutionContext, warehouse: WarehouseResource, exports_target: ExportsTargetResource

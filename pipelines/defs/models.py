@@ -18,6 +18,7 @@ from dagster import (
     asset_check,
 )
 
+from pipelines.defs.partitions import WAREHOUSE_POOL
 from pipelines.defs.quality import refuse_after_failed_checks
 from pipelines.defs.resources import FAILURE_TEXT_ENV, FailureTextResource, WarehouseResource
 from pipelines.exports.build import source_info
@@ -49,7 +50,13 @@ def _report(path: Any) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-@asset(group_name=ML_GROUP, deps=[AssetKey("run_features")], kinds={"lightgbm", "optuna"})
+@asset(
+    group_name=ML_GROUP,
+    deps=[AssetKey("run_features")],
+    kinds={"lightgbm", "optuna"},
+    # it opens the warehouse: a read-only open and a writer in another process refuse each other
+    pool=WAREHOUSE_POOL,
+)
 def candidate_models(
     context: AssetExecutionContext, config: ModelTrainingConfig, warehouse: WarehouseResource
 ) -> MaterializeResult[None]:

@@ -11,4 +11,9 @@ GITHUB_POOL = "github_api"
 """Concurrency pool bounding parallel requests towards GitHub (one token's secondary limit)."""
 
 WAREHOUSE_POOL = "warehouse_writer"
-"""Concurrency pool of the single DuckDB writer."""
+"""Concurrency pool of every step that opens the warehouse file, readers included.
+
+DuckDB lets one process write, and a read-only open from another process is refused while the
+writer holds the file (and makes the writer's own open fail while it reads), so the steps that
+only read it (training, exports) take the pool too; the dashboard and notebooks read the reader
+copy instead."""

@@ -37,8 +37,7 @@ refresh_job = define_asset_job(
 
 models_job = define_asset_job(
     "train_models",
-    # Not the reader copy: its write lock could meet candidate_models' read-only open in another
-    # process, and the next hourly refresh copies the same features.
+    # not the reader copy: the next hourly refresh copies the same features
     selection=AssetSelection.groups("features", "ml"),
     description="Rebuild the features, train and judge a candidate, promote it if the gate passes.",
     # one retry: training is deterministic, so only a crash (not a refusal) is worth repeating

@@ -195,3 +195,25 @@ def test_exports_blend_the_configured_public_priors(
         (e["repo"], e["workflow"], e["failure_class"], e["reruns"]) for e in plain["entries"]
     ]
     assert all(e["source"].endswith("gha-reruns") for e in blended["entries"])
+
+
+# Assets given the warehouse resource only for its home folder (models, exports, the landing zone):
+# they never open the DuckDB file, so they need not wait for its pool.
+_HOME_PATH_ONLY = {"failure_classifier", "promoted_models", "published_exports"}
+
+
+def test_every_asset_that_opens_the_warehouse_takes_its_pool() -> None:
+    """A read-only open in one process and a writer in another refuse each other, readers included."""
+    unpooled = []
+    for assets_def in definitions.defs.resolve_asset_graph().assets_defs:
+        if "warehouse" not in assets_def.required_resource_keys or not assets_def.keys:
+            continue
+        names = {key.to_user_string() for key in assets_def.keys}
+        pool = assets_def.node_def.pool  # type: ignore[attr-defined]
+        if all(name.startswith("landed_") for name in names):
+            assert pool == "github_api", names
+        elif not names <= _HOME_PATH_ONLY and pool != "warehouse_writer":
+            unpooled.append(sorted(names))
+    assert not unpooled, f"open the warehouse outside the warehouse_writer pool: {unpooled}"
+    for name in ("candidate_models", "exports", "reader_warehouse", "run_features"):
+        assert definitions.defs.resolve_assets_def(AssetKey(name)).node_def.pool == "warehouse_writer"  # type: ignore[attr-defined]
