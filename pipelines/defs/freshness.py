@@ -10,7 +10,7 @@ check when no materialisation happened in the window before its deadline. The de
 assets                    schedule (UTC)       deadline (UTC)        a materialisation is needed since
 ========================  ===================  ====================  =================================
 ``landed_*`` (ingestion)  hourly at :05        hourly at :55         the previous :55
-``raw_*`` (the load)      hourly at :35        hourly at :00         the previous :00
+``raw_*``, reader copy    hourly at :35        hourly at :00         the previous :00
 ``candidate_models``      daily at 03:15       daily at 04:45        04:45 the day before
 ``exports``               daily at 04:45       daily at 05:45        05:45 the day before
 ========================  ===================  ====================  =================================
@@ -84,11 +84,12 @@ def _keys(names: Sequence[str]) -> list[AssetKey]:
 
 
 def freshness_checks(settings: FreshnessSettings | None = None) -> list[AssetChecksDefinition]:
-    """Last-update freshness checks of the ingestion, raw, model and export assets."""
+    """Last-update freshness checks of the ingestion, raw, reader-copy, model and export assets."""
     settings = settings or FreshnessSettings()
     chains = (
         (_keys([f"landed_{name}" for name in STREAMS]), settings.ingestion),
-        (_keys([f"raw_{table}" for table in RAW_TABLES]), settings.warehouse_load),
+        # the reader copy closes the same run: a stale one is a dashboard showing old figures
+        (_keys([*(f"raw_{table}" for table in RAW_TABLES), "reader_warehouse"]), settings.warehouse_load),
         (_keys(["candidate_models"]), settings.models),
         (_keys(["exports"]), settings.exports),
     )

@@ -148,6 +148,7 @@ def test_the_code_location_checks_every_ingestion_load_model_and_export_asset() 
     expected = {
         *(AssetKey(f"landed_{name}") for name in STREAMS),
         *(AssetKey(f"raw_{table}") for table in RAW_TABLES),
+        AssetKey("reader_warehouse"),
         AssetKey("candidate_models"),
         AssetKey("exports"),
     }
