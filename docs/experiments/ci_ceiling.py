@@ -3,7 +3,8 @@
 Issue #4 asks for ROC-AUC >= 0.92 on ``../shared/data/travistorrent/builds.parquet``. This script
 builds the run features through the pipeline's own code (:func:`pipelines.ml.benchmark.build_features`),
 trains one fixed LightGBM on the first 80% of builds by start time and scores the rest, then adds
-candidate signals one set at a time:
+candidate signals one set at a time (and, for the pipeline's features alone, the figures within each
+kind of history, to show where the ranking is lost):
 
 * ``+ outcome of tr_prev_build, even if unfinished``: Travis's own link to the previous build of the
   branch, with its outcome given to the model *even when that build had not finished at this build's
@@ -50,8 +51,12 @@ _PARAMS = {
 }
 
 
-def score(frame: pl.DataFrame, label: str) -> None:
-    """Train on the first 80% of labelled builds by trigger time, print the test window's figures."""
+def score(frame: pl.DataFrame, label: str, *, segments: bool = False) -> None:
+    """Train on the first 80% of labelled builds by trigger time, print the test window's figures.
+
+    With ``segments``, also the figures within each kind of history: no previous outcome, previous
+    build passed or failed, with or without an earlier build still running at the trigger.
+    """
     frame = frame.filter(pl.col("failed").is_not_null()).sort("created_at", "repo", "id")
     names = [c for c in frame.columns if c not in _NOT_FEATURES and c != "conclusion"]
     x = frame.select(names).with_columns(
@@ -68,6 +73,24 @@ def score(frame: pl.DataFrame, label: str) -> None:
         f"  balanced accuracy {balanced_accuracy_score(truth, p >= threshold):.4f}",
         flush=True,
     )
+    if not segments:
+        return
+    test = frame[cut:].with_columns(p=pl.Series(p), y=pl.Series(truth))
+    history = (
+        pl.when(pl.col("prev_failed").is_null())
+        .then(pl.lit("no previous outcome"))
+        .when(pl.col("prev_failed") == 1)
+        .then(pl.lit("previous failed"))
+        .otherwise(pl.lit("previous passed"))
+    )
+    kinds = test.with_columns(kind=history, in_flight=pl.col("runs_in_flight") > 0)
+    for (kind, in_flight), rows in sorted(kinds.group_by(["kind", "in_flight"]), key=lambda g: str(g[0])):
+        y_, p_ = rows["y"].to_numpy(), rows["p"].to_numpy()
+        auc = roc_auc_score(y_, p_) if 0 < y_.mean() < 1 else float("nan")
+        print(
+            f"    {kind}, earlier build running: {in_flight!s:5}  share {len(rows) / len(test):.3f}"
+            f"  failure rate {y_.mean():.3f}  ROC-AUC within {auc:.3f}"
+        )
 
 
 def builds(path: Path) -> pl.DataFrame:
@@ -190,7 +213,7 @@ def main(path: Path) -> None:
     features = build_features(path)
     table = builds(path)
     trigger = features.select("id", pl.col("created_at").dt.replace_time_zone(None).alias("t")).sort("t")
-    score(features, "pipeline features (benchmark ci: 0.886 tuned and calibrated)")
+    score(features, "pipeline features (benchmark ci: 0.886 tuned and calibrated)", segments=True)
     score(
         features.join(leaky_previous_outcome(table), on="id", how="left"),
         "+ outcome of tr_prev_build, even if unfinished",
