@@ -38,7 +38,7 @@ from pathlib import Path
 import duckdb
 
 from actions.sla.github_data import MARKER as SLA_MARKER
-from warehouse.reader import READER_FILE, READER_FORMAT, add_slim_schema
+from warehouse.reader import READER_FILE, READER_FORMAT, add_slim_schema, path_literal
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 ATTACHED = "read_copy"
@@ -196,8 +196,7 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     one opened. Attaching the file to a new in-memory instance opens the file now at ``path``.
     """
     conn = duckdb.connect()
-    literal = "'" + str(path).replace("'", "''") + "'"
-    conn.execute(f"ATTACH {literal} AS {ATTACHED} (READ_ONLY)")
+    conn.execute(f"ATTACH {path_literal(path)} AS {ATTACHED} (READ_ONLY)")
     conn.execute(f"USE {ATTACHED}")  # per connection: dashboards.data USEs it again in each cursor
     conn.execute("SET TimeZone = 'UTC'")
     return conn

@@ -83,7 +83,7 @@ def write_reader(conn: duckdb.DuckDBPyConnection, target: Path, *, comment_marke
         (str(schema), str(table))
         for schema, table in conn.execute(sql("reader/tables"), {"schemas": list(READER_SCHEMAS)}).fetchall()
     ]
-    conn.execute(f"ATTACH {_literal(partial)} AS {_ALIAS}")
+    conn.execute(f"ATTACH {path_literal(partial)} AS {_ALIAS}")
     try:
         for schema in READER_SCHEMAS:
             conn.execute(f"CREATE SCHEMA {_ALIAS}.{schema}")
@@ -126,24 +126,12 @@ def add_slim_schema(path: Path, *, comment_marker: str) -> None:
         comment_marker: the marker the SLA action puts in its comments (``slim.sla_comments``).
     """
     with duckdb.connect() as conn:
-        conn.execute(f"ATTACH {_literal(path)} AS {_ALIAS}")
+        conn.execute(f"ATTACH {path_literal(path)} AS {_ALIAS}")
         conn.execute(f"USE {_ALIAS}")
         if table_exists(conn, SLIM_SCHEMA, "manifest"):
             return
         _write_slim(conn, comment_marker)
         conn.execute(f"CHECKPOINT {_ALIAS}")
-
-
-def write_reader_from_file(source: Path, target: Path, *, comment_marker: str) -> ReaderReport:
-    """:func:`write_reader` from a warehouse file opened read-only (a reader's private snapshot).
-
-    An in-memory connection attaches ``source`` read-only and writes ``target``, so ``source``
-    is never opened for writing.
-    """
-    with duckdb.connect() as conn:
-        conn.execute(f"ATTACH {_literal(source)} AS warehouse (READ_ONLY)")
-        conn.execute("USE warehouse")
-        return write_reader(conn, target, comment_marker=comment_marker)
 
 
 def _row_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -155,7 +143,7 @@ def _row_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
-def _literal(path: Path) -> str:
+def path_literal(path: Path) -> str:
     """A path as a SQL string literal (ATTACH takes no bound parameters)."""
     return "'" + str(path).replace("'", "''") + "'"
 

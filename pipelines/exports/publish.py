@@ -68,9 +68,15 @@ EMPTY_REPOSITORY = "the exports repository has no commit yet: create one (e.g. a
 """What a 409 "Git Repository is empty." means: the git data API needs a first commit to exist."""
 
 
-def _meaning(error: GithubException) -> str:
+def _message(error: GithubException) -> str:
+    """GitHub's own message ("Bad credentials"); it never carries the token."""
     message = error.data.get("message") if isinstance(error.data, dict) else None
-    if error.status == 409 and isinstance(message, str) and "repository is empty" in message.lower():
+    return message if isinstance(message, str) else ""
+
+
+def _meaning(error: GithubException) -> str:
+    message = _message(error)
+    if error.status == 409 and "repository is empty" in message.lower():
         return EMPTY_REPOSITORY
     return _MEANINGS.get(error.status, "")
 
@@ -88,12 +94,10 @@ def publish_exports(exports: Exports, client: Github, repository: str, branch: s
         # raised while the first request asks for an installation token: nothing was written
         raise PublishError(f"cannot publish the exports to {repository}@{branch}: {error}") from None
     except GithubException as error:
-        meaning = _meaning(error)
-        # GitHub's own message ("Bad credentials") names the cause; it never carries the token
-        message = error.data.get("message") if isinstance(error.data, dict) else None
+        meaning, message = _meaning(error), _message(error)
         raise PublishError(
             f"cannot publish the exports to {repository}@{branch}: GitHub answered HTTP {error.status}"
-            + (f": {message}" if isinstance(message, str) and message else "")
+            + (f": {message}" if message else "")
             + (f" ({meaning})" if meaning else "")
         ) from None
 

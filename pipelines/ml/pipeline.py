@@ -347,29 +347,30 @@ def _stored_coverage(report: dict[str, Any]) -> tuple[list[float], str]:
     return interval, f"{coverage:.3f} (95% interval {interval[0]:.3f} to {interval[1]:.3f})"
 
 
-def paired_duration_reasons(paired: dict[str, Any]) -> list[str]:
-    """The gate's reasons to refuse a duration model on the same rows as the current one.
+def paired_duration_reasons(paired: dict[str, Any]) -> dict[str, str]:
+    """The gate's reasons to refuse a duration model on the same rows as the current one, by rule.
 
     Args:
         paired: ``versus_current.duration`` once compared: ``rows`` and
             :func:`~pipelines.ml.versus.duration_bootstrap`'s figures.
 
     Returns:
-        Empty, or why: the MAE difference's 95% interval lies above zero, or the candidate's
-        coverage interval misses :data:`COVERAGE_BAND` where the current model's does not.
+        Empty, or why, under the rule's name: ``mae`` when the MAE difference's 95% interval lies
+        above zero, ``coverage`` when the candidate's coverage interval misses
+        :data:`COVERAGE_BAND` where the current model's does not.
     """
     band = f"{COVERAGE_BAND[0]}–{COVERAGE_BAND[1]}"
-    reasons = []
+    reasons = {}
     where = f"on the same {paired['rows']} test rows with a duration"
     low = paired["mae"]["ci95"][0]
     if _finite(low) and low > 0:
-        reasons.append(
+        reasons["mae"] = (
             f"duration MAE is worse than the current model's beyond noise {where}: "
             f"{_paired_seconds(paired['mae'])}"
         )
     coverage = paired["interval_coverage"]
     if _misses_band(coverage["candidate_ci95"]) and not _misses_band(coverage["current_ci95"]):
-        reasons.append(
+        reasons["coverage"] = (
             f"P10–P90 coverage misses {band} beyond noise where the current model's does not, {where}: "
             f"{_coverages(coverage)}"
         )
@@ -381,7 +382,7 @@ def _duration_against_current(report: dict[str, Any], current: dict[str, Any] | 
     band = f"{COVERAGE_BAND[0]}–{COVERAGE_BAND[1]}"
     paired, why = _same_duration_rows(report, current)
     if paired is not None:
-        return paired_duration_reasons(paired)
+        return list(paired_duration_reasons(paired).values())
     if current is None:
         return []
     reasons = []
@@ -411,28 +412,29 @@ def _duration_against_current(report: dict[str, Any], current: dict[str, Any] | 
     return reasons
 
 
-def baseline_reasons(report: dict[str, Any]) -> list[str]:
-    """The gate's point comparison with the naive baselines on the test window: why it fails, if it does.
+def baseline_reasons(report: dict[str, Any]) -> dict[str, str]:
+    """The gate's point comparison with the naive baselines on the test window: why it fails, by rule.
 
     ROC-AUC above the rolling failure rate's, balanced accuracy above the previous outcome's,
     duration MAE below the rolling median's (the report's ``failure``, ``baselines`` and
     ``duration``, every figure finite). A point comparison: on a small window a candidate no
     better than the baselines passes it often, hence :data:`~pipelines.ml.evidence.MIN_TEST_GROUPS` first.
+    The reasons are keyed ``roc_auc``, ``balanced_accuracy`` and ``duration_mae``.
     """
     failure, baselines, duration = report["failure"], report["baselines"], report["duration"]
-    reasons = []
+    reasons = {}
     if failure["roc_auc"] <= baselines["rolling_rate"]["roc_auc"]:
-        reasons.append(
+        reasons["roc_auc"] = (
             f"ROC-AUC {failure['roc_auc']:.3f} does not beat the rolling-rate baseline's "
             f"{baselines['rolling_rate']['roc_auc']:.3f}"
         )
     if failure["balanced_accuracy"] <= baselines["previous_outcome"]["balanced_accuracy"]:
-        reasons.append(
+        reasons["balanced_accuracy"] = (
             f"balanced accuracy {failure['balanced_accuracy']:.3f} does not beat the previous-outcome "
             f"baseline's {baselines['previous_outcome']['balanced_accuracy']:.3f}"
         )
     if duration["mae"] >= duration["baseline_mae"]:
-        reasons.append(
+        reasons["duration_mae"] = (
             f"duration MAE {duration['mae']:.0f}s does not beat the baseline's "
             f"{duration['baseline_mae']:.0f}s"
         )
@@ -497,7 +499,7 @@ def promotion_verdict(
         return False, [
             f"undefined on the test window, so the candidate cannot be judged: {', '.join(undefined)}"
         ]
-    reasons += baseline_reasons(report)
+    reasons += baseline_reasons(report).values()
     versus, why = _same_rows(report, current)
     if versus is not None:
         for metric, name in JUDGED_AGAINST_CURRENT.items():

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from actions.sla.github_data import MARKER
 from dashboards.snapshot import StaleReaderError, open_reader, read_copy
 from tests.dashboard.conftest import PAGES
-from warehouse.reader import READER_FILE, write_reader_from_file
+from warehouse.reader import READER_FILE, write_reader
 
 
 def _counts(at: AppTest) -> tuple[int, ...]:
@@ -112,7 +112,7 @@ def test_a_reader_copy_replaced_under_an_open_session_shows_the_new_file(
             "DELETE FROM core.ci_runs "
             "WHERE created_at > (SELECT max(created_at) FROM core.ci_runs) - INTERVAL 7 DAY"
         )
-    write_reader_from_file(newer, home / READER_FILE, comment_marker=MARKER)  # os.replace under the session
+        write_reader(conn, home / READER_FILE, comment_marker=MARKER)  # os.replace under the session
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     after = _counts(at)
